@@ -1,0 +1,288 @@
+//! The per-task routing context: is this task pinned to the primary, and did
+//! the current request write?
+//!
+//! Django keeps "this thread is pinned" in a thread-local. Async Rust moves
+//! tasks between threads, so multidb keeps it in a [`tokio::task_local!`]
+//! instead, opened by [`scope`] (the HTTP layer opens one per request).
+//!
+//! A context has two parts:
+//!
+//! * the **pin** of this task: set by [`pin_this_task`], cleared by
+//!   [`unpin_this_task`], forced on for the duration of [`use_master`];
+//! * the **request facts**, shared by every task that runs for the same
+//!   request (see [`in_current_scope`]): *a write statement ran* (so later
+//!   reads go to the primary) and *the handler asked for the client to be
+//!   pinned* ([`mark_db_write`]).
+//!
+//! # Outside any scope
+//!
+//! Nothing panics outside a scope:
+//!
+//! * [`this_task_is_pinned`] is `false`;
+//! * [`pin_this_task`] and [`unpin_this_task`] have nowhere to keep their
+//!   state: they do nothing and log a warning (open a [`scope`] first);
+//! * [`use_master`] and [`db_write`] open a context of their own, so they work
+//!   anywhere;
+//! * [`mark_db_write`] does nothing (there is no request to mark).
+//!
+//! ```
+//! use multidb_core::context::{pin_this_task, scope, this_task_is_pinned, use_master};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! scope(async {
+//!     assert!(!this_task_is_pinned());
+//!     use_master(async { assert!(this_task_is_pinned()) }).await;
+//!     assert!(!this_task_is_pinned()); // restored on exit
+//!     pin_this_task();
+//!     assert!(this_task_is_pinned());
+//! })
+//! .await;
+//! assert!(!this_task_is_pinned()); // the scope is gone
+//! # }
+//! ```
+
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+tokio::task_local! {
+    static CONTEXT: TaskContext;
+}
+
+/// What one task knows: its own pin, and the request it works for. Opaque:
+/// it appears only in the [`Scoped`] future type.
+pub struct TaskContext {
+    pinned: Cell<bool>,
+    request: RequestContext,
+}
+
+impl TaskContext {
+    fn new(pinned: bool, request: RequestContext) -> Self {
+        TaskContext {
+            pinned: Cell::new(pinned),
+            request,
+        }
+    }
+}
+
+/// The facts of one request (or job), shared by every task working for it.
+///
+/// The HTTP layer creates one per request, runs the handler in it with
+/// [`RequestContext::scope`], and reads it afterwards to decide whether to pin
+/// the client. Cloning is cheap and the clones share the facts.
+///
+/// ```
+/// use multidb_core::context::{mark_db_write, RequestContext};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let request = RequestContext::new();
+/// request.scope(false, async { mark_db_write() }).await;
+/// assert!(request.db_write_marked());
+/// assert!(!request.wrote());
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    facts: Arc<RequestFacts>,
+}
+
+#[derive(Debug, Default)]
+struct RequestFacts {
+    wrote: AtomicBool,
+    db_write_marked: AtomicBool,
+}
+
+impl RequestContext {
+    /// A new request with nothing written or marked yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Run `future` as this request's task; `pinned` pins the task from the
+    /// start (a pinning cookie, or a method that writes).
+    ///
+    /// The returned future is a named type, so middleware can store it
+    /// without boxing.
+    pub fn scope<F: Future>(&self, pinned: bool, future: F) -> Scoped<F> {
+        CONTEXT.scope(TaskContext::new(pinned, self.clone()), future)
+    }
+
+    /// Whether a statement that may write was sent to the primary.
+    pub fn wrote(&self) -> bool {
+        self.facts.wrote.load(Ordering::Acquire)
+    }
+
+    /// Whether the handler asked for the client to be pinned
+    /// ([`mark_db_write`] or `#[db_write]`).
+    pub fn db_write_marked(&self) -> bool {
+        self.facts.db_write_marked.load(Ordering::Acquire)
+    }
+}
+
+/// A future running inside a routing context (see [`RequestContext::scope`]).
+pub type Scoped<F> = tokio::task::futures::TaskLocalFuture<TaskContext, F>;
+
+/// Run `future` in a fresh routing context: unpinned, nothing written.
+///
+/// This is what the HTTP layer does for each request; background jobs, CLI
+/// commands and tests use it the same way, so that one job's writes do not
+/// pin another's reads.
+///
+/// ```
+/// use multidb_core::context::{pin_this_task, scope, this_task_is_pinned};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// scope(async { pin_this_task() }).await;
+/// scope(async { assert!(!this_task_is_pinned()) }).await; // a fresh one
+/// # }
+/// ```
+pub fn scope<F: Future>(future: F) -> Scoped<F> {
+    RequestContext::new().scope(false, future)
+}
+
+/// Run `future` with every statement on the primary, then restore the
+/// previous state exactly — on success, error, panic, or when the future is
+/// dropped before it finishes. Nests; works inside or outside a [`scope`].
+///
+/// The future shares the current request's facts, so a write inside still
+/// pins the client. A [`pin_this_task`] or [`unpin_this_task`] inside only
+/// lasts until the block ends, as in django-multidb-router.
+///
+/// ```
+/// use multidb_core::context::{scope, this_task_is_pinned, use_master};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let pinned = use_master(async { this_task_is_pinned() }).await;
+/// assert!(pinned);
+/// assert!(!this_task_is_pinned());
+/// # }
+/// ```
+pub async fn use_master<F: Future>(future: F) -> F::Output {
+    // Read the context when first polled, not when called: the caller may
+    // build the future in one task and await it in another scope.
+    let request = current_request().unwrap_or_default();
+    CONTEXT.scope(TaskContext::new(true, request), future).await
+}
+
+/// What `#[db_write]` runs: `future` on the primary (as [`use_master`]), and
+/// the current request marked so that the HTTP layer pins the client.
+///
+/// ```
+/// use multidb_core::context::{db_write, RequestContext};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let request = RequestContext::new();
+/// request.scope(false, db_write(async {})).await;
+/// assert!(request.db_write_marked());
+/// # }
+/// ```
+pub async fn db_write<F: Future>(future: F) -> F::Output {
+    mark_db_write();
+    use_master(future).await
+}
+
+/// Pin this task to the primary until [`unpin_this_task`] or the end of the
+/// enclosing [`scope`] / [`use_master`] block.
+///
+/// Outside any scope it does nothing and logs a warning.
+pub fn pin_this_task() {
+    set_pinned(true, "pin_this_task");
+}
+
+/// Undo [`pin_this_task`] (and the pin a request started with).
+///
+/// Outside any scope it does nothing and logs a warning.
+pub fn unpin_this_task() {
+    set_pinned(false, "unpin_this_task");
+}
+
+fn set_pinned(pinned: bool, caller: &str) {
+    if CONTEXT.try_with(|ctx| ctx.pinned.set(pinned)).is_err() {
+        tracing::warn!(
+            caller,
+            "called outside any multidb scope: nothing to pin; wrap the work in `multidb_seaorm::scope`"
+        );
+    }
+}
+
+/// Whether this task's reads go to the primary because of a pin
+/// ([`pin_this_task`], [`use_master`], or a pinned request).
+/// `false` outside any scope.
+pub fn this_task_is_pinned() -> bool {
+    CONTEXT.try_with(|ctx| ctx.pinned.get()).unwrap_or(false)
+}
+
+/// Mark the current request as having written, so the HTTP layer pins the
+/// client after the response (django's `response._db_write = True`).
+/// Does nothing outside any scope.
+pub fn mark_db_write() {
+    let _ = CONTEXT.try_with(|ctx| {
+        ctx.request
+            .facts
+            .db_write_marked
+            .store(true, Ordering::Release)
+    });
+}
+
+/// Record that a statement that may write ran in this request: later reads
+/// in it go to the primary. Returns `false` outside any scope, where there is
+/// no request to record it in. Called by the connection wrapper.
+pub fn note_write() -> bool {
+    CONTEXT
+        .try_with(|ctx| ctx.request.facts.wrote.store(true, Ordering::Release))
+        .is_ok()
+}
+
+/// What the router needs to know about the current task, read in one go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    /// No scope is open.
+    Unscoped,
+    /// A scope is open.
+    Scoped {
+        /// The task is pinned to the primary.
+        pinned: bool,
+        /// A write already ran in this request.
+        wrote: bool,
+    },
+}
+
+/// The current task's routing state.
+pub fn task_state() -> TaskState {
+    CONTEXT
+        .try_with(|ctx| TaskState::Scoped {
+            pinned: ctx.pinned.get(),
+            wrote: ctx.request.wrote(),
+        })
+        .unwrap_or(TaskState::Unscoped)
+}
+
+/// The current request, if a scope is open.
+pub fn current_request() -> Option<RequestContext> {
+    CONTEXT.try_with(|ctx| ctx.request.clone()).ok()
+}
+
+/// Carry the current routing context into work that runs elsewhere, such as
+/// a `tokio::spawn`ed task: it starts with this task's pin and shares this
+/// request's facts (its writes pin the client too). Outside any scope it
+/// opens a fresh one.
+///
+/// ```
+/// use multidb_core::context::{in_current_scope, pin_this_task, scope, this_task_is_pinned};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// scope(async {
+///     pin_this_task();
+///     let job = tokio::spawn(in_current_scope(async { this_task_is_pinned() }));
+///     assert!(job.await.unwrap());
+/// })
+/// .await;
+/// # }
+/// ```
+pub fn in_current_scope<F: Future>(future: F) -> Scoped<F> {
+    let (pinned, request) = CONTEXT
+        .try_with(|ctx| (ctx.pinned.get(), ctx.request.clone()))
+        .unwrap_or_default();
+    request.scope(pinned, future)
+}

@@ -1,0 +1,15 @@
+//! Routing and pinning logic of multidb, independent of any ORM.
+//!
+//! * [`classify`](mod@classify): is an SQL statement a plain read, or may it write?
+//! * [`policy`]: which replica serves the next read.
+//! * [`context`]: the per-task routing context (pins, read-after-write).
+//! * [`route`]: the routing decision for one statement, with its reason.
+//!
+//! Applications use these through `multidb_seaorm`, which re-exports them.
+
+pub mod classify;
+pub mod context;
+pub mod policy;
+pub mod route;
+
+pub use classify::{Access, classify};
