@@ -42,6 +42,8 @@ pub enum Reason {
     NoReplica,
     /// A plain read, sent to the replica the policy chose.
     Policy,
+    /// A read retried elsewhere after its replica failed to connect.
+    Fallback,
 }
 
 impl Reason {
@@ -55,6 +57,7 @@ impl Reason {
             Reason::RecentUnscopedWrite => "recent_unscoped_write",
             Reason::NoReplica => "no_replica",
             Reason::Policy => "policy",
+            Reason::Fallback => "fallback",
         }
     }
 }
@@ -84,7 +87,8 @@ pub struct Route {
 }
 
 impl Route {
-    const fn primary(reason: Reason) -> Self {
+    /// To the primary, for `reason`.
+    pub const fn primary(reason: Reason) -> Self {
         Route {
             target: Target::Primary,
             reason,

@@ -1,8 +1,30 @@
-//! multidb for SeaORM (being written).
+//! Read replicas and read-your-writes for SeaORM.
+//!
+//! [`MultiDb`] is a routed connection over one primary and N replicas: pass
+//! `&MultiDb` wherever you passed `&DatabaseConnection`. Plain reads go to a
+//! replica (round-robin by default); writes, transactions and anything that
+//! cannot be proven a plain read go to the primary. After a task writes, its
+//! reads go to the primary too, so users read their own writes.
+//!
+//! This crate is the one dependency applications need: it re-exports the
+//! routing context ([`scope`], [`use_master`], [`pin_this_task`] ...), the
+//! attributes [`#[use_master]`](macro@use_master) and
+//! [`#[db_write]`](macro@db_write), the classifier and the policies.
+
+mod builder;
+mod error;
+mod multidb;
+mod stats;
+
+pub use builder::MultiDbBuilder;
+pub use error::{MultiDbError, Role};
+pub use multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
+pub use stats::RoutingStats;
 
 pub use multidb_core::context::{
-    db_write, in_current_scope, mark_db_write, pin_this_task, scope, this_task_is_pinned,
-    unpin_this_task, use_master,
+    RequestContext, db_write, in_current_scope, mark_db_write, pin_this_task, scope,
+    this_task_is_pinned, unpin_this_task, use_master,
 };
-pub use multidb_core::{Access, classify};
+pub use multidb_core::route::{Reason, Target};
+pub use multidb_core::{Access, classify, policy};
 pub use multidb_macros::{db_write, use_master};

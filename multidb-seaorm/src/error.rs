@@ -1,0 +1,128 @@
+//! Errors of building a [`MultiDb`](crate::MultiDb).
+
+use std::fmt;
+
+use sea_orm::{DbBackend, DbErr};
+
+/// Which database of the set an error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The primary.
+    Primary,
+    /// The replica at this index (in the order given).
+    Replica(usize),
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Primary => f.write_str("primary"),
+            Role::Replica(index) => write!(f, "replica #{index}"),
+        }
+    }
+}
+
+/// Why a [`MultiDb`](crate::MultiDb) could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum MultiDbError {
+    /// [`MultiDbBuilder::connect`](crate::MultiDbBuilder::connect) was called
+    /// without [`primary`](crate::MultiDbBuilder::primary).
+    MissingPrimary,
+    /// A replica speaks another SQL dialect than the primary: statements built
+    /// for the primary would fail or, worse, mean something else there.
+    BackendMismatch {
+        /// The offending replica.
+        replica: Role,
+        /// The primary's backend.
+        primary: DbBackend,
+        /// The replica's backend.
+        found: DbBackend,
+    },
+    /// Connecting to a database failed.
+    Connect {
+        /// Which database.
+        role: Role,
+        /// Its URL, password removed.
+        url: String,
+        /// SeaORM's error.
+        source: DbErr,
+    },
+}
+
+impl fmt::Display for MultiDbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MultiDbError::MissingPrimary => f.write_str(
+                "no primary database: call `.primary(url_or_options)` on the builder before `.connect()`",
+            ),
+            MultiDbError::BackendMismatch {
+                replica,
+                primary,
+                found,
+            } => write!(
+                f,
+                "{replica} is a {found:?} database but the primary is {primary:?}: \
+                 every replica must use the primary's backend"
+            ),
+            MultiDbError::Connect { role, url, source } => write!(
+                f,
+                "cannot connect to the {role} at {url}: {source} \
+                 (check that the server is running and the URL, user and password are right)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MultiDbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MultiDbError::Connect { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The URL with any password replaced by `***`, for error messages and logs.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end + 3],
+                &authority[..colon],
+                &rest[at..]
+            ),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_removed_from_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cr@t@db:5432/x?sslmode=require"),
+            "postgres://app:***@db:5432/x?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("mysql://root@127.0.0.1/x"),
+            "mysql://root@127.0.0.1/x"
+        );
+        assert_eq!(
+            redact_url("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+}
