@@ -1,1 +1,102 @@
-//! Integration tests live in tests/tests/.
+//! Fixtures shared by the integration tests under `tests/tests/`.
+//!
+//! [`SqliteSet`] makes one primary and N replica SQLite files whose rows
+//! differ, so a test can see which database answered; the replicas are
+//! opened read-only, so a misrouted write fails loudly.
+
+use std::path::{Path, PathBuf};
+
+use multidb_seaorm::MultiDb;
+use multidb_seaorm::policy::RoundRobin;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
+
+/// Table every fixture database has: `post(id, title)`.
+pub mod post {
+    use sea_orm::entity::prelude::*;
+
+    /// A forum post.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "post")]
+    pub struct Model {
+        /// Key.
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        /// Title.
+        pub title: String,
+    }
+
+    /// No relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The schema of the fixture databases, for SQLite.
+pub const SQLITE_SCHEMA: &str = "CREATE TABLE whoami (name TEXT NOT NULL);
+     CREATE TABLE post (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL);";
+
+/// One primary and N read-only replica SQLite files, each knowing its name
+/// (`SELECT name FROM whoami`): `primary`, `replica0`, `replica1`...
+pub struct SqliteSet {
+    dir: tempfile::TempDir,
+    /// The routed connection, round-robin from replica 0.
+    pub db: MultiDb,
+}
+
+impl SqliteSet {
+    /// Create the files and connect; replicas open with `mode=ro`.
+    pub async fn new(replicas: usize) -> Result<Self, Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let primary = create(&dir.path().join("primary.db"), "primary").await?;
+        let mut replica_connections = Vec::new();
+        for index in 0..replicas {
+            let name = format!("replica{index}");
+            let path = dir.path().join(format!("{name}.db"));
+            create(&path, &name).await?.close().await?;
+            replica_connections.push(Database::connect(sqlite_url(&path, "ro")).await?);
+        }
+        let db = MultiDb::builder()
+            .policy(RoundRobin::starting_at(0))
+            .build(primary, replica_connections)?;
+        Ok(SqliteSet { dir, db })
+    }
+
+    /// The folder holding the files.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A separate read-write connection to a replica file, to play
+    /// replication by hand.
+    pub async fn replica_writer(&self, index: usize) -> Result<DatabaseConnection, DbErr> {
+        Database::connect(sqlite_url(
+            &self.dir.path().join(format!("replica{index}.db")),
+            "rw",
+        ))
+        .await
+    }
+}
+
+/// `sqlite://<path>?mode=<mode>`.
+pub fn sqlite_url(path: &Path, mode: &str) -> String {
+    format!("sqlite://{}?mode={mode}", path.display())
+}
+
+async fn create(path: &PathBuf, name: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = Database::connect(sqlite_url(path, "rwc")).await?;
+    db.execute_unprepared(SQLITE_SCHEMA).await?;
+    db.execute_unprepared(&format!("INSERT INTO whoami (name) VALUES ('{name}')"))
+        .await?;
+    Ok(db)
+}
+
+/// Which database answers a plain read through `db`.
+pub async fn who_answers(db: &impl ConnectionTrait) -> Result<String, DbErr> {
+    let stmt = Statement::from_string(db.get_database_backend(), "SELECT name FROM whoami");
+    let row = db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("whoami is empty".into()))?;
+    row.try_get("", "name")
+}
