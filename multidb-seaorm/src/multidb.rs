@@ -184,7 +184,7 @@ impl MultiDb {
             Target::Replica => self.pick_replica(),
             Target::Primary => None,
         };
-        self.record(route, replica);
+        self.record(route, replica, sql);
         Routed {
             connection: replica.map_or(&self.inner.primary, |i| &self.inner.replicas[i]),
             route,
@@ -192,7 +192,7 @@ impl MultiDb {
         }
     }
 
-    fn record(&self, route: Route, replica: Option<usize>) {
+    fn record(&self, route: Route, replica: Option<usize>, sql: &str) {
         self.inner
             .counters
             .record(route.target, route.reason, replica);
@@ -201,7 +201,8 @@ impl MultiDb {
             route = %route.target,
             reason = %route.reason,
             replica,
-            "routed statement"
+            sql,
+            "routed"
         );
     }
 
@@ -252,22 +253,22 @@ impl MultiDb {
         let count = self.inner.replicas.len();
         let mut last = error;
         for index in (1..count).map(|step| (first + step) % count) {
-            self.record(Route { target: Target::Replica, reason: Reason::Fallback }, Some(index));
+            self.record(Route { target: Target::Replica, reason: Reason::Fallback }, Some(index), sql);
             match op(&self.inner.replicas[index]).await {
                 Err(error) if is_connection_error(&error) => last = error,
                 result => return result,
             }
         }
         tracing::warn!(target: "multidb", error = %last, "no replica reachable; reading from the primary");
-        self.record(Route::primary(Reason::Fallback), None);
+        self.record(Route::primary(Reason::Fallback), None, sql);
         op(&self.inner.primary).await
     }
 
     /// The primary, for work routing cannot see into (a transaction, a
     /// migration): counted as a write, to be safe.
-    fn whole_on_primary(&self, reason: Reason) -> &DatabaseConnection {
+    fn whole_on_primary(&self, reason: Reason, what: &str) -> &DatabaseConnection {
         self.note_write();
-        self.record(Route::primary(reason), None);
+        self.record(Route::primary(reason), None, what);
         &self.inner.primary
     }
 }
@@ -344,7 +345,7 @@ impl TransactionTrait for MultiDb {
     type Transaction = DatabaseTransaction;
 
     async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction).begin().await
+        self.whole_on_primary(Reason::Transaction, "BEGIN").begin().await
     }
 
     async fn begin_with_config(
@@ -352,7 +353,7 @@ impl TransactionTrait for MultiDb {
         isolation_level: Option<IsolationLevel>,
         access_mode: Option<AccessMode>,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction)
+        self.whole_on_primary(Reason::Transaction, "BEGIN")
             .begin_with_config(isolation_level, access_mode)
             .await
     }
@@ -361,7 +362,7 @@ impl TransactionTrait for MultiDb {
         &self,
         options: TransactionOptions,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction).begin_with_options(options).await
+        self.whole_on_primary(Reason::Transaction, "BEGIN").begin_with_options(options).await
     }
 
     async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
@@ -373,7 +374,7 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.whole_on_primary(Reason::Transaction).transaction(callback).await
+        self.whole_on_primary(Reason::Transaction, "BEGIN").transaction(callback).await
     }
 
     async fn transaction_with_config<F, T, E>(
@@ -390,7 +391,7 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.whole_on_primary(Reason::Transaction)
+        self.whole_on_primary(Reason::Transaction, "BEGIN")
             .transaction_with_config(callback, isolation_level, access_mode)
             .await
     }
@@ -400,6 +401,6 @@ impl TransactionTrait for MultiDb {
 /// (`Migrator::up(&db, None)`); this counts as a write for read-your-writes.
 impl<'c> IntoDatabaseExecutor<'c> for &'c MultiDb {
     fn into_database_executor(self) -> DatabaseExecutor<'c> {
-        DatabaseExecutor::Connection(self.whole_on_primary(Reason::Write))
+        DatabaseExecutor::Connection(self.whole_on_primary(Reason::Write, "(migration executor)"))
     }
 }
