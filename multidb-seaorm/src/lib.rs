@@ -28,3 +28,8 @@ pub use multidb_core::context::{
 pub use multidb_core::route::{Reason, Target};
 pub use multidb_core::{Access, classify, policy};
 pub use multidb_macros::{db_write, use_master};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

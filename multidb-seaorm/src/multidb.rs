@@ -37,18 +37,24 @@ pub const DEFAULT_UNSCOPED_WRITE_WINDOW: Duration = Duration::from_secs(15);
 /// `query_one` on Postgres and SQLite, and that must reach the primary.
 ///
 /// ```
-/// use multidb_seaorm::{MultiDb, Target};
-/// use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+/// use multidb_seaorm::{MultiDb, Target, scope};
+/// use sea_orm::{ConnectionTrait, Database, DbBackend, DbErr, Statement};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let primary = Database::connect("sqlite::memory:").await?;
 /// let replica = Database::connect("sqlite::memory:").await?;
 /// let db = MultiDb::new(primary, vec![replica])?;
 ///
-/// db.execute_unprepared("CREATE TABLE t (x INT)").await?; // primary
-/// let stmt = Statement::from_string(DbBackend::Sqlite, "SELECT 1 AS one");
-/// db.query_one_raw(stmt).await?; // a replica
+/// scope(async {
+///     let read = Statement::from_string(DbBackend::Sqlite, "SELECT 1 AS one");
+///     db.query_one_raw(read.clone()).await?; // a replica
+///     db.execute_unprepared("CREATE TABLE t (x INT)").await?; // the primary
+///     db.query_one_raw(read).await?; // the primary: this scope wrote
+///     Ok::<_, DbErr>(())
+/// })
+/// .await?;
 /// assert_eq!(db.stats().total(Target::Replica), 1);
+/// assert_eq!(db.stats().total(Target::Primary), 2);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
