@@ -119,10 +119,7 @@ mod tests {
             redact_url("mysql://root@127.0.0.1/x"),
             "mysql://root@127.0.0.1/x"
         );
-        assert_eq!(
-            redact_url("sqlite://a.db?mode=ro"),
-            "sqlite://a.db?mode=ro"
-        );
+        assert_eq!(redact_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
         assert_eq!(redact_url("not a url"), "not a url");
     }
 }

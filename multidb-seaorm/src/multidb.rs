@@ -144,6 +144,12 @@ impl MultiDb {
         })
     }
 
+    /// The backend of the primary (and so of every replica). An inherent
+    /// method, so calls are not ambiguous between SeaORM's traits.
+    pub fn get_database_backend(&self) -> DbBackend {
+        self.inner.primary.get_database_backend()
+    }
+
     /// The primary connection. Statements sent to it directly bypass routing.
     pub fn primary(&self) -> &DatabaseConnection {
         &self.inner.primary
@@ -259,7 +265,14 @@ impl MultiDb {
         let count = self.inner.replicas.len();
         let mut last = error;
         for index in (1..count).map(|step| (first + step) % count) {
-            self.record(Route { target: Target::Replica, reason: Reason::Fallback }, Some(index), sql);
+            self.record(
+                Route {
+                    target: Target::Replica,
+                    reason: Reason::Fallback,
+                },
+                Some(index),
+                sql,
+            );
             match op(&self.inner.replicas[index]).await {
                 Err(error) if is_connection_error(&error) => last = error,
                 result => return result,
@@ -310,11 +323,13 @@ impl ConnectionTrait for MultiDb {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.run(&stmt.sql, |db| db.query_one_raw(stmt.clone())).await
+        self.run(&stmt.sql, |db| db.query_one_raw(stmt.clone()))
+            .await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.run(&stmt.sql, |db| db.query_all_raw(stmt.clone())).await
+        self.run(&stmt.sql, |db| db.query_all_raw(stmt.clone()))
+            .await
     }
 
     fn support_returning(&self) -> bool {
@@ -351,7 +366,9 @@ impl TransactionTrait for MultiDb {
     type Transaction = DatabaseTransaction;
 
     async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction, "BEGIN").begin().await
+        self.whole_on_primary(Reason::Transaction, "BEGIN")
+            .begin()
+            .await
     }
 
     async fn begin_with_config(
@@ -368,7 +385,9 @@ impl TransactionTrait for MultiDb {
         &self,
         options: TransactionOptions,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction, "BEGIN").begin_with_options(options).await
+        self.whole_on_primary(Reason::Transaction, "BEGIN")
+            .begin_with_options(options)
+            .await
     }
 
     async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>>
@@ -380,7 +399,9 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.whole_on_primary(Reason::Transaction, "BEGIN").transaction(callback).await
+        self.whole_on_primary(Reason::Transaction, "BEGIN")
+            .transaction(callback)
+            .await
     }
 
     async fn transaction_with_config<F, T, E>(

@@ -47,7 +47,8 @@ impl Counters {
     }
 
     pub(crate) fn snapshot(&self) -> RoutingStats {
-        let load = |row: &[AtomicU64; REASONS.len()]| row.each_ref().map(|c| c.load(Ordering::Relaxed));
+        let load =
+            |row: &[AtomicU64; REASONS.len()]| row.each_ref().map(|c| c.load(Ordering::Relaxed));
         RoutingStats {
             primary: load(&self.primary),
             replica: load(&self.replica),

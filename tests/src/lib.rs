@@ -4,6 +4,9 @@
 //! differ, so a test can see which database answered; the replicas are
 //! opened read-only, so a misrouted write fails loudly.
 
+pub mod scenarios;
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 
 use multidb_seaorm::MultiDb;

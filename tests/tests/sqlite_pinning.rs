@@ -58,7 +58,10 @@ async fn a_db_write_view_reads_the_primary_and_leaves_the_task_unpinned() -> Tes
             Ok::<_, DbErr>(())
         })
         .await?;
-    assert!(request.db_write_marked(), "the request is marked for pinning");
+    assert!(
+        request.db_write_marked(),
+        "the request is marked for pinning"
+    );
     Ok(())
 }
 
@@ -75,7 +78,10 @@ async fn use_master_starting_unpinned_and_starting_pinned() -> TestResult {
         assert!(!this_task_is_pinned(), "unpinned again after the block");
         pin_this_task();
         assert_eq!(master_reader(&set.db).await?, "primary");
-        assert!(this_task_is_pinned(), "still pinned: it was before the block");
+        assert!(
+            this_task_is_pinned(),
+            "still pinned: it was before the block"
+        );
         Ok::<_, DbErr>(())
     })
     .await?;
@@ -87,7 +93,9 @@ async fn an_error_inside_use_master_propagates_and_the_state_is_restored() -> Te
     let set = SqliteSet::new(1).await?;
     scope(async {
         let result = use_master(async {
-            set.db.execute_unprepared("SELECT * FROM no_such_table").await
+            set.db
+                .execute_unprepared("SELECT * FROM no_such_table")
+                .await
         })
         .await;
         assert!(result.is_err());

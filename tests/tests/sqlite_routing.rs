@@ -56,7 +56,9 @@ async fn writes_land_on_the_primary_and_replicas_refuse_them() -> TestResult {
         let refused = replica
             .execute_unprepared("INSERT INTO post (title) VALUES ('misrouted')")
             .await;
-        let message = refused.expect_err("a read-only replica must refuse writes").to_string();
+        let message = refused
+            .expect_err("a read-only replica must refuse writes")
+            .to_string();
         assert!(message.contains("readonly"), "{message}");
     }
     Ok(())

@@ -1,0 +1,394 @@
+//! Scenarios run against a real replication [`Cluster`], the same for
+//! PostgreSQL and MariaDB; `tests/tests/{postgres,mariadb}.rs` call them.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use futures_util::TryStreamExt;
+use multidb_seaorm::{MultiDb, Reason, Target, scope, use_master};
+use sea_orm::entity::prelude::*;
+use sea_orm::{
+    ConnectionTrait, Database, DbBackend, QuerySelect, Set, Statement, StreamTrait,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+use crate::servers::{Cluster, port_of_url, wait_until};
+
+/// What a scenario returns.
+pub type Outcome = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+fn boxed<E: std::fmt::Display>(error: E) -> Box<dyn std::error::Error + Send + Sync> {
+    error.to_string().into()
+}
+
+/// A per-scenario table of posts, so scenarios can run side by side.
+macro_rules! post_entity {
+    ($module:ident, $table:literal) => {
+        /// Posts of one scenario.
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+
+            /// A post.
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                /// Key.
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                /// Title.
+                pub title: String,
+            }
+
+            /// No relations.
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+post_entity!(workload_post, "workload_post");
+post_entity!(ryw_post, "ryw_post");
+
+/// Reads alternate over both replicas; the primary serves none of them;
+/// writes land on the primary.
+pub async fn reads_spread_over_replicas_and_writes_land_on_the_primary(c: &Cluster) -> Outcome {
+    c.create_table("spread_post").await.map_err(boxed)?;
+    let db = c.both_replicas().await.map_err(boxed)?;
+    let (replica, delayed, primary) = (
+        port_of_url(&c.replica),
+        port_of_url(&c.delayed),
+        port_of_url(&c.primary),
+    );
+    let mut ports = Vec::new();
+    for _ in 0..4 {
+        ports.push(Some(scope(c.port_of(&db)).await?));
+    }
+    assert_eq!(ports, [replica, delayed, replica, delayed]);
+    assert!(!ports.contains(&primary));
+
+    scope(db.execute_unprepared("INSERT INTO spread_post (title) VALUES ('w')")).await?;
+    let on_primary = Database::connect(c.primary.as_str()).await?;
+    let count = count_rows(&on_primary, c.backend, "spread_post").await?;
+    assert_eq!(count, 1, "the write is on the primary");
+    Ok(())
+}
+
+async fn count_rows(
+    db: &impl ConnectionTrait,
+    backend: DbBackend,
+    table: &str,
+) -> Result<i64, DbErr> {
+    let stmt = Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}"));
+    let row = db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("COUNT(*) gave no row".into()))?;
+    row.try_get("", "n")
+}
+
+/// The premise of everything else: the delayed replica really lags, the
+/// other follows within milliseconds, and both refuse writes.
+pub async fn lag_is_real_and_replicas_refuse_writes(c: &Cluster) -> Outcome {
+    c.create_table("lag_post").await.map_err(boxed)?;
+    let primary = Database::connect(c.primary.as_str()).await?;
+    let replica = Database::connect(c.replica.as_str()).await?;
+    let delayed = Database::connect(c.delayed.as_str()).await?;
+
+    primary
+        .execute_unprepared("INSERT INTO lag_post (title) VALUES ('x')")
+        .await?;
+    let written = Instant::now();
+    assert_eq!(
+        count_rows(&delayed, c.backend, "lag_post").await?,
+        0,
+        "delayed replica already has the row"
+    );
+    let fast = wait_until(c.delay, || async {
+        count_rows(&replica, c.backend, "lag_post").await.ok() == Some(1)
+    })
+    .await
+    .map_err(|waited| format!("fast replica did not catch up in {waited:?}"))?;
+    wait_until(c.delay * 10, || async {
+        count_rows(&delayed, c.backend, "lag_post").await.ok() == Some(1)
+    })
+    .await
+    .map_err(|waited| format!("delayed replica did not catch up in {waited:?}"))?;
+    let slow = written.elapsed();
+    println!(
+        "{:?}: fast replica caught up after {fast:?}, delayed after {slow:?}",
+        c.backend
+    );
+    assert!(
+        slow >= c.delay.mul_f32(0.8),
+        "the delayed replica caught up in {slow:?}"
+    );
+
+    for (name, db) in [("replica", &replica), ("delayed replica", &delayed)] {
+        let refused = db
+            .execute_unprepared("INSERT INTO lag_post (title) VALUES ('misrouted')")
+            .await
+            .map_err(|e| e.to_string());
+        let message = refused.expect_err(&format!("the {name} accepted a write"));
+        assert!(
+            message.contains("read-only"),
+            "the {name} refused for another reason: {message}"
+        );
+    }
+    Ok(())
+}
+
+/// Many tasks mixing reads, entity and raw writes and transactions through
+/// one `MultiDb`: no statement may reach a replica that refuses it.
+pub async fn mixed_concurrent_workload_never_writes_to_a_replica(c: &Cluster) -> Outcome {
+    c.create_table("workload_post").await.map_err(boxed)?;
+    let db = c.both_replicas().await.map_err(boxed)?;
+    let mut tasks = Vec::new();
+    for task in 0..16 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for step in 0..20 {
+                scope(workload_step(&db, task, step)).await?;
+            }
+            Ok::<_, DbErr>(())
+        }));
+    }
+    let mut errors = Vec::new();
+    for task in tasks {
+        if let Err(error) = task.await? {
+            errors.push(error.to_string());
+        }
+    }
+    assert!(errors.is_empty(), "errors: {errors:?}");
+    let stats = db.stats();
+    assert!(stats.replica(0) > 0 && stats.replica(1) > 0, "{stats:?}");
+    assert!(
+        stats.count(Target::Primary, Reason::Write) >= 16 * 12,
+        "{stats:?}"
+    );
+    Ok(())
+}
+
+async fn workload_step(db: &MultiDb, task: i32, step: i32) -> Result<(), DbErr> {
+    use workload_post::{ActiveModel, Column, Entity};
+    let title = format!("t{task}-s{step}");
+    match step % 5 {
+        0 => {
+            let post = ActiveModel {
+                title: Set(title.clone()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            let mut post: ActiveModel = post.into();
+            post.title = Set(format!("{title}-edited"));
+            post.update(db).await?;
+        }
+        1 => {
+            Entity::find()
+                .filter(Column::Title.starts_with(format!("t{task}-")))
+                .all(db)
+                .await?;
+        }
+        2 => {
+            let txn = db.begin().await?;
+            ActiveModel {
+                title: Set(title),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            Entity::find().count(&txn).await?;
+            txn.commit().await?;
+        }
+        3 => {
+            let backend = db.get_database_backend();
+            let sql = format!(
+                "UPDATE workload_post SET title = CONCAT(title, '!') WHERE title = '{title}'"
+            );
+            db.execute_raw(Statement::from_string(backend, sql)).await?;
+            Entity::find().count(db).await?;
+        }
+        _ => {
+            db.execute_unprepared(&format!(
+                "INSERT INTO workload_post (title) VALUES ('{title}')"
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Read-your-writes while the only replica lags: in a scope after a write,
+/// with `use_master`, with `#[db_write]`, and SeaORM's `insert`/`update`
+/// (which read the row back on MySQL) in and out of a scope.
+pub async fn read_your_writes_under_real_lag(c: &Cluster) -> Outcome {
+    use ryw_post::{ActiveModel, Entity};
+    c.create_table("ryw_post").await.map_err(boxed)?;
+    let db = c.delayed_only().await.map_err(boxed)?;
+    let delayed = Database::connect(c.delayed.as_str()).await?;
+
+    // In a scope, after a write.
+    let id = scope(async {
+        let post = ActiveModel {
+            title: Set("scoped".into()),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await?;
+        let mut edit: ActiveModel = post.clone().into();
+        edit.title = Set("scoped, edited".into());
+        edit.update(&db).await?;
+        let found = Entity::find_by_id(post.id).one(&db).await?;
+        assert_eq!(found.map(|p| p.title).as_deref(), Some("scoped, edited"));
+        Ok::<_, DbErr>(post.id)
+    })
+    .await?;
+    // The premise: the replica does not have it yet.
+    assert!(
+        Entity::find_by_id(id).one(&delayed).await?.is_none(),
+        "replica not lagging"
+    );
+    // So a fresh scope, reading the replica, does not see it either.
+    assert!(scope(Entity::find_by_id(id).one(&db)).await?.is_none());
+    // use_master does.
+    assert!(use_master(Entity::find_by_id(id).one(&db)).await?.is_some());
+    // So does a #[db_write] handler that wrote.
+    let title = scope(db_write_handler(&db)).await?;
+    assert_eq!(title, "from db_write");
+
+    // Out of any scope: insert and update (MySQL: write, then select back).
+    let unscoped = ActiveModel {
+        title: Set("unscoped".into()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await?;
+    let mut edit: ActiveModel = unscoped.into();
+    edit.title = Set("unscoped, edited".into());
+    let edited = edit.update(&db).await?;
+    assert_eq!(edited.title, "unscoped, edited");
+    assert!(Entity::find_by_id(edited.id).one(&db).await?.is_some());
+    Ok(())
+}
+
+#[multidb_seaorm::db_write]
+async fn db_write_handler(db: &MultiDb) -> Result<String, DbErr> {
+    use ryw_post::{ActiveModel, Entity};
+    let post = ActiveModel {
+        title: Set("from db_write".into()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let found = Entity::find_by_id(post.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("just written".into()))?;
+    Ok(found.title)
+}
+
+/// Transactions, `FOR UPDATE`, sequences and migrations run on the
+/// primary; streaming reads on the replicas.
+pub async fn primary_only_statements_and_streams(c: &Cluster) -> Outcome {
+    c.create_table("lock_post").await.map_err(boxed)?;
+    let db = c.both_replicas().await.map_err(boxed)?;
+    let primary_port = port_of_url(&c.primary);
+    scope(db.execute_unprepared("INSERT INTO lock_post (title) VALUES ('row')")).await?;
+
+    // A transaction reads the primary.
+    let txn = db.begin().await?;
+    assert_eq!(Some(c.port_of(&txn).await?), primary_port);
+    txn.commit().await?;
+
+    // SELECT … FOR UPDATE (built by SeaORM) goes to the primary.
+    let port_sql = match c.backend {
+        DbBackend::Postgres => {
+            "SELECT inet_server_port()::bigint AS port FROM lock_post LIMIT 1 FOR UPDATE"
+        }
+        _ => "SELECT CAST(@@port AS SIGNED) AS port FROM lock_post LIMIT 1 FOR UPDATE",
+    };
+    let locked = scope(db.query_one_raw(Statement::from_string(c.backend, port_sql))).await?;
+    let port: i64 = locked.ok_or("no row")?.try_get("", "port")?;
+    assert_eq!(Some(port), primary_port);
+    scope(async {
+        let txn = db.begin().await?;
+        lock_rows(&txn).await?;
+        txn.commit().await
+    })
+    .await?;
+
+    if c.backend == DbBackend::Postgres {
+        scope(db.execute_unprepared("CREATE SEQUENCE IF NOT EXISTS multidb_seq")).await?;
+        let next = Statement::from_string(c.backend, "SELECT nextval('multidb_seq') AS n");
+        // A replica would refuse: "cannot execute nextval() in a read-only transaction".
+        assert!(scope(db.query_one_raw(next)).await?.is_some());
+    }
+
+    // Migrations run on the primary.
+    migration::Migrator::up(&db, None).await?;
+    let primary = Database::connect(c.primary.as_str()).await?;
+    assert_eq!(count_rows(&primary, c.backend, "migrated_post").await?, 0);
+
+    // Streams read replicas.
+    let stream_ports: BTreeSet<i64> = scope(async {
+        let mut ports = BTreeSet::new();
+        for _ in 0..2 {
+            let stmt = Statement::from_string(c.backend, c.port_query());
+            let rows: Vec<_> = db.stream_raw(stmt).await?.try_collect().await?;
+            for row in rows {
+                ports.insert(row.try_get::<i64>("", "port")?);
+            }
+        }
+        Ok::<_, DbErr>(ports)
+    })
+    .await?;
+    let replica_ports: BTreeSet<i64> = [port_of_url(&c.replica), port_of_url(&c.delayed)]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(stream_ports, replica_ports);
+    Ok(())
+}
+
+async fn lock_rows(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    lock_post::Entity::find().lock_exclusive().all(txn).await?;
+    Ok(())
+}
+
+post_entity!(lock_post, "lock_post");
+
+mod migration {
+    // The trait's signature elides SchemaManager's lifetime; so must the impl.
+    #![allow(elided_lifetimes_in_paths)]
+    use sea_orm_migration::prelude::*;
+
+    pub(super) struct Migrator;
+
+    impl MigratorTrait for Migrator {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![Box::new(CreateMigratedPost)]
+        }
+    }
+
+    #[derive(DeriveMigrationName)]
+    struct CreateMigratedPost;
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for CreateMigratedPost {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table("migrated_post")
+                        .if_not_exists()
+                        .col(ColumnDef::new("id").integer().not_null().primary_key())
+                        .col(ColumnDef::new("title").string().not_null())
+                        .to_owned(),
+                )
+                .await
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Against a real PostgreSQL primary with two streaming replicas, one of
+//! them replaying with a delay (`scripts/replicas.sh`).
+
+use multidb_tests::scenarios;
+use multidb_tests::servers::Cluster;
+
+macro_rules! scenario {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() -> scenarios::Outcome {
+            let Some(cluster) = Cluster::postgres() else { return Ok(()) };
+            scenarios::$name(&cluster).await
+        }
+    )*};
+}
+
+scenario!(
+    reads_spread_over_replicas_and_writes_land_on_the_primary,
+    lag_is_real_and_replicas_refuse_writes,
+    mixed_concurrent_workload_never_writes_to_a_replica,
+    read_your_writes_under_real_lag,
+    primary_only_statements_and_streams,
+);
