@@ -108,6 +108,18 @@ impl RequestContext {
         CONTEXT.scope(TaskContext::new(pinned, self.clone()), future)
     }
 
+    /// Run the closure `f` as this request's task, synchronously: what
+    /// [`scope`](Self::scope) does for a future. Middleware uses it for the
+    /// inner service's `call`.
+    ///
+    /// ```
+    /// use multidb_core::context::{this_task_is_pinned, RequestContext};
+    /// assert!(RequestContext::new().sync_scope(true, this_task_is_pinned));
+    /// ```
+    pub fn sync_scope<R>(&self, pinned: bool, f: impl FnOnce() -> R) -> R {
+        CONTEXT.sync_scope(TaskContext::new(pinned, self.clone()), f)
+    }
+
     /// Whether a statement that may write was sent to the primary.
     pub fn wrote(&self) -> bool {
         self.facts.wrote.load(Ordering::Acquire)

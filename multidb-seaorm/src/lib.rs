@@ -29,6 +29,12 @@ pub use multidb_core::route::{Reason, Target};
 pub use multidb_core::{Access, classify, policy};
 pub use multidb_macros::{db_write, use_master};
 
+/// The HTTP side: a tower layer (axum `Router::layer`) that runs each
+/// request in its own routing context and pins a client to the primary
+/// after it wrote. See [`pinning`] for the details.
+#[cfg(feature = "tower")]
+pub use multidb_tower::{DbWrite, PinningConfig, PinningLayer, SameSite, pinning};
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -41,9 +41,9 @@ mod cookie;
 mod token;
 
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker, ready};
+use std::task::{Context, Poll, ready};
 
 use http::{HeaderValue, Method, Request, Response, header::SET_COOKIE};
 use multidb_core::context::{RequestContext, Scoped};
@@ -232,7 +232,7 @@ where
         let request = RequestContext::new();
         let pinned = pinned_by.is_some();
         let inner = &mut self.inner;
-        let future = call_in_scope(&request, pinned, || inner.call(req));
+        let future = request.sync_scope(pinned, || inner.call(req));
         ResponseFuture {
             inner: request.scope(pinned, future),
             request,
@@ -240,21 +240,6 @@ where
             exempt,
             writes,
         }
-    }
-}
-
-/// Run `f` synchronously inside `request`'s routing context, so that the
-/// inner service's `call` (not only its future) sees the pin and can record
-/// writes and marks. The scope is a future; a future with no `.await`
-/// completes on its first poll, so one poll with a no-op waker runs it.
-fn call_in_scope<R>(request: &RequestContext, pinned: bool, f: impl FnOnce() -> R) -> R {
-    let mut scoped = pin!(request.scope(pinned, async move { f() }));
-    match scoped
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("an async block without .await is ready on its first poll"),
     }
 }
 
