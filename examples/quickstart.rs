@@ -80,7 +80,9 @@ async fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         println!("   {} posts", posts.len());
     }
 
-    println!("\n2. A request that writes: the INSERT goes to the primary, and so do its later reads:");
+    println!(
+        "\n2. A request that writes: the INSERT goes to the primary, and so do its later reads:"
+    );
     scope(async {
         let created = post::ActiveModel {
             title: Set("fresh post".into()),
@@ -89,7 +91,11 @@ async fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         .insert(&db)
         .await?;
         let again = post::Entity::find_by_id(created.id).one(&db).await?;
-        println!("   wrote post #{}, read it back: {:?}", created.id, again.map(|p| p.title));
+        println!(
+            "   wrote post #{}, read it back: {:?}",
+            created.id,
+            again.map(|p| p.title)
+        );
         Ok::<_, DbErr>(())
     })
     .await?;
@@ -97,7 +103,9 @@ async fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     println!("\n3. Another request reads a replica, which has not caught up (replication lag):");
     let count = scope(post::Entity::find().count(&db)).await?;
     println!("   the replica has {count} posts; the primary has 3");
-    println!("   (over HTTP, PinningLayer's cookie sends the writer's next requests to the primary)");
+    println!(
+        "   (over HTTP, PinningLayer's cookie sends the writer's next requests to the primary)"
+    );
 
     println!("\n4. use_master sends a block to the primary:");
     let count = use_master(post::Entity::find().count(&db)).await?;
