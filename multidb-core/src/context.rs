@@ -91,12 +91,25 @@ pub struct RequestContext {
 struct RequestFacts {
     wrote: AtomicBool,
     db_write_marked: AtomicBool,
+    /// Opened by `use_master` or `in_current_scope` because no scope was
+    /// open: it pins, but for read-your-writes it counts as no scope, so a
+    /// write in it still opens the connection's unscoped write window.
+    implicit: bool,
 }
 
 impl RequestContext {
     /// A new request with nothing written or marked yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn implicit() -> Self {
+        RequestContext {
+            facts: Arc::new(RequestFacts {
+                implicit: true,
+                ..RequestFacts::default()
+            }),
+        }
     }
 
     /// Run `future` as this request's task; `pinned` pins the task from the
@@ -173,7 +186,7 @@ pub fn scope<F: Future>(future: F) -> Scoped<F> {
 pub async fn use_master<F: Future>(future: F) -> F::Output {
     // Read the context when first polled, not when called: the caller may
     // build the future in one task and await it in another scope.
-    let request = current_request().unwrap_or_default();
+    let request = current_request().unwrap_or_else(RequestContext::implicit);
     CONTEXT.scope(TaskContext::new(true, request), future).await
 }
 
@@ -238,12 +251,16 @@ pub fn mark_db_write() {
 }
 
 /// Record that a statement that may write ran in this request: later reads
-/// in it go to the primary. Returns `false` outside any scope, where there is
-/// no request to record it in. Called by the connection wrapper.
+/// in it go to the primary. Returns `false` outside any scope (and in the
+/// context `use_master` opens when no scope is open), where the caller must
+/// remember the write itself. Called by the connection wrapper.
 pub fn note_write() -> bool {
     CONTEXT
-        .try_with(|ctx| ctx.request.facts.wrote.store(true, Ordering::Release))
-        .is_ok()
+        .try_with(|ctx| {
+            ctx.request.facts.wrote.store(true, Ordering::Release);
+            !ctx.request.facts.implicit
+        })
+        .unwrap_or(false)
 }
 
 /// What the router needs to know about the current task, read in one go.
@@ -260,12 +277,20 @@ pub enum TaskState {
     },
 }
 
-/// The current task's routing state.
+/// The current task's routing state. An unpinned context that was opened
+/// only because no scope was open reads as [`TaskState::Unscoped`].
 pub fn task_state() -> TaskState {
     CONTEXT
-        .try_with(|ctx| TaskState::Scoped {
-            pinned: ctx.pinned.get(),
-            wrote: ctx.request.wrote(),
+        .try_with(|ctx| {
+            let pinned = ctx.pinned.get();
+            if ctx.request.facts.implicit && !pinned {
+                TaskState::Unscoped
+            } else {
+                TaskState::Scoped {
+                    pinned,
+                    wrote: ctx.request.wrote(),
+                }
+            }
         })
         .unwrap_or(TaskState::Unscoped)
 }
@@ -295,6 +320,6 @@ pub fn current_request() -> Option<RequestContext> {
 pub fn in_current_scope<F: Future>(future: F) -> Scoped<F> {
     let (pinned, request) = CONTEXT
         .try_with(|ctx| (ctx.pinned.get(), ctx.request.clone()))
-        .unwrap_or_default();
+        .unwrap_or_else(|_| (false, RequestContext::implicit()));
     request.scope(pinned, future)
 }

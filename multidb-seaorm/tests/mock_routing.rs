@@ -1515,7 +1515,6 @@ async fn an_unscoped_transaction_opens_the_unscoped_window() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a write inside use_master (or db_write) outside any scope records the write in a throwaway context: neither the unscoped window nor any scope remembers it, so the next unscoped read goes to a (possibly lagging) replica"]
 async fn a_write_in_use_master_outside_any_scope_still_pins_later_unscoped_reads() {
     let backend = DbBackend::Postgres;
     let db = multidb(
