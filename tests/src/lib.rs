@@ -4,6 +4,7 @@
 //! differ, so a test can see which database answered; the replicas are
 //! opened read-only, so a misrouted write fails loudly.
 
+pub mod http_scenarios;
 pub mod scenarios;
 pub mod servers;
 

@@ -1,8 +1,8 @@
 //! Against a real PostgreSQL primary with two streaming replicas, one of
 //! them replaying with a delay (`scripts/replicas.sh`).
 
-use multidb_tests::scenarios;
 use multidb_tests::servers::Cluster;
+use multidb_tests::{http_scenarios, scenarios};
 
 macro_rules! scenario {
     ($($name:ident),* $(,)?) => {$(
@@ -21,3 +21,13 @@ scenario!(
     read_your_writes_under_real_lag,
     primary_only_statements_and_streams,
 );
+
+/// Read-your-writes across HTTP requests (`PinningLayer`'s cookie) while
+/// the only replica really lags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_then_get_with_the_cookie_sees_the_row() -> scenarios::Outcome {
+    let Some(cluster) = Cluster::postgres() else {
+        return Ok(());
+    };
+    http_scenarios::post_then_get_with_the_cookie_sees_the_row(&cluster).await
+}

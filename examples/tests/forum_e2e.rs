@@ -1,0 +1,261 @@
+//! The forum example end to end, over real HTTP on loopback: the same
+//! `app.rs` and `sqlite.rs` the example runs, served by `axum::serve`, driven
+//! by a minimal HTTP/1.1 client.
+//!
+//! The replication lag here is the example's SQLite replayer (a simulated
+//! lag): this test proves the HTTP and cookie path — `POST`, `303`,
+//! `Set-Cookie`, the browser sending the cookie back, the layer pinning that
+//! request. Read-your-writes across requests under REAL replication lag
+//! (PostgreSQL streaming replication, MariaDB GTID replication with a
+//! delayed replica) is `multidb_tests::http_scenarios`, run by
+//! `tests/tests/{postgres,mariadb}.rs`.
+
+#[path = "../forum/app.rs"]
+mod app;
+#[path = "../forum/sqlite.rs"]
+mod sqlite;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Long enough that the reads right after the POST surely happen before the
+/// replayer copies the post, short enough for a test.
+const LAG: Duration = Duration::from_millis(1500);
+
+/// A signing key, as `MULTIDB_PIN_KEY` would give.
+const KEY: &str = "forum e2e test key, 32 bytes or more";
+
+/// The forum on SQLite with two lagging replicas, served on `127.0.0.1:0`.
+struct Served {
+    addr: SocketAddr,
+    forum: sqlite::SqliteForum,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    async fn start() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let forum = sqlite::SqliteForum::start(2, LAG).await?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let router = app::app(forum.db.clone(), app::pinning(Some(KEY))?);
+        let server = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                panic!("server failed: {error}");
+            }
+        });
+        Ok(Served {
+            addr,
+            forum,
+            server,
+        })
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    /// The first value of header `name` (lower case).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request on a new connection (`Connection: close`), with an optional
+/// `Cookie` header and urlencoded form.
+async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> Result<Reply, Box<dyn std::error::Error + Send + Sync>> {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(cookie) = cookie {
+        request.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if let Some(form) = form {
+        request.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        request.push_str(&format!("Content-Length: {}\r\n", form.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(form.unwrap_or_default());
+
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let raw = String::from_utf8(raw)?;
+
+    let (head, body) = raw.split_once("\r\n\r\n").ok_or("no end of headers")?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().ok_or("no status line")?;
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .ok_or("no status code")?
+        .parse()?;
+    let mut headers = Vec::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').ok_or("malformed header")?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    let mut reply = Reply {
+        status,
+        headers,
+        body: String::new(),
+    };
+    reply.body = if reply.header("transfer-encoding") == Some("chunked") {
+        dechunk(body)?
+    } else {
+        body.to_owned()
+    };
+    Ok(reply)
+}
+
+/// The body of a `Transfer-Encoding: chunked` response.
+fn dechunk(mut rest: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let mut body = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").ok_or("truncated chunk size")?;
+        let size = usize::from_str_radix(size.split(';').next().unwrap_or_default().trim(), 16)?;
+        if size == 0 {
+            return Ok(body);
+        }
+        body.push_str(after.get(..size).ok_or("truncated chunk")?);
+        rest = after.get(size + 2..).ok_or("truncated chunk end")?;
+    }
+}
+
+/// `name=value` of a `Set-Cookie` header: what a browser sends back.
+fn cookie_pair(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_posts_is_redirected_and_sees_the_post_thanks_to_the_pin() -> TestResult {
+    let served = Served::start().await?;
+    let addr = served.addr;
+    assert!(served.forum.dir().join("primary.db").is_file());
+    assert!(served.forum.dir().join("replica1.db").is_file());
+    // Creating the schema again is harmless (IF NOT EXISTS).
+    app::create_schema(&served.forum.db).await?;
+
+    let sent = Instant::now();
+    let posted = send(
+        addr,
+        "POST",
+        "/posts",
+        None,
+        Some("title=Hello%2C+replicas+%3C3&body=first+post"),
+    )
+    .await?;
+    assert_eq!(posted.status, 303, "{posted:?}");
+    let location = posted.header("location").ok_or("no Location")?.to_owned();
+    assert!(location.starts_with("/posts/"), "{location}");
+    let set_cookie = posted.header("set-cookie").ok_or("POST set no cookie")?;
+    assert!(
+        set_cookie.starts_with("multidb_pin_writes="),
+        "{set_cookie}"
+    );
+    assert!(set_cookie.contains("; Max-Age=15; "), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
+    let value = cookie_pair(set_cookie).trim_start_matches("multidb_pin_writes=");
+    assert!(value.contains('.'), "signed with MULTIDB_PIN_KEY: {value}");
+    let cookie = cookie_pair(set_cookie).to_owned();
+
+    // The premise: without the cookie the read goes to a replica, which does
+    // not have the post yet.
+    let stale = send(addr, "GET", &location, None, None).await?;
+    let elapsed = sent.elapsed();
+    assert!(
+        elapsed < LAG,
+        "the machine is too slow for this test: {elapsed:?} since the POST"
+    );
+    assert_eq!(stale.status, 404, "the replicas are not lagging: {stale:?}");
+    assert!(stale.header("set-cookie").is_none());
+
+    // An unsigned (forged) pin is ignored when pins are signed.
+    let expiry = value.split('.').next().unwrap_or_default();
+    let forged = format!("multidb_pin_writes={expiry}");
+    let refused = send(addr, "GET", &location, Some(&forged), None).await?;
+    assert_eq!(refused.status, 404, "a forged pin was honoured");
+
+    // What the redirected browser does: GET the Location with the cookie.
+    // It reads the primary, and sees the post.
+    let followed = send(addr, "GET", &location, Some(&cookie), None).await?;
+    assert_eq!(followed.status, 200, "{followed:?}");
+    assert!(
+        followed.body.contains("Hello, replicas &lt;3"),
+        "{}",
+        followed.body
+    );
+    assert!(
+        followed.header("set-cookie").is_none(),
+        "reading does not extend the pin"
+    );
+    let listed = send(addr, "GET", "/posts", Some(&cookie), None).await?;
+    assert!(listed.body.contains(&format!("<a href=\"{location}\">")));
+    assert!(sent.elapsed() < LAG, "took {:?}", sent.elapsed());
+
+    // Once the replicas caught up, everyone sees it.
+    let caught_up = loop {
+        let reply = send(addr, "GET", &location, None, None).await?;
+        if reply.status == 200 {
+            break sent.elapsed();
+        }
+        assert_eq!(reply.status, 404, "{reply:?}");
+        assert!(sent.elapsed() < LAG * 10, "the replicas never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!("the replicas served the post {caught_up:?} after the POST (lag {LAG:?})");
+    assert!(
+        caught_up >= LAG,
+        "visible on the replicas after {caught_up:?}, before the lag"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_forms_and_missing_posts() -> TestResult {
+    let served = Served::start().await?;
+    let addr = served.addr;
+
+    let empty = send(addr, "POST", "/posts", None, Some("title=+++&body=x")).await?;
+    assert_eq!(empty.status, 422, "{empty:?}");
+    // A POST pins the client even when it fails: it may have written.
+    assert!(empty.header("set-cookie").is_some());
+
+    let missing = send(addr, "GET", "/posts/999", None, None).await?;
+    assert_eq!(missing.status, 404);
+    assert!(missing.header("set-cookie").is_none());
+
+    let root = send(addr, "GET", "/", None, None).await?;
+    assert_eq!(root.status, 303);
+    assert_eq!(root.header("location"), Some("/posts"));
+
+    let list = send(addr, "GET", "/posts", None, None).await?;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("<form method=post action=/posts>"));
+    assert!(list.header("set-cookie").is_none(), "reads do not pin");
+    Ok(())
+}
