@@ -8,7 +8,7 @@ pub mod http_scenarios;
 pub mod scenarios;
 pub mod servers;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use multidb_seaorm::MultiDb;
 use multidb_seaorm::policy::RoundRobin;
@@ -87,7 +87,7 @@ pub fn sqlite_url(path: &Path, mode: &str) -> String {
     format!("sqlite://{}?mode={mode}", path.display())
 }
 
-async fn create(path: &PathBuf, name: &str) -> Result<DatabaseConnection, DbErr> {
+async fn create(path: &Path, name: &str) -> Result<DatabaseConnection, DbErr> {
     let db = Database::connect(sqlite_url(path, "rwc")).await?;
     db.execute_unprepared(SQLITE_SCHEMA).await?;
     db.execute_unprepared(&format!("INSERT INTO whoami (name) VALUES ('{name}')"))
