@@ -1,0 +1,1099 @@
+#!/usr/bin/env bash
+# scripts/replicas.sh — throwaway PostgreSQL and MariaDB replication clusters on
+# loopback, built from the server binaries installed on this machine, for the
+# multidb integration tests.
+#
+# USAGE
+#   scripts/replicas.sh run -- <command...>
+#       Start the clusters, export the variables below, run the command, tear
+#       everything down (always: also on failure, Ctrl-C, SIGTERM), and exit
+#       with the command's exit status. This is what CI and the README use:
+#           scripts/replicas.sh run -- cargo test --workspace
+#   scripts/replicas.sh start     Start in the state folder and print `export`
+#                                 lines on stdout (progress goes to stderr), so
+#                                 `eval "$(scripts/replicas.sh start)"` works.
+#                                 Already running: says so, prints them again.
+#   scripts/replicas.sh env       Print the `export` lines of the running
+#                                 clusters: eval "$(scripts/replicas.sh env)"
+#   scripts/replicas.sh status    Say what is running (exit 1 if nothing).
+#   scripts/replicas.sh stop      Stop every server and remove the state folder.
+#
+# WHAT RUNS (default ports)
+#   PostgreSQL (binaries under /usr/lib/postgresql/<newest>/bin, run as the
+#   `postgres` user when we are root): primary 25432; streaming replica 25433;
+#   streaming replica 25434 with recovery_min_apply_delay. Superuser
+#   `postgres`, trust authentication, TCP on 127.0.0.1 only, no unix socket.
+#   MariaDB: primary 23306 (binlog, GTID); GTID replica 23307; GTID replica
+#   23308 with MASTER_DELAY. Replicas run with read_only=1.
+#   Users (MariaDB, created on the primary and replicated):
+#     multidb_app   / multidb        ALL on `multidb`.* and `multidb\_%`.* (so
+#                                    tests may create databases multidb_*),
+#                                    plus BINLOG MONITOR and SLAVE MONITOR
+#                                    (SHOW SLAVE STATUS). No global write
+#                                    privilege and no READ_ONLY ADMIN, so
+#                                    read_only really rejects its writes on a
+#                                    replica (error 1290). Root would not be
+#                                    rejected: never use it on replicas.
+#     multidb_admin / multidb_admin  ALL PRIVILEGES (for tests that need
+#                                    STOP SLAVE and the like).
+#     multidb_repl  / multidb_repl   REPLICATION SLAVE (used by the replicas).
+#
+# EXPORTED VARIABLES (what `env` prints and `run` exports)
+#   MULTIDB_TEST_SERVERS=1
+#   MULTIDB_PG_PRIMARY_URL=postgres://postgres@127.0.0.1:25432/postgres
+#   MULTIDB_PG_REPLICA_URL=postgres://postgres@127.0.0.1:25433/postgres
+#   MULTIDB_PG_DELAYED_REPLICA_URL=postgres://postgres@127.0.0.1:25434/postgres
+#   MULTIDB_PG_REPLICA_DELAY_MS=1000
+#   MULTIDB_MYSQL_PRIMARY_URL=mysql://multidb_app:multidb@127.0.0.1:23306/multidb
+#   MULTIDB_MYSQL_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23307/multidb
+#   MULTIDB_MYSQL_DELAYED_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23308/multidb
+#   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000
+#   MULTIDB_MYSQL_ADMIN_PRIMARY_URL, MULTIDB_MYSQL_ADMIN_REPLICA_URL,
+#   MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL  (same, as multidb_admin)
+#   Only the variables of the selected stacks are set (the others are unset).
+#
+# SETTINGS (environment)
+#   MULTIDB_REPLICAS=all|pg|mariadb   which stacks to start (default all; they
+#                                     start in parallel). `mysql` = mariadb.
+#   MULTIDB_PG_PORT=25432             PostgreSQL primary port; replicas +1, +2.
+#   MULTIDB_MYSQL_PORT=23306          MariaDB primary port; replicas +1, +2.
+#                                     Keep ports below 32768 (the ephemeral
+#                                     range starts there).
+#   MULTIDB_PG_REPLICA_DELAY_MS=1000  delay of the delayed PostgreSQL replica.
+#   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000  delay of the delayed MariaDB replica;
+#                                     whole seconds (MASTER_DELAY granularity).
+#   MULTIDB_REPLICAS_DIR              state folder (default
+#                                     /dev/shm/multidb-replicas when /dev/shm
+#                                     has 400 MB free, else /tmp/multidb-replicas).
+#                                     It holds everything: data, logs, sockets.
+#                                     Two clusters at once need distinct ports
+#                                     AND distinct folders.
+#   MULTIDB_REPLICAS_TIMEOUT=60       seconds allowed for each startup step.
+#   MULTIDB_PG_BINDIR                 PostgreSQL server binaries folder.
+#   MULTIDB_REPLICAS_QUIET=1          no progress messages (errors still shown).
+#
+# Readiness means: every server accepts connections AND a marker written on
+# each primary after the replicas started (a COMMENT on database `postgres`; a
+# COMMENT on database `multidb`) is visible on every replica, delayed ones
+# included. Missing server binaries are installed with apt-get when we are
+# root and apt-get exists; otherwise the script says what to install.
+# Linux only (uses /proc, setsid, runuser).
+
+set -euo pipefail
+shopt -s nullglob
+
+SELF=$(readlink -f -- "${BASH_SOURCE[0]}")
+readonly SELF
+readonly MARKER_FILE=.multidb-replicas
+readonly PG_SUPERUSER=postgres
+readonly MY_DB=multidb
+readonly MY_APP_USER=multidb_app MY_APP_PASSWORD=multidb
+readonly MY_ADMIN_USER=multidb_admin MY_ADMIN_PASSWORD=multidb_admin
+readonly MY_REPL_USER=multidb_repl MY_REPL_PASSWORD=multidb_repl
+readonly ALL_VARS=(
+  MULTIDB_PG_PRIMARY_URL MULTIDB_PG_REPLICA_URL MULTIDB_PG_DELAYED_REPLICA_URL
+  MULTIDB_PG_REPLICA_DELAY_MS
+  MULTIDB_MYSQL_PRIMARY_URL MULTIDB_MYSQL_REPLICA_URL MULTIDB_MYSQL_DELAYED_REPLICA_URL
+  MULTIDB_MYSQL_REPLICA_DELAY_MS
+  MULTIDB_MYSQL_ADMIN_PRIMARY_URL MULTIDB_MYSQL_ADMIN_REPLICA_URL
+  MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL
+)
+# Instance names; index 0 is the primary, 1 the fast replica, 2 the delayed one.
+readonly INSTANCES=(primary replica delayed)
+
+LOG_PREFIX="replicas"
+
+# ---------------------------------------------------------------- utilities --
+
+info() { [[ ${MULTIDB_REPLICAS_QUIET:-} == 1 ]] || printf '%s: %s\n' "$LOG_PREFIX" "$*" >&2; }
+warn() { printf '%s: warning: %s\n' "$LOG_PREFIX" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$LOG_PREFIX" "$*" >&2; exit 1; }
+
+# Print the last lines of a log file (indented) to stderr, for error messages.
+show_log() {
+  local file=$1 lines=${2:-25}
+  if [[ -s $file ]]; then
+    printf '%s: --- last lines of %s ---\n' "$LOG_PREFIX" "$file" >&2
+    tail -n "$lines" -- "$file" | sed 's/^/    /' >&2
+  fi
+}
+
+now_us() { local t=${EPOCHREALTIME//[.,]/}; printf '%s' "$t"; }
+# Seconds since a now_us() timestamp, with one decimal: "1.4".
+since() {
+  local ms=$(( ($(now_us) - $1) / 1000 ))
+  printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+is_root() { ((EUID == 0)); }
+
+# Run a PostgreSQL server tool: as the postgres user when we are root.
+as_pg() {
+  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# True if the process exists and is not a zombie (a killed daemon whose
+# parent is init can stay a zombie for seconds; it holds no port or file).
+pid_alive() {
+  local stat
+  [[ $1 =~ ^[0-9]+$ ]] || return 1
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != [ZX] ]]
+}
+
+# True if the process' command line mentions the folder $2.
+pid_mentions() {
+  local -a argv=()
+  local arg
+  { mapfile -d '' -t argv < "/proc/$1/cmdline"; } 2>/dev/null || return 1
+  for arg in "${argv[@]}"; do
+    [[ $arg == "$2" || $arg == *"$2/"* ]] && return 0
+  done
+  return 1
+}
+
+# ------------------------------------------------------------ configuration --
+
+load_config() {
+  local sel=${MULTIDB_REPLICAS:-all}
+  case $sel in
+    all | both | '') WANT_PG=1 WANT_MY=1 ;;
+    pg | postgres | postgresql) WANT_PG=1 WANT_MY=0 ;;
+    mariadb | mysql) WANT_PG=0 WANT_MY=1 ;;
+    *) die "MULTIDB_REPLICAS must be all, pg or mariadb (got '$sel')" ;;
+  esac
+  PG_PORT=${MULTIDB_PG_PORT:-25432}
+  MY_PORT=${MULTIDB_MYSQL_PORT:-23306}
+  PG_DELAY_MS=${MULTIDB_PG_REPLICA_DELAY_MS:-1000}
+  MY_DELAY_MS=${MULTIDB_MYSQL_REPLICA_DELAY_MS:-1000}
+  TIMEOUT=${MULTIDB_REPLICAS_TIMEOUT:-60}
+  local name value
+  for name in PG_PORT MY_PORT PG_DELAY_MS MY_DELAY_MS TIMEOUT; do
+    value=${!name}
+    [[ $value =~ ^[0-9]+$ ]] || die "$name must be a number (got '$value')"
+  done
+  ((PG_PORT >= 1024 && PG_PORT + 2 < 32768)) ||
+    die "MULTIDB_PG_PORT must be between 1024 and 32765, below the ephemeral port range (got $PG_PORT)"
+  ((MY_PORT >= 1024 && MY_PORT + 2 < 32768)) ||
+    die "MULTIDB_MYSQL_PORT must be between 1024 and 32765, below the ephemeral port range (got $MY_PORT)"
+  if ((WANT_PG && WANT_MY)) && ((PG_PORT + 2 >= MY_PORT && MY_PORT + 2 >= PG_PORT)); then
+    die "the PostgreSQL ports ($PG_PORT-$((PG_PORT + 2))) and MariaDB ports ($MY_PORT-$((MY_PORT + 2))) overlap"
+  fi
+  ((PG_DELAY_MS > 0)) || die "MULTIDB_PG_REPLICA_DELAY_MS must be positive"
+  ((MY_DELAY_MS > 0 && MY_DELAY_MS % 1000 == 0)) ||
+    die "MULTIDB_MYSQL_REPLICA_DELAY_MS must be a positive multiple of 1000 (MariaDB's MASTER_DELAY is in seconds); got $MY_DELAY_MS"
+  ((TIMEOUT > 0)) || die "MULTIDB_REPLICAS_TIMEOUT must be positive"
+  SELECTION=""
+  ((WANT_PG)) && SELECTION+="pg "
+  ((WANT_MY)) && SELECTION+="mariadb "
+  SELECTION=${SELECTION% }
+}
+
+pg_port() { echo $((PG_PORT + $1)); }
+my_port() { echo $((MY_PORT + $1)); }
+
+# The state folder: MULTIDB_REPLICAS_DIR, else an existing default folder,
+# else /dev/shm when it has room (memory-backed: fast), else /tmp.
+resolve_dir() {
+  if [[ -n ${MULTIDB_REPLICAS_DIR:-} ]]; then
+    local d=$MULTIDB_REPLICAS_DIR
+    [[ $d == /* ]] || d=$PWD/$d
+    printf '%s\n' "${d%/}"
+    return
+  fi
+  local base
+  for base in /dev/shm /tmp; do
+    if [[ -e $base/multidb-replicas ]]; then
+      printf '%s\n' "$base/multidb-replicas"
+      return
+    fi
+  done
+  local avail_kb
+  avail_kb=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }') || avail_kb=0
+  if [[ -d /dev/shm && -w /dev/shm && ${avail_kb:-0} =~ ^[0-9]+$ ]] && ((avail_kb >= 400 * 1024)); then
+    echo /dev/shm/multidb-replicas
+  else
+    echo /tmp/multidb-replicas
+  fi
+}
+
+# ----------------------------------------------------------------- binaries --
+
+find_pg_bindir() {
+  local d
+  if [[ -n ${MULTIDB_PG_BINDIR:-} ]]; then
+    [[ -x $MULTIDB_PG_BINDIR/postgres ]] && { echo "$MULTIDB_PG_BINDIR"; return 0; }
+    return 1
+  fi
+  while read -r d; do
+    if [[ -x $d/postgres && -x $d/initdb && -x $d/pg_ctl && -x $d/pg_basebackup && -x $d/psql ]]; then
+      echo "$d"
+      return 0
+    fi
+  done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5,5 -rn)
+  d=$(command -v initdb 2>/dev/null) || return 1
+  d=${d%/*}
+  [[ -x $d/postgres && -x $d/pg_ctl && -x $d/pg_basebackup && -x $d/psql ]] || return 1
+  echo "$d"
+}
+
+find_my_bin() { # name: look on PATH and in the sbin folders (not on a user's PATH)
+  local d
+  command -v "$1" 2>/dev/null && return 0
+  for d in /usr/sbin /usr/local/sbin /sbin; do
+    [[ -x $d/$1 ]] && { echo "$d/$1"; return 0; }
+  done
+  return 1
+}
+
+locate_binaries() {
+  MISSING=()
+  if ((WANT_PG)); then
+    PG_BIN=$(find_pg_bindir) || MISSING+=(postgresql)
+  fi
+  if ((WANT_MY)); then
+    MY_SERVER_BIN=$(find_my_bin mariadbd) &&
+      MY_INSTALL_BIN=$(find_my_bin mariadb-install-db) &&
+      MY_CLIENT_BIN=$(find_my_bin mariadb) || MISSING+=(mariadb-server mariadb-client)
+  fi
+  command -v setsid >/dev/null || MISSING+=(util-linux)
+  return 0
+}
+
+ensure_binaries() {
+  locate_binaries
+  ((${#MISSING[@]} == 0)) && return 0
+  if is_root && command -v apt-get >/dev/null; then
+    info "installing missing packages: ${MISSING[*]} (apt-get)"
+    # Debian's postinst may start the system servers on 5432/3306: harmless.
+    {
+      DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${MISSING[@]}"
+    } >&2 || die "apt-get install ${MISSING[*]} failed"
+    locate_binaries
+    ((${#MISSING[@]} == 0)) || die "still missing after apt-get install: ${MISSING[*]}"
+    return 0
+  fi
+  die "missing server binaries. Install them, e.g. on Debian/Ubuntu (as root):
+    apt-get update && apt-get install -y ${MISSING[*]}
+  (needed: PostgreSQL server tools initdb, pg_ctl, postgres, pg_basebackup, psql
+   under /usr/lib/postgresql/<version>/bin or MULTIDB_PG_BINDIR; MariaDB mariadbd,
+   mariadb-install-db, mariadb). Or select one stack with MULTIDB_REPLICAS=pg|mariadb."
+}
+
+# ---------------------------------------------------------------- env lines --
+
+env_lines() { # selection (as recorded) -> export/unset lines
+  local sel=" $1 " name
+  local -a set_vars=()
+  echo "export MULTIDB_TEST_SERVERS=1"
+  if [[ $sel == *" pg "* ]]; then
+    set_vars+=(MULTIDB_PG_PRIMARY_URL MULTIDB_PG_REPLICA_URL MULTIDB_PG_DELAYED_REPLICA_URL MULTIDB_PG_REPLICA_DELAY_MS)
+    echo "export MULTIDB_PG_PRIMARY_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port 0)/postgres"
+    echo "export MULTIDB_PG_REPLICA_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port 1)/postgres"
+    echo "export MULTIDB_PG_DELAYED_REPLICA_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port 2)/postgres"
+    echo "export MULTIDB_PG_REPLICA_DELAY_MS=$PG_DELAY_MS"
+  fi
+  if [[ $sel == *" mariadb "* ]]; then
+    set_vars+=(MULTIDB_MYSQL_PRIMARY_URL MULTIDB_MYSQL_REPLICA_URL MULTIDB_MYSQL_DELAYED_REPLICA_URL
+      MULTIDB_MYSQL_REPLICA_DELAY_MS MULTIDB_MYSQL_ADMIN_PRIMARY_URL MULTIDB_MYSQL_ADMIN_REPLICA_URL
+      MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL)
+    local app="$MY_APP_USER:$MY_APP_PASSWORD" adm="$MY_ADMIN_USER:$MY_ADMIN_PASSWORD"
+    echo "export MULTIDB_MYSQL_PRIMARY_URL=mysql://$app@127.0.0.1:$(my_port 0)/$MY_DB"
+    echo "export MULTIDB_MYSQL_REPLICA_URL=mysql://$app@127.0.0.1:$(my_port 1)/$MY_DB"
+    echo "export MULTIDB_MYSQL_DELAYED_REPLICA_URL=mysql://$app@127.0.0.1:$(my_port 2)/$MY_DB"
+    echo "export MULTIDB_MYSQL_REPLICA_DELAY_MS=$MY_DELAY_MS"
+    echo "export MULTIDB_MYSQL_ADMIN_PRIMARY_URL=mysql://$adm@127.0.0.1:$(my_port 0)/$MY_DB"
+    echo "export MULTIDB_MYSQL_ADMIN_REPLICA_URL=mysql://$adm@127.0.0.1:$(my_port 1)/$MY_DB"
+    echo "export MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL=mysql://$adm@127.0.0.1:$(my_port 2)/$MY_DB"
+  fi
+  for name in "${ALL_VARS[@]}"; do
+    [[ " ${set_vars[*]} " == *" $name "* ]] || echo "unset $name"
+  done
+}
+
+# ------------------------------------------------------------------- ports --
+
+check_ports() {
+  local -a ports=() busy=()
+  local i port
+  for i in 0 1 2; do
+    ((WANT_PG)) && ports+=($((PG_PORT + i)))
+    ((WANT_MY)) && ports+=($((MY_PORT + i)))
+  done
+  local listening=""
+  if command -v ss >/dev/null; then
+    listening=$(ss -Hltnp 2>/dev/null || ss -Hltn 2>/dev/null || true)
+  fi
+  for port in "${ports[@]}"; do
+    if [[ -n $listening ]]; then
+      local line
+      line=$(awk -v p=":$port" 'substr($4, length($4) - length(p) + 1) == p' <<<"$listening")
+      [[ -n $line ]] && busy+=("$port ($(awk '{ print $4, $6 }' <<<"$line" | head -n1))")
+    elif (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      busy+=("$port")
+    fi
+  done
+  if ((${#busy[@]})); then
+    die "port(s) already in use: ${busy[*]}.
+  Another cluster may be running: 'scripts/replicas.sh stop', or choose other
+  ports with MULTIDB_PG_PORT / MULTIDB_MYSQL_PORT (and another MULTIDB_REPLICAS_DIR)."
+  fi
+}
+
+# ============================================================== PostgreSQL ==
+
+pg_sql() { # port sql
+  PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p "$1" -U "$PG_SUPERUSER" -d postgres -c "$2"
+}
+
+pg_start() { # name
+  local name=$1 dir=$PG_STATE/$1
+  if ! as_pg "$PG_BIN/pg_ctl" start -w -s -t "$TIMEOUT" -D "$dir" -l "$PG_STATE/$name.log" \
+    >>"$PG_STATE/pg_ctl.log" 2>&1; then
+    show_log "$PG_STATE/pg_ctl.log" 5
+    show_log "$PG_STATE/$name.log"
+    die "PostgreSQL $name (port $(pg_port "$(instance_index "$name")")) did not start"
+  fi
+}
+
+instance_index() { case $1 in primary) echo 0 ;; replica) echo 1 ;; delayed) echo 2 ;; esac; }
+
+pg_make_replica() { # name
+  local name=$1 i port
+  i=$(instance_index "$name")
+  port=$(pg_port "$i")
+  if ! as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$(pg_port 0)" -U "$PG_SUPERUSER" \
+    -D "$PG_STATE/$name" -R -X stream -c fast -S "multidb_$name" --no-sync \
+    >"$PG_STATE/$name.basebackup.log" 2>&1; then
+    show_log "$PG_STATE/$name.basebackup.log"
+    show_log "$PG_STATE/primary.log" 10
+    die "pg_basebackup for the PostgreSQL $name failed"
+  fi
+  # pg_basebackup copied the primary's postgresql.conf (port included);
+  # postgresql.auto.conf is read last and wins.
+  {
+    echo "port = $port"
+    echo "cluster_name = 'multidb_$name'"
+    if [[ $name == delayed ]]; then echo "recovery_min_apply_delay = '${PG_DELAY_MS}ms'"; fi
+  } >>"$PG_STATE/$name/postgresql.auto.conf"
+  pg_start "$name"
+}
+
+# Wait until the replica on `port` shows the marker comment.
+pg_wait_marker() { # name token t0
+  local name=$1 token=$2 t0=$3 port got deadline
+  port=$(pg_port "$(instance_index "$name")")
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  while :; do
+    got=$(pg_sql "$port" "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'postgres'" 2>/dev/null) || got=""
+    [[ $got == "$token" ]] && break
+    if (($(now_us) > deadline)); then
+      show_log "$PG_STATE/$name.log"
+      die "PostgreSQL $name (port $port) did not replay the marker within ${TIMEOUT}s"
+    fi
+    sleep 0.01
+  done
+  info "$name replayed the marker after $(since "$t0") s"
+}
+
+stack_pg() { # state-dir
+  PG_STATE=$1/pg
+  # Our own clients must not pick up the caller's PG* settings.
+  unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE PGSERVICE \
+    PGSERVICEFILE PGOPTIONS PGSSLMODE PGREQUIRESSL PGGSSENCMODE PGTARGETSESSIONATTRS PGDATA
+  mkdir -p "$PG_STATE"
+  chmod 0700 "$PG_STATE"
+  is_root && chown postgres: "$PG_STATE"
+  cd "$PG_STATE" # the server tools run with this as working folder
+
+  local t0
+  t0=$(now_us)
+  # Created here, not by initdb: if initdb is interrupted it then keeps the
+  # (emptied) folder, whose inode number is the key of any System V shared
+  # memory left behind, which teardown then finds and removes.
+  mkdir -m 0700 "$PG_STATE/primary"
+  is_root && chown postgres: "$PG_STATE/primary"
+  if ! as_pg "$PG_BIN/initdb" -D "$PG_STATE/primary" -U "$PG_SUPERUSER" --auth=trust \
+    --encoding=UTF8 --locale=C --wal-segsize=1 --no-sync >"$PG_STATE/initdb.log" 2>&1; then
+    show_log "$PG_STATE/initdb.log"
+    die "initdb failed"
+  fi
+  cat >>"$PG_STATE/primary/postgresql.conf" <<EOF
+
+# --- multidb scripts/replicas.sh: throwaway test cluster ---
+listen_addresses = '127.0.0.1'
+port = $(pg_port 0)
+unix_socket_directories = ''
+cluster_name = 'multidb_primary'
+max_connections = 200
+shared_buffers = 32MB
+fsync = off
+full_page_writes = off
+min_wal_size = 4MB
+max_wal_size = 64MB
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+hot_standby = on
+hot_standby_feedback = on
+wal_receiver_status_interval = 1s
+EOF
+  pg_start primary
+  info "primary up on $(pg_port 0) after $(since "$t0") s"
+
+  # Slots created (and reserving WAL) before the copies start: with
+  # pg_basebackup -C, two copies in parallel race, the checkpoint of one
+  # removing a WAL segment the other has yet to stream ("requested WAL segment
+  # ... has already been removed"). Slots also let a replica paused or stopped
+  # by a test catch up later.
+  pg_sql "$(pg_port 0)" "SELECT pg_create_physical_replication_slot('multidb_replica', true),
+      pg_create_physical_replication_slot('multidb_delayed', true)" >/dev/null ||
+    die "could not create the replication slots on the PostgreSQL primary"
+  local p1 p2
+  pg_make_replica replica & p1=$!
+  pg_make_replica delayed & p2=$!
+  wait "$p1" || exit 1
+  wait "$p2" || exit 1
+  info "replicas up on $(pg_port 1), $(pg_port 2) (delay ${PG_DELAY_MS} ms) after $(since "$t0") s"
+
+  local token t1
+  token="multidb-replicas marker $(now_us)-$$"
+  pg_sql "$(pg_port 0)" "COMMENT ON DATABASE postgres IS '$token'" ||
+    die "could not write the marker on the PostgreSQL primary"
+  t1=$(now_us)
+  pg_wait_marker replica "$token" "$t1"
+  pg_wait_marker delayed "$token" "$t1"
+  local r
+  for r in 1 2; do
+    [[ $(pg_sql "$(pg_port "$r")" "SELECT pg_is_in_recovery()") == t ]] ||
+      die "PostgreSQL ${INSTANCES[$r]} is not in recovery"
+  done
+  info "ready after $(since "$t0") s"
+}
+
+# ================================================================= MariaDB ==
+
+my_root() { # index sql...: run SQL as root over the unix socket
+  local i=$1
+  shift
+  "$MY_CLIENT_BIN" --no-defaults --protocol=socket -S "$MY_STATE/${INSTANCES[$i]}/mysqld.sock" -u"$MY_SOCKET_USER" \
+    --connect-timeout=5 -N -B "$@"
+}
+
+my_write_cnf() { # index
+  local i=$1 name=${INSTANCES[$1]}
+  local d=$MY_STATE/$name
+  mkdir -p "$d/tmp"
+  {
+    echo "# multidb scripts/replicas.sh: MariaDB $name (throwaway test server)"
+    echo "[mysqld]"
+    is_root && echo "user = mysql"
+    echo "datadir = $d/data"
+    echo "tmpdir = $d/tmp"
+    echo "socket = $d/mysqld.sock"
+    echo "pid-file = $d/mariadbd.pid"
+    echo "log-error = $d/error.log"
+    echo "port = $(my_port "$i")"
+    echo "bind-address = 127.0.0.1"
+    echo "skip-name-resolve"
+    echo "server-id = $((i + 1))"
+    echo "gtid-strict-mode = 1"
+    if ((i == 0)); then
+      echo "log-bin = mariadb-bin"
+      echo "binlog-format = ROW"
+    else
+      echo "read-only = 1"
+      echo "relay-log = relay-bin"
+    fi
+    echo "character-set-server = utf8mb4"
+    echo "collation-server = utf8mb4_general_ci"
+    echo "max-connections = 200"
+    echo "innodb-log-file-size = 16M"
+    echo "innodb-buffer-pool-size = 32M"
+    echo "innodb-flush-log-at-trx-commit = 2"
+    echo "innodb-doublewrite = 0"
+    echo "sync-binlog = 0"
+    echo "performance-schema = 0"
+  } >"$d/my.cnf"
+}
+
+my_launch() { # index
+  local name=${INSTANCES[$1]}
+  local d=$MY_STATE/$name
+  # --defaults-file must be the first argument. setsid: a session of its own,
+  # so a Ctrl-C on the terminal does not reach it; teardown stops it.
+  setsid "$MY_SERVER_BIN" --defaults-file="$d/my.cnf" </dev/null >>"$d/stdout.log" 2>&1 &
+  echo $! >"$d/launch.pid"
+}
+
+my_wait_up() { # index
+  local i=$1 name=${INSTANCES[$1]} deadline pid
+  local d=$MY_STATE/$name
+  pid=$(<"$d/launch.pid")
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  local err
+  until err=$(my_root "$i" -e 'SELECT 1' 2>&1 >/dev/null); do
+    if [[ $err == *"ERROR 1045"* || $err == *"ERROR 1698"* ]]; then
+      die "MariaDB $name refuses the administrator login over its socket: $err"
+    fi
+    if ! pid_alive "$pid"; then
+      show_log "$d/error.log"
+      show_log "$d/stdout.log" 10
+      die "MariaDB $name (port $(my_port "$i")) exited during startup"
+    fi
+    if (($(now_us) > deadline)); then
+      show_log "$d/error.log"
+      die "MariaDB $name (port $(my_port "$i")) did not accept connections within ${TIMEOUT}s"
+    fi
+    sleep 0.02
+  done
+}
+
+my_wait_marker() { # index gtid token t0
+  local i=$1 gtid=$2 token=$3 t0=$4 name=${INSTANCES[$1]} deadline got
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  while :; do
+    got=$(my_root "$i" -e "SELECT MASTER_GTID_WAIT('$gtid', 0.5),
+        (SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$MY_DB')" 2>&1) || got=""
+    [[ $got == "0"$'\t'"$token" ]] && break
+    [[ $got == -1* ]] || sleep 0.02
+    if (($(now_us) > deadline)); then
+      printf '%s: --- SHOW SLAVE STATUS on MariaDB %s ---\n' "$LOG_PREFIX" "$name" >&2
+      my_root "$i" -e 'SHOW SLAVE STATUS\G' 2>&1 |
+        grep -E 'Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:|Gtid_IO_Pos|Seconds_Behind' | sed 's/^/    /' >&2 || true
+      show_log "$MY_STATE/$name/error.log"
+      die "MariaDB $name (port $(my_port "$i")) did not replicate the marker within ${TIMEOUT}s"
+    fi
+  done
+  info "$name replicated the marker after $(since "$t0") s"
+}
+
+stack_mariadb() { # state-dir
+  MY_STATE=$1/mariadb
+  MY_SOCKET_USER=$(id -un)
+  unset MYSQL_PWD MYSQL_HOST MYSQL_TCP_PORT MYSQL_UNIX_PORT MYSQL_TEST_LOGIN_FILE
+  local -r sock_path="$MY_STATE/delayed/mysqld.sock"
+  ((${#sock_path} < 100)) ||
+    die "state folder path too long for a unix socket ($sock_path); set a shorter MULTIDB_REPLICAS_DIR"
+  mkdir -p "$MY_STATE"
+  cd "$MY_STATE"
+  local t0 i
+  t0=$(now_us)
+  for i in 0 1 2; do my_write_cnf "$i"; done
+  is_root && chown -R mysql: "$MY_STATE"
+
+  # One installation, copied before first start: every server then has the
+  # same system tables; the replicas replay everything the primary does after.
+  # The administrator account: the OS user we run as, over the unix socket
+  # (unix_socket authentication, no password).
+  if ! "$MY_INSTALL_BIN" --defaults-file="$MY_STATE/primary/my.cnf" --skip-test-db \
+    --skip-name-resolve --auth-root-authentication-method=socket \
+    --auth-root-socket-user="$MY_SOCKET_USER" >"$MY_STATE/install.log" 2>&1; then
+    show_log "$MY_STATE/install.log"
+    show_log "$MY_STATE/primary/error.log"
+    die "mariadb-install-db failed"
+  fi
+  cp -a "$MY_STATE/primary/data" "$MY_STATE/replica/data"
+  cp -a "$MY_STATE/primary/data" "$MY_STATE/delayed/data"
+  for i in 0 1 2; do my_launch "$i"; done
+
+  my_wait_up 0
+  info "primary up on $(my_port 0) after $(since "$t0") s"
+  local start_pos
+  start_pos=$(my_root 0 -e 'SELECT @@gtid_binlog_pos') || die "cannot read the MariaDB primary's GTID position"
+  my_root 0 <<EOF || die "could not create the database and users on the MariaDB primary"
+CREATE DATABASE $MY_DB CHARACTER SET utf8mb4;
+CREATE USER '$MY_APP_USER'@'%' IDENTIFIED BY '$MY_APP_PASSWORD';
+GRANT ALL PRIVILEGES ON \`$MY_DB\`.* TO '$MY_APP_USER'@'%';
+GRANT ALL PRIVILEGES ON \`${MY_DB}\\_%\`.* TO '$MY_APP_USER'@'%';
+GRANT BINLOG MONITOR, SLAVE MONITOR ON *.* TO '$MY_APP_USER'@'%';
+CREATE USER '$MY_ADMIN_USER'@'%' IDENTIFIED BY '$MY_ADMIN_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO '$MY_ADMIN_USER'@'%' WITH GRANT OPTION;
+CREATE USER '$MY_REPL_USER'@'%' IDENTIFIED BY '$MY_REPL_PASSWORD';
+GRANT REPLICATION SLAVE ON *.* TO '$MY_REPL_USER'@'%';
+EOF
+  for i in 1 2; do
+    my_wait_up "$i"
+    local delay=0
+    ((i == 2)) && delay=$((MY_DELAY_MS / 1000))
+    my_root "$i" <<EOF || die "could not configure replication on MariaDB ${INSTANCES[$i]}"
+SET GLOBAL gtid_slave_pos = '$start_pos';
+CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $(my_port 0),
+  MASTER_USER = '$MY_REPL_USER', MASTER_PASSWORD = '$MY_REPL_PASSWORD',
+  MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_DELAY = $delay;
+START SLAVE;
+EOF
+  done
+  info "replicas up on $(my_port 1), $(my_port 2) (delay ${MY_DELAY_MS} ms) after $(since "$t0") s"
+
+  local token gtid t1
+  token="multidb-replicas marker $(now_us)-$$"
+  gtid=$(my_root 0 -e "ALTER DATABASE $MY_DB COMMENT '$token'; SELECT @@gtid_binlog_pos") ||
+    die "could not write the marker on the MariaDB primary"
+  t1=$(now_us)
+  my_wait_marker 1 "$gtid" "$token" "$t1"
+  my_wait_marker 2 "$gtid" "$token" "$t1"
+  info "ready after $(since "$t0") s"
+}
+
+# ================================================================ teardown ==
+
+# Every process belonging to a state folder: its command line mentions the
+# folder (servers, their tools, the stack helpers), or it runs as postgres or
+# mysql with its working folder inside it (PostgreSQL's child processes).
+folder_pids() { # dir
+  local dir=$1 p pid uid k v d
+  local -a cwds=("$dir/pg" "$dir/mariadb") uids=()
+  for d in "$dir"/pg/*/ "$dir"/mariadb/*/data/; do cwds+=("${d%/}"); done
+  if is_root; then
+    uids=("$(id -u postgres 2>/dev/null)" "$(id -u mysql 2>/dev/null)")
+  else
+    uids=("$EUID")
+  fi
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    if pid_mentions "$pid" "$dir"; then
+      echo "$pid"
+      continue
+    fi
+    for d in "${cwds[@]}"; do
+      [[ $p/cwd -ef $d ]] || continue
+      uid=""
+      { while read -r k v _; do [[ $k == Uid: ]] && { uid=$v; break; }; done <"$p/status"; } 2>/dev/null || true
+      [[ -n $uid && " ${uids[*]} " == *" $uid "* ]] && echo "$pid"
+      break
+    done
+  done
+  return 0
+}
+
+# Stop everything belonging to the state folder and remove it. Robust to a
+# partial start: stops what exists, then sweeps for stragglers.
+teardown() { # dir
+  local -
+  set +e
+  local dir=$1 d f pid t0 comm
+  local -a argv
+  [[ -d $dir ]] || return 0
+  t0=$(now_us)
+  # 1. The stack helpers, if still starting things: SIGKILL, so that they
+  #    start nothing more. What they were running is handled by the sweep.
+  #    Our own children first (their pids cannot have been reused since we
+  #    have not reaped them), then those of another process (`stop` while a
+  #    `start` is starting).
+  for pid in "${STACK_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${STACK_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  STACK_PIDS=()
+  for pid in $(folder_pids "$dir"); do
+    argv=()
+    { mapfile -d '' -t argv <"/proc/$pid/cmdline"; } 2>/dev/null
+    [[ " ${argv[*]} " == *" __stack "* ]] && kill -KILL "$pid" 2>/dev/null
+  done
+
+  # 2. Orderly, in parallel: PostgreSQL immediate shutdown, MariaDB SIGKILL
+  #    (the data is thrown away; SIGKILL is instant).
+  local -a waits=()
+  if [[ -d $dir/pg ]]; then
+    [[ -n ${PG_BIN:-} ]] || PG_BIN=$(find_pg_bindir 2>/dev/null) || PG_BIN=""
+    for d in "$dir"/pg/*/; do
+      if [[ -n $PG_BIN && -f $d/postmaster.pid ]]; then
+        (cd / && as_pg "$PG_BIN/pg_ctl" stop -D "${d%/}" -m immediate -w -t 10 -s >/dev/null 2>&1) &
+        waits+=($!)
+      fi
+    done
+  fi
+  local -a my_pids=()
+  for d in "$dir"/mariadb/*/; do
+    for f in "$d/mariadbd.pid" "$d/launch.pid"; do
+      pid=""
+      { read -r pid <"$f"; } 2>/dev/null
+      if pid_alive "$pid" && pid_mentions "$pid" "$dir"; then
+        kill -KILL "$pid" 2>/dev/null && my_pids+=("$pid")
+      fi
+    done
+  done
+  for pid in "${waits[@]}"; do wait "$pid" 2>/dev/null; done
+  local deadline=$(($(now_us) + 10000000))
+  for pid in "${my_pids[@]}"; do
+    while pid_alive "$pid" && (($(now_us) < deadline)); do sleep 0.01; done
+  done
+
+  # 3. Sweep: anything left (a server whose pid file was not written yet, a
+  #    tool killed mid-way...), each with the signal that still lets it clean
+  #    up. initdb and its single-user/bootstrap postgres are left to finish
+  #    (under a second): killed, they leak System V and /dev/shm shared memory;
+  #    so is runuser (it exits with its child; SIGTERM makes it linger 2 s).
+  #    A postmaster gets SIGQUIT (immediate shutdown), mariadbd SIGKILL, other
+  #    tools SIGTERM. Then SIGKILL for whatever is left.
+  local round left kind
+  for ((round = 1; round <= 60; round++)); do
+    left=""
+    for pid in $(folder_pids "$dir"); do
+      pid_alive "$pid" || continue
+      left+=" $pid"
+      comm=""
+      { read -r comm <"/proc/$pid/comm"; } 2>/dev/null
+      argv=()
+      { mapfile -d '' -t argv <"/proc/$pid/cmdline"; } 2>/dev/null
+      if [[ $comm == initdb || $comm == runuser || " ${argv[*]} " == *" --single "* ||
+        " ${argv[*]} " == *" --boot "* ]]; then
+        kind="wait" # also initdb's `sh -c postgres`: initdb sees it die, empties
+        #             the folder under the running postgres, which PANICs
+      elif [[ $comm == postgres ]]; then
+        if [[ ${argv[0]:-} == postgres:* ]]; then
+          kind="child" # dies with its postmaster
+        else
+          kind="postmaster"
+        fi
+      elif [[ $comm == mariadbd ]]; then
+        kind="kill"
+      else
+        kind="term"
+      fi
+      if ((round > 40)) || { ((round > 10)) && [[ $kind != wait ]]; }; then
+        kind="kill"
+      fi
+      case $kind in
+        postmaster) kill -QUIT "$pid" 2>/dev/null ;;
+        term) kill -TERM "$pid" 2>/dev/null ;;
+        kill) kill -KILL "$pid" 2>/dev/null ;;
+      esac
+    done
+    [[ -z $left ]] && break
+    sleep 0.1
+  done
+  [[ -n $left ]] && warn "processes still running after teardown:$left"
+
+  # 4. Shared memory of a postmaster that died without cleaning up (killed
+  #    while starting): its System V key is the data folder's inode number.
+  pg_remove_orphan_shm "$dir"
+
+  # 5. Remove the folder (only if it is ours). Renamed first: atomic, so a
+  #    concurrent teardown (a `stop` during a `start`) sees it gone at once.
+  if [[ -f $dir/$MARKER_FILE ]]; then
+    if mv -T -- "$dir" "$dir.removing.$$" 2>/dev/null; then
+      rm -rf -- "$dir.removing.$$"
+    fi
+  elif [[ -d $dir ]]; then
+    rmdir -- "$dir" 2>/dev/null || warn "not removing $dir: no $MARKER_FILE in it"
+  fi
+  info "stopped and removed $dir in $(since "$t0") s"
+}
+
+pg_remove_orphan_shm() { # dir
+  local d ino key shmid owner nattch
+  local -a inodes=()
+  command -v ipcs >/dev/null || return 0
+  for d in "$1"/pg/*/; do
+    ino=$(stat -c %i -- "$d" 2>/dev/null) && inodes+=("$ino")
+  done
+  ((${#inodes[@]})) || return 0
+  local pg_user=postgres
+  is_root || pg_user=$(id -un)
+  while read -r key shmid owner _ _ nattch _; do
+    [[ $key == 0x* && $owner == "$pg_user" && $nattch == 0 ]] || continue
+    for ino in "${inodes[@]}"; do
+      if ((key >= ino && key < ino + 16)); then
+        ipcrm -m "$shmid" 2>/dev/null && warn "removed orphaned shared memory segment $shmid"
+      fi
+    done
+  done < <(ipcs -m 2>/dev/null)
+  return 0
+}
+
+# =================================================================== start ==
+
+STACK_PIDS=()
+TEARDOWN_DIR=""  # set while a start owned by this process may need undoing
+CHILD_PID=""
+
+# shellcheck disable=SC2317 # a trap handler
+on_exit() {
+  local rc=$?
+  # Ignore further signals while tearing down: `timeout` and a terminal send
+  # SIGINT to the whole process group, so a second one often follows the
+  # first; with the default action it would kill us half-way.
+  trap '' INT TERM HUP
+  trap - EXIT
+  set +e
+  if [[ -n $TEARDOWN_DIR ]]; then
+    teardown "$TEARDOWN_DIR"
+  fi
+  exit "$rc"
+}
+
+# shellcheck disable=SC2317 # a trap handler
+on_signal() { # signal-name exit-status
+  local sig=$1
+  if [[ -n $CHILD_PID ]]; then
+    # Pass it on; we exit with the command's status once it has exited.
+    local fwd=$sig
+    [[ $sig == INT && -n ${FORWARD_AS_TERM:-} ]] && fwd=TERM
+    kill -s "$fwd" "$CHILD_PID" 2>/dev/null || true
+  else
+    info "interrupted ($sig), cleaning up"
+    exit "$2"
+  fi
+}
+
+install_traps() {
+  trap on_exit EXIT
+  trap 'on_signal INT 130' INT
+  trap 'on_signal TERM 143' TERM
+  trap 'on_signal HUP 129' HUP
+}
+
+# State of a folder: "none", "running", "starting", "stale", "foreign".
+dir_state() { # dir
+  local dir=$1
+  [[ -e $dir ]] || { echo none; return; }
+  [[ -f $dir/$MARKER_FILE ]] || {
+    if [[ -d $dir && -z $(ls -A -- "$dir") ]]; then echo none; else echo foreign; fi
+    return
+  }
+  local starter
+  starter=$(sed -n 's/^starter=//p' "$dir/$MARKER_FILE")
+  if [[ ! -f $dir/env ]]; then
+    if pid_alive "$starter"; then echo starting; else echo stale; fi
+    return
+  fi
+  # Ready once: check that every server still runs.
+  local d pid
+  for d in "$dir"/pg/*/; do
+    pid=$(head -n1 "$d/postmaster.pid" 2>/dev/null) || { echo stale; return; }
+    pid_alive "$pid" || { echo stale; return; }
+  done
+  for d in "$dir"/mariadb/*/; do
+    pid=$(cat "$d/launch.pid" 2>/dev/null) || { echo stale; return; }
+    pid_alive "$pid" || { echo stale; return; }
+  done
+  echo running
+}
+
+recorded_selection() { sed -n 's/^selection=//p' "$1/$MARKER_FILE"; }
+
+# Start the selected stacks in `dir` (which must not be in use).
+start_cluster() { # dir
+  local dir=$1
+  ensure_binaries
+  check_ports
+  local parent=${dir%/*}
+  mkdir -p -- "${parent:-/}"
+  # The folder is ours once we created its marker file (O_EXCL: of two
+  # concurrent starts, one wins). An existing empty folder is accepted.
+  mkdir -m 0755 -- "$dir" 2>/dev/null || [[ -d $dir && -z $(ls -A -- "$dir") ]] ||
+    die "cannot create $dir (or it is no longer empty: another start?)"
+  (set -o noclobber && printf 'selection=%s\nstarter=%s\npg_port=%s\nmysql_port=%s\n' \
+    "$SELECTION" "$$" "$PG_PORT" "$MY_PORT" >"$dir/$MARKER_FILE") 2>/dev/null ||
+    die "$dir is being started by another process"
+  TEARDOWN_DIR=$dir
+  chmod 0755 -- "$dir"
+  if is_root; then
+    local u
+    for u in postgres mysql; do
+      [[ $u == postgres ]] && ((!WANT_PG)) && continue
+      [[ $u == mysql ]] && ((!WANT_MY)) && continue
+      runuser -u "$u" -- test -x "$dir" 2>/dev/null ||
+        die "the $u user cannot reach $dir (a parent folder is not traversable); set MULTIDB_REPLICAS_DIR elsewhere, e.g. under /tmp"
+    done
+  fi
+
+  local what=""
+  ((WANT_PG)) && what+="PostgreSQL on $(pg_port 0)-$(pg_port 2)"
+  ((WANT_PG && WANT_MY)) && what+=" and "
+  ((WANT_MY)) && what+="MariaDB on $(my_port 0)-$(my_port 2)"
+  info "starting $what in $dir"
+  local t0 stack pid rc failed=0
+  t0=$(now_us)
+  local -A stack_of=()
+  for stack in $SELECTION; do
+    # A session of its own: a Ctrl-C on the terminal does not reach the tools
+    # it runs (initdb killed half-way leaks shared memory); teardown stops
+    # them in order instead.
+    setsid "$BASH" "$SELF" __stack "$stack" "$dir" </dev/null >&2 &
+    STACK_PIDS+=($!)
+    stack_of[$!]=$stack
+  done
+  local -a pending=("${STACK_PIDS[@]}")
+  while ((${#pending[@]})); do
+    pid=""
+    rc=0
+    wait -n -p pid "${pending[@]}" || rc=$?
+    [[ -n $pid ]] || continue
+    local -a rest=()
+    local p
+    for p in "${pending[@]}"; do [[ $p != "$pid" ]] && rest+=("$p"); done
+    pending=("${rest[@]}")
+    if ((rc != 0)); then
+      failed=1
+      break
+    fi
+  done
+  if ((failed)); then
+    ((rc > 128)) && die "the ${stack_of[$pid]} start was killed (signal $((rc - 128))); tearing down"
+    die "starting ${stack_of[$pid]} failed (see above); tearing down"
+  fi
+  STACK_PIDS=()
+  env_lines "$SELECTION" >"$dir/env"
+  info "ready in $(since "$t0") s"
+}
+
+# ================================================================ commands ==
+
+usage() {
+  sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$SELF"
+}
+
+cmd_start() {
+  local dir state
+  dir=$(resolve_dir)
+  state=$(dir_state "$dir")
+  case $state in
+    running)
+      local sel
+      sel=$(recorded_selection "$dir")
+      local s
+      for s in $SELECTION; do
+        [[ " $sel " == *" $s "* ]] ||
+          die "already running in $dir with only: $sel. Run 'scripts/replicas.sh stop' first."
+      done
+      info "already running ($sel) in $dir"
+      cat -- "$dir/env" # as written at start (its ports, not today's settings)
+      return 0
+      ;;
+    starting) die "$dir is being started by another process; try again in a moment" ;;
+    foreign) die "$dir exists and is not a multidb-replicas state folder; remove it or set MULTIDB_REPLICAS_DIR" ;;
+    stale)
+      info "removing the stale state folder $dir"
+      teardown "$dir"
+      ;;
+  esac
+  install_traps
+  start_cluster "$dir"
+  TEARDOWN_DIR="" # success: keep running
+  info "stop with: scripts/replicas.sh stop"
+  env_lines "$SELECTION"
+}
+
+cmd_stop() {
+  local dir state
+  dir=$(resolve_dir)
+  state=$(dir_state "$dir")
+  case $state in
+    none) info "not running (no state folder $dir)"; return 0 ;;
+    foreign) die "$dir is not a multidb-replicas state folder; not touching it" ;;
+  esac
+  teardown "$dir"
+}
+
+cmd_env() {
+  local dir state
+  dir=$(resolve_dir)
+  state=$(dir_state "$dir")
+  case $state in
+    running) cat -- "$dir/env" ;;
+    none) die "not running; start with: eval \"\$(scripts/replicas.sh start)\"" ;;
+    *) die "not running ($state state folder $dir); run 'scripts/replicas.sh stop' then 'start'" ;;
+  esac
+}
+
+cmd_status() {
+  local dir state
+  dir=$(resolve_dir)
+  state=$(dir_state "$dir")
+  case $state in
+    running)
+      echo "running: $(recorded_selection "$dir") in $dir"
+      sed -n 's/^export //p' "$dir/env"
+      ;;
+    none) echo "not running"; return 1 ;;
+    *) echo "$state: $dir"; return 1 ;;
+  esac
+}
+
+cmd_run() {
+  [[ ${1:-} == -- ]] && shift
+  (($#)) || die "usage: scripts/replicas.sh run -- <command...>"
+  local dir state
+  dir=$(resolve_dir)
+  state=$(dir_state "$dir")
+  case $state in
+    none) ;;
+    stale)
+      info "removing the stale state folder $dir"
+      teardown "$dir"
+      ;;
+    running | starting)
+      die "a cluster is already $state in $dir (from 'scripts/replicas.sh start').
+  Stop it first ('scripts/replicas.sh stop'), or use it directly:
+  eval \"\$(scripts/replicas.sh env)\" && $*" ;;
+    foreign) die "$dir exists and is not a multidb-replicas state folder; remove it or set MULTIDB_REPLICAS_DIR" ;;
+  esac
+  install_traps
+  start_cluster "$dir"
+  local line
+  while IFS= read -r line; do
+    case $line in
+      "export "*) export "${line#export }" ;;
+      "unset "*) unset "${line#unset }" ;;
+    esac
+  done <"$dir/env"
+
+  # Run the command in the background so that a signal sent to this script
+  # alone (CI cancelling, kill) is forwarded at once instead of waiting for
+  # the command; it keeps our stdin and gets SIGINT/SIGQUIT back to default
+  # (bash ignores them in background commands).
+  local -a launcher=()
+  FORWARD_AS_TERM=""
+  if env --default-signal=INT,QUIT true 2>/dev/null; then
+    # shellcheck disable=SC2054 # the comma is part of the option
+    launcher=(env --default-signal=INT,QUIT --)
+  else
+    FORWARD_AS_TERM=TERM # cannot un-ignore SIGINT: send SIGTERM instead
+  fi
+  "${launcher[@]}" "$@" <&0 &
+  CHILD_PID=$!
+  local rc
+  while :; do
+    rc=0
+    wait "$CHILD_PID" || rc=$?
+    # wait also returns (>128) when a trapped signal arrives; the command then
+    # still exists (running or not yet reaped) and we wait again.
+    kill -0 "$CHILD_PID" 2>/dev/null || break
+  done
+  CHILD_PID=""
+  exit "$rc"
+}
+
+main() {
+  local cmd=${1:-}
+  [[ $# -gt 0 ]] && shift
+  case $cmd in
+    __stack)
+      # Internal: start one stack in the given folder (run by start_cluster).
+      load_config
+      locate_binaries
+      LOG_PREFIX="replicas[$1]"
+      case $1 in
+        pg) stack_pg "$2" ;;
+        mariadb) stack_mariadb "$2" ;;
+        *) die "unknown stack $1" ;;
+      esac
+      ;;
+    start) load_config; cmd_start ;;
+    stop) load_config; cmd_stop ;;
+    env) load_config; cmd_env ;;
+    status) load_config; cmd_status ;;
+    run) load_config; cmd_run "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+# One compound command: bash reads all of it before running main, so
+# replacing this file while it runs cannot make it execute anything else.
+{ main "$@"; exit; }
