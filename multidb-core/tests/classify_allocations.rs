@@ -1,0 +1,29 @@
+//! The classifier allocates nothing: it runs on every statement.
+
+#[global_allocator]
+static ALLOCATOR: dhat::Alloc = dhat::Alloc;
+
+#[test]
+fn classify_does_not_allocate() {
+    let statements = [
+        r#"SELECT "cake"."id", "cake"."name" FROM "cake" WHERE "cake"."id" = $1 LIMIT $2"#,
+        "SELECT `cake`.`id` FROM `cake` WHERE `cake`.`id` = ? /* comment */ -- tail",
+        r#"INSERT INTO "cake" ("name") VALUES ($1) RETURNING "id", "name""#,
+        "WITH moved AS (DELETE FROM a RETURNING *) SELECT * FROM moved",
+        "SELECT 'it''s', $tag$ update $tag$ FROM t FOR UPDATE",
+        "SELECT 1; DROP TABLE t",
+        "",
+    ];
+    let profiler = dhat::Profiler::builder().testing().build();
+    let before = dhat::HeapStats::get();
+    let mut writes = 0;
+    for sql in statements {
+        if multidb_core::classify(sql) == multidb_core::Access::Write {
+            writes += 1;
+        }
+    }
+    let after = dhat::HeapStats::get();
+    dhat::assert_eq!(after.total_blocks, before.total_blocks);
+    assert_eq!(writes, 5);
+    drop(profiler);
+}
