@@ -19,27 +19,7 @@ use tower::ServiceExt;
 use crate::scenarios::Outcome;
 use crate::servers::{Cluster, wait_until};
 
-/// The `http_item` table (`id`, `title`), as [`Cluster::create_table`] makes it.
-pub mod http_item {
-    use sea_orm::entity::prelude::*;
-
-    /// An item.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "http_item")]
-    pub struct Model {
-        /// Key.
-        #[sea_orm(primary_key)]
-        pub id: i32,
-        /// Title.
-        pub title: String,
-    }
-
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+crate::post_entity!(http_item, "http_item");
 
 fn boxed<E: std::fmt::Display>(error: E) -> Box<dyn std::error::Error + Send + Sync> {
     error.to_string().into()

@@ -14,26 +14,49 @@ use multidb_seaorm::MultiDb;
 use multidb_seaorm::policy::RoundRobin;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 
-/// Table every fixture database has: `post(id, title)`.
-pub mod post {
-    use sea_orm::entity::prelude::*;
+/// An entity module `$module` for a table `$table (id, title)` as
+/// [`servers::Cluster::create_table`] makes it: one table per scenario, so
+/// scenarios can run side by side.
+#[macro_export]
+macro_rules! post_entity {
+    ($module:ident, $table:literal) => {
+        /// Rows of one table.
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
 
-    /// A forum post.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "post")]
-    pub struct Model {
-        /// Key.
-        #[sea_orm(primary_key)]
-        pub id: i32,
-        /// Title.
-        pub title: String,
-    }
+            /// A post.
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                /// Key.
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                /// Title.
+                pub title: String,
+            }
 
-    /// No relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+            /// No relations.
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
 
-    impl ActiveModelBehavior for ActiveModel {}
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+post_entity!(post, "post");
+
+/// Declare one `#[tokio::test]` per scenario for the cluster that
+/// `$cluster` (a `fn() -> Option<Cluster>`) returns.
+#[macro_export]
+macro_rules! cluster_tests {
+    ($cluster:path: $($module:ident::$name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() -> $crate::scenarios::Outcome {
+            let Some(cluster) = $cluster() else { return Ok(()) };
+            $crate::$module::$name(&cluster).await
+        }
+    )*};
 }
 
 /// The schema of the fixture databases, for SQLite.

@@ -22,35 +22,8 @@ fn boxed<E: std::fmt::Display>(error: E) -> Box<dyn std::error::Error + Send + S
     error.to_string().into()
 }
 
-/// A per-scenario table of posts, so scenarios can run side by side.
-macro_rules! post_entity {
-    ($module:ident, $table:literal) => {
-        /// Posts of one scenario.
-        pub mod $module {
-            use sea_orm::entity::prelude::*;
-
-            /// A post.
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-            #[sea_orm(table_name = $table)]
-            pub struct Model {
-                /// Key.
-                #[sea_orm(primary_key)]
-                pub id: i32,
-                /// Title.
-                pub title: String,
-            }
-
-            /// No relations.
-            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-            pub enum Relation {}
-
-            impl ActiveModelBehavior for ActiveModel {}
-        }
-    };
-}
-
-post_entity!(workload_post, "workload_post");
-post_entity!(ryw_post, "ryw_post");
+crate::post_entity!(workload_post, "workload_post");
+crate::post_entity!(ryw_post, "ryw_post");
 
 /// Reads alternate over both replicas; the primary serves none of them;
 /// writes land on the primary.
@@ -358,7 +331,7 @@ async fn lock_rows(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
-post_entity!(lock_post, "lock_post");
+crate::post_entity!(lock_post, "lock_post");
 
 mod migration {
     // The trait's signature elides SchemaManager's lifetime; so must the impl.
