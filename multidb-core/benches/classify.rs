@@ -3,6 +3,9 @@
 //!
 //!     cargo bench -p multidb-core --bench classify
 
+// criterion_group! generates an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 
 const STATEMENTS: [(&str, &str); 4] = [
