@@ -989,7 +989,6 @@ async fn sqlite_has_no_row_locks_so_lock_exclusive_is_a_plain_read() {
 }
 
 #[tokio::test]
-#[ignore = "BUG (multidb-core classify, still the placeholder): SELECT ... FOR SHARE / FOR KEY SHARE / FOR NO KEY UPDATE (Postgres) and LOCK IN SHARE MODE (MySQL) are classified Read and sent to a replica"]
 async fn select_for_share_and_other_row_locks_go_to_the_primary() {
     let cases: [(DbBackend, LockType, &str); 5] = [
         (DbBackend::Postgres, LockType::Share, "FOR SHARE"),
