@@ -292,11 +292,33 @@ impl MultiDb {
     }
 }
 
-/// Errors that say the server could not be reached, not that the statement
-/// was wrong: only these are worth retrying elsewhere.
+/// Errors that say the server could not be reached or dropped the
+/// connection, not that the statement was wrong: only these are worth
+/// retrying a read elsewhere.
 fn is_connection_error(error: &DbErr) -> bool {
-    matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        // SeaORM wraps driver errors opaquely; sqlx's wording is stable.
+        DbErr::Query(error) | DbErr::Exec(error) => {
+            let text = error.to_string();
+            CONNECTION_FAILURES
+                .iter()
+                .any(|phrase| text.contains(phrase))
+        }
+        _ => false,
+    }
 }
+
+const CONNECTION_FAILURES: [&str; 8] = [
+    "error communicating with database", // I/O: refused, reset, EOF
+    "pool timed out while waiting for an open connection",
+    "attempted to acquire a connection on a closed pool",
+    "attempted to communicate with a crashed background worker",
+    "terminating connection due to administrator command", // PostgreSQL 57P01
+    "the database system is starting up",                  // PostgreSQL 57P03
+    "the database system is shutting down",                // PostgreSQL 57P03
+    "canceling statement due to conflict with recovery",   // PostgreSQL hot standby
+];
 
 impl fmt::Debug for MultiDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -429,5 +451,36 @@ impl TransactionTrait for MultiDb {
 impl<'c> IntoDatabaseExecutor<'c> for &'c MultiDb {
     fn into_database_executor(self) -> DatabaseExecutor<'c> {
         DatabaseExecutor::Connection(self.whole_on_primary(Reason::Write, "(migration executor)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbErr, RuntimeErr};
+
+    use super::is_connection_error;
+
+    fn query(message: &str) -> DbErr {
+        DbErr::Query(RuntimeErr::Internal(message.into()))
+    }
+
+    #[test]
+    fn only_connection_failures_are_retried() {
+        assert!(is_connection_error(&query(
+            "error communicating with database: Connection refused (os error 111)"
+        )));
+        assert!(is_connection_error(&query(
+            "error returned from database: terminating connection due to administrator command"
+        )));
+        assert!(is_connection_error(&DbErr::Conn(RuntimeErr::Internal(
+            "refused".into()
+        ))));
+        assert!(!is_connection_error(&query(
+            "error returned from database: relation \"x\" does not exist"
+        )));
+        assert!(!is_connection_error(&DbErr::RecordNotFound("x".into())));
+        assert!(!is_connection_error(&DbErr::Custom(
+            "error communicating with database".into()
+        )));
     }
 }

@@ -365,3 +365,32 @@ mod migration {
         }
     }
 }
+
+/// A replica that refuses connections (nothing listens on its port) costs
+/// reads nothing but time: they are retried on the other replica, then the
+/// primary, and never fail.
+pub async fn an_unreachable_replica_is_skipped_for_reads(c: &Cluster) -> Outcome {
+    let dead_url = match c.backend {
+        DbBackend::Postgres => "postgres://postgres@127.0.0.1:1/postgres",
+        _ => "mysql://multidb_app:multidb@127.0.0.1:1/multidb",
+    };
+    let dead = sea_orm::ConnectOptions::new(dead_url)
+        .connect_lazy(true)
+        .acquire_timeout(std::time::Duration::from_millis(300))
+        .to_owned();
+    let db = MultiDb::builder()
+        .policy(multidb_seaorm::policy::RoundRobin::starting_at(0))
+        .primary(c.primary.as_str())
+        .replica(dead)
+        .replica(c.replica.as_str())
+        .connect()
+        .await?;
+    let port = scope(c.port_of(&db)).await?;
+    assert_eq!(
+        Some(port),
+        port_of_url(&c.replica),
+        "retried on the live replica"
+    );
+    assert_eq!(db.stats().count(Target::Replica, Reason::Fallback), 1);
+    Ok(())
+}

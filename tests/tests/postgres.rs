@@ -8,5 +8,6 @@ multidb_tests::cluster_tests!(
     scenarios::mixed_concurrent_workload_never_writes_to_a_replica,
     scenarios::read_your_writes_under_real_lag,
     scenarios::primary_only_statements_and_streams,
+    scenarios::an_unreachable_replica_is_skipped_for_reads,
     http_scenarios::post_then_get_with_the_cookie_sees_the_row,
 );
