@@ -148,7 +148,9 @@ impl RequestContext {
 /// A future running inside a routing context (see [`RequestContext::scope`]).
 pub type Scoped<F> = tokio::task::futures::TaskLocalFuture<TaskContext, F>;
 
-/// Run `future` in a fresh routing context: unpinned, nothing written.
+/// Run `future` in a fresh routing context: unpinned, nothing written —
+/// also when called inside another scope (use [`in_current_scope`] to carry
+/// the current one instead).
 ///
 /// This is what the HTTP layer does for each request; background jobs, CLI
 /// commands and tests use it the same way, so that one job's writes do not
@@ -265,6 +267,7 @@ pub fn note_write() -> bool {
 
 /// What the router needs to know about the current task, read in one go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TaskState {
     /// No scope is open.
     Unscoped,
@@ -302,8 +305,9 @@ pub fn current_request() -> Option<RequestContext> {
 
 /// Carry the current routing context into work that runs elsewhere, such as
 /// a `tokio::spawn`ed task: it starts with this task's pin and shares this
-/// request's facts (its writes pin the client too). Outside any scope it
-/// opens a fresh one.
+/// request's facts (its writes pin the client too). Outside any scope the
+/// future gets a context of its own, where `pin_this_task` works but writes
+/// count as unscoped ones (they open the connection's unscoped write window).
 ///
 /// ```
 /// use multidb_core::context::{in_current_scope, pin_this_task, scope, this_task_is_pinned};

@@ -25,7 +25,9 @@ pub enum Target {
 }
 
 /// Why a statement went where it went; a `tracing` field of every decision.
+/// More reasons will come (causal reads, lag limits), hence `non_exhaustive`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Reason {
     /// The statement may write (or could not be proven a plain read).
     Write,
@@ -44,9 +46,24 @@ pub enum Reason {
     Policy,
     /// A read retried elsewhere after its replica failed to connect.
     Fallback,
+    /// Every replica failed to connect recently and is resting.
+    Unhealthy,
 }
 
 impl Reason {
+    /// Every reason, in a fixed order (for counters).
+    pub const ALL: [Reason; 9] = [
+        Reason::Write,
+        Reason::Transaction,
+        Reason::Pinned,
+        Reason::ReadAfterWrite,
+        Reason::RecentUnscopedWrite,
+        Reason::NoReplica,
+        Reason::Policy,
+        Reason::Fallback,
+        Reason::Unhealthy,
+    ];
+
     /// The short lower-case name used in logs and counters.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,6 +75,7 @@ impl Reason {
             Reason::NoReplica => "no_replica",
             Reason::Policy => "policy",
             Reason::Fallback => "fallback",
+            Reason::Unhealthy => "unhealthy",
         }
     }
 }
@@ -130,6 +148,12 @@ mod tests {
         pinned: false,
         wrote: false,
     };
+
+    #[test]
+    fn every_reason_is_listed_once_with_its_own_name() {
+        let names: std::collections::HashSet<_> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names.len(), Reason::ALL.len());
+    }
 
     #[test]
     fn writes_go_to_the_primary_whatever_the_state() {

@@ -1,5 +1,6 @@
 //! [`MultiDbBuilder`]: connect a primary and its replicas.
 
+use std::fmt;
 use std::time::Duration;
 
 use futures_util::future::try_join_all;
@@ -25,13 +26,34 @@ use crate::multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 #[must_use]
 pub struct MultiDbBuilder {
     primary: Option<ConnectOptions>,
     replicas: Vec<ConnectOptions>,
     policy: Box<dyn ReplicaPolicy>,
     unscoped_write_window: Duration,
+    replica_rest: Duration,
+}
+
+/// How long, by default, reads skip a replica after it failed to connect
+/// (see [`MultiDbBuilder::replica_rest`]).
+pub const DEFAULT_REPLICA_REST: Duration = Duration::from_secs(5);
+
+impl fmt::Debug for MultiDbBuilder {
+    // By hand: `ConnectOptions`' own Debug would print passwords.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = |options: &ConnectOptions| redact_url(options.get_url());
+        f.debug_struct("MultiDbBuilder")
+            .field("primary", &self.primary.as_ref().map(url))
+            .field(
+                "replicas",
+                &self.replicas.iter().map(url).collect::<Vec<_>>(),
+            )
+            .field("policy", &self.policy)
+            .field("unscoped_write_window", &self.unscoped_write_window)
+            .field("replica_rest", &self.replica_rest)
+            .finish()
+    }
 }
 
 impl Default for MultiDbBuilder {
@@ -41,6 +63,7 @@ impl Default for MultiDbBuilder {
             replicas: Vec::new(),
             policy: Box::new(RoundRobin::new()),
             unscoped_write_window: DEFAULT_UNSCOPED_WRITE_WINDOW,
+            replica_rest: DEFAULT_REPLICA_REST,
         }
     }
 }
@@ -75,9 +98,24 @@ impl MultiDbBuilder {
     /// that a plain `main` reads its own writes (SeaORM's MySQL `insert`
     /// writes, then selects the row back). Inside a scope, read-your-writes
     /// is per scope and this window does not apply. `Duration::ZERO` turns
-    /// it off.
+    /// it off — then unscoped code must use [`use_master`](crate::use_master)
+    /// around writes it reads back, or SeaORM's MySQL `insert` may not find
+    /// the row it just wrote on a lagging replica.
     pub fn unscoped_write_window(mut self, window: Duration) -> Self {
         self.unscoped_write_window = window;
+        self
+    }
+
+    /// After a replica fails to connect (refused, reset, pool timeout), reads
+    /// skip it for this long (default 5 s) rather than each waiting for it
+    /// to fail again; then it gets another chance. Its reads go to the other
+    /// replicas, or the primary when all rest.
+    ///
+    /// A dead replica still costs the first read that meets it the pool's
+    /// acquire timeout: give replicas a short one, e.g.
+    /// `ConnectOptions::new(url).acquire_timeout(Duration::from_secs(1))`.
+    pub fn replica_rest(mut self, rest: Duration) -> Self {
+        self.replica_rest = rest;
         self
     }
 
@@ -123,7 +161,13 @@ impl MultiDbBuilder {
         primary: DatabaseConnection,
         replicas: Vec<DatabaseConnection>,
     ) -> Result<MultiDb, MultiDbError> {
-        MultiDb::assemble(primary, replicas, self.policy, self.unscoped_write_window)
+        MultiDb::assemble(
+            primary,
+            replicas,
+            self.policy,
+            self.unscoped_write_window,
+            self.replica_rest,
+        )
     }
 }
 

@@ -16,7 +16,7 @@ mod error;
 mod multidb;
 mod stats;
 
-pub use builder::MultiDbBuilder;
+pub use builder::{DEFAULT_REPLICA_REST, MultiDbBuilder};
 pub use error::{MultiDbError, Role};
 pub use multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
 pub use stats::RoutingStats;
@@ -36,6 +36,6 @@ pub use multidb_macros::{db_write, use_master};
 pub use multidb_tower::{DbWrite, PinningConfig, PinningLayer, SameSite, pinning};
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "tower"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

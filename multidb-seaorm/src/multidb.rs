@@ -67,17 +67,20 @@ struct Inner {
     replicas: Vec<DatabaseConnection>,
     policy: Box<dyn ReplicaPolicy>,
     counters: Counters,
-    /// Since `created`, in milliseconds + 1, when the last write outside any
-    /// scope ran; 0 = never.
+    /// Stamp (see [`MultiDb::now_stamp`]) of the last write outside any
+    /// scope; 0 = never.
     last_unscoped_write: AtomicU64,
     unscoped_write_window: Duration,
+    /// Per replica: stamp until which it rests after a connection failure;
+    /// 0 = healthy.
+    resting_until: Vec<AtomicU64>,
+    replica_rest: Duration,
     created: Instant,
 }
 
 /// Where one statement is sent.
 struct Routed<'a> {
     connection: &'a DatabaseConnection,
-    route: Route,
     replica: Option<usize>,
 }
 
@@ -113,6 +116,7 @@ impl MultiDb {
         replicas: Vec<DatabaseConnection>,
         policy: Box<dyn ReplicaPolicy>,
         unscoped_write_window: Duration,
+        replica_rest: Duration,
     ) -> Result<Self, MultiDbError> {
         let backend = primary.get_database_backend();
         for (index, replica) in replicas.iter().enumerate() {
@@ -134,6 +138,8 @@ impl MultiDb {
         Ok(MultiDb {
             inner: Arc::new(Inner {
                 counters: Counters::new(replicas.len()),
+                resting_until: replicas.iter().map(|_| AtomicU64::new(0)).collect(),
+                replica_rest,
                 primary,
                 replicas,
                 policy,
@@ -156,11 +162,11 @@ impl MultiDb {
     }
 
     /// The next replica by the policy (django's `get_replica()`), or the
-    /// primary when there are none.
+    /// primary when there are none (or all failed to connect just now).
     pub fn replica(&self) -> &DatabaseConnection {
         match self.pick_replica() {
-            Some(index) => &self.inner.replicas[index],
-            None => &self.inner.primary,
+            Ok(index) => &self.inner.replicas[index],
+            Err(_) => &self.inner.primary,
         }
     }
 
@@ -174,9 +180,44 @@ impl MultiDb {
         self.inner.counters.snapshot()
     }
 
-    fn pick_replica(&self) -> Option<usize> {
+    /// The policy's replica, or the next one that is not resting after a
+    /// connection failure; why not, when none can take the read.
+    fn pick_replica(&self) -> Result<usize, Reason> {
         let count = self.inner.replicas.len();
-        (count > 0).then(|| self.inner.policy.pick(count) % count)
+        if count == 0 {
+            return Err(Reason::NoReplica);
+        }
+        let start = self.inner.policy.pick(count) % count;
+        (0..count)
+            .map(|step| (start + step) % count)
+            .find(|&index| !self.is_resting(index))
+            .ok_or(Reason::Unhealthy)
+    }
+
+    fn is_resting(&self, replica: usize) -> bool {
+        self.inner.resting_until[replica].load(Ordering::Acquire) > self.now_stamp()
+    }
+
+    /// After a connection failure, reads skip the replica for a while
+    /// instead of each waiting for it to fail again.
+    fn rest(&self, replica: usize, error: &DbErr) {
+        let rest = u64::try_from(self.inner.replica_rest.as_millis()).unwrap_or(u64::MAX / 2);
+        let until = self.now_stamp().saturating_add(rest);
+        self.inner.resting_until[replica].fetch_max(until, Ordering::AcqRel);
+        tracing::warn!(
+            target: "multidb",
+            replica,
+            rest_ms = rest,
+            %error,
+            "replica unreachable: retrying the read elsewhere, and resting the replica"
+        );
+    }
+
+    /// Milliseconds since this `MultiDb` was built, plus one (0 means never).
+    fn now_stamp(&self) -> u64 {
+        u64::try_from(self.inner.created.elapsed().as_millis())
+            .unwrap_or(u64::MAX / 2)
+            .saturating_add(1)
     }
 
     /// Decide where `sql` goes, record it, and note a write.
@@ -193,13 +234,18 @@ impl MultiDb {
             route = Route::primary(Reason::RecentUnscopedWrite);
         }
         let replica = match route.target {
-            Target::Replica => self.pick_replica(),
+            Target::Replica => match self.pick_replica() {
+                Ok(index) => Some(index),
+                Err(reason) => {
+                    route = Route::primary(reason);
+                    None
+                }
+            },
             Target::Primary => None,
         };
         self.record(route, replica, sql);
         Routed {
             connection: replica.map_or(&self.inner.primary, |i| &self.inner.replicas[i]),
-            route,
             replica,
         }
     }
@@ -222,8 +268,7 @@ impl MultiDb {
     /// else process-wide for the unscoped write window.
     fn note_write(&self) {
         if !note_write() {
-            let since = self.inner.created.elapsed().as_millis();
-            let stamp = u64::try_from(since).unwrap_or(u64::MAX - 1) + 1;
+            let stamp = self.now_stamp();
             self.inner
                 .last_unscoped_write
                 .fetch_max(stamp, Ordering::AcqRel);
@@ -235,8 +280,9 @@ impl MultiDb {
         if stamp == 0 {
             return false;
         }
-        let written = self.inner.created + Duration::from_millis(stamp - 1);
-        written.elapsed() < self.inner.unscoped_write_window
+        let window =
+            u64::try_from(self.inner.unscoped_write_window.as_millis()).unwrap_or(u64::MAX / 2);
+        self.now_stamp() < stamp.saturating_add(window)
     }
 
     /// Run `op` where `sql` is routed; a read whose replica fails to connect
@@ -255,16 +301,12 @@ impl MultiDb {
             Err(error) if is_connection_error(&error) => error,
             result => return result,
         };
-        tracing::warn!(
-            target: "multidb",
-            replica = first,
-            reason = %routed.route.reason,
-            %error,
-            "replica unreachable; retrying the read elsewhere"
-        );
+        self.rest(first, &error);
         let count = self.inner.replicas.len();
-        let mut last = error;
         for index in (1..count).map(|step| (first + step) % count) {
+            if self.is_resting(index) {
+                continue;
+            }
             self.record(
                 Route {
                     target: Target::Replica,
@@ -274,19 +316,29 @@ impl MultiDb {
                 sql,
             );
             match op(&self.inner.replicas[index]).await {
-                Err(error) if is_connection_error(&error) => last = error,
+                Err(error) if is_connection_error(&error) => self.rest(index, &error),
                 result => return result,
             }
         }
-        tracing::warn!(target: "multidb", error = %last, "no replica reachable; reading from the primary");
         self.record(Route::primary(Reason::Fallback), None, sql);
         op(&self.inner.primary).await
     }
 
     /// The primary, for work routing cannot see into (a transaction, a
-    /// migration): counted as a write, to be safe.
+    /// migration): counted as a write, to be safe, unless it is read-only.
     fn whole_on_primary(&self, reason: Reason, what: &str) -> &DatabaseConnection {
-        self.note_write();
+        self.whole_on_primary_with(reason, what, None)
+    }
+
+    fn whole_on_primary_with(
+        &self,
+        reason: Reason,
+        what: &str,
+        access_mode: Option<AccessMode>,
+    ) -> &DatabaseConnection {
+        if access_mode != Some(AccessMode::ReadOnly) {
+            self.note_write();
+        }
         self.record(Route::primary(reason), None, what);
         &self.inner.primary
     }
@@ -398,7 +450,7 @@ impl TransactionTrait for MultiDb {
         isolation_level: Option<IsolationLevel>,
         access_mode: Option<AccessMode>,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction, "BEGIN")
+        self.whole_on_primary_with(Reason::Transaction, "BEGIN", access_mode)
             .begin_with_config(isolation_level, access_mode)
             .await
     }
@@ -407,7 +459,7 @@ impl TransactionTrait for MultiDb {
         &self,
         options: TransactionOptions,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction, "BEGIN")
+        self.whole_on_primary_with(Reason::Transaction, "BEGIN", options.access_mode)
             .begin_with_options(options)
             .await
     }
@@ -440,7 +492,7 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.whole_on_primary(Reason::Transaction, "BEGIN")
+        self.whole_on_primary_with(Reason::Transaction, "BEGIN", access_mode)
             .transaction_with_config(callback, isolation_level, access_mode)
             .await
     }

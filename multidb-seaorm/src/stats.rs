@@ -4,25 +4,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use multidb_core::route::{Reason, Target};
 
-const REASONS: [Reason; 8] = [
-    Reason::Write,
-    Reason::Transaction,
-    Reason::Pinned,
-    Reason::ReadAfterWrite,
-    Reason::RecentUnscopedWrite,
-    Reason::NoReplica,
-    Reason::Policy,
-    Reason::Fallback,
-];
+const REASONS: usize = Reason::ALL.len();
 
 fn reason_index(reason: Reason) -> usize {
-    REASONS.iter().position(|r| *r == reason).unwrap_or(0)
+    // `ALL` lists every reason: core's tests check it.
+    Reason::ALL
+        .iter()
+        .position(|r| *r == reason)
+        .unwrap_or(REASONS - 1)
 }
 
 #[derive(Debug)]
 pub(crate) struct Counters {
-    primary: [AtomicU64; REASONS.len()],
-    replica: [AtomicU64; REASONS.len()],
+    primary: [AtomicU64; REASONS],
+    replica: [AtomicU64; REASONS],
     per_replica: Vec<AtomicU64>,
 }
 
@@ -47,8 +42,7 @@ impl Counters {
     }
 
     pub(crate) fn snapshot(&self) -> RoutingStats {
-        let load =
-            |row: &[AtomicU64; REASONS.len()]| row.each_ref().map(|c| c.load(Ordering::Relaxed));
+        let load = |row: &[AtomicU64; REASONS]| row.each_ref().map(|c| c.load(Ordering::Relaxed));
         RoutingStats {
             primary: load(&self.primary),
             replica: load(&self.replica),
@@ -77,8 +71,8 @@ impl Counters {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoutingStats {
-    primary: [u64; REASONS.len()],
-    replica: [u64; REASONS.len()],
+    primary: [u64; REASONS],
+    replica: [u64; REASONS],
     per_replica: Vec<u64>,
 }
 

@@ -232,6 +232,24 @@ pub async fn read_your_writes_under_real_lag(c: &Cluster) -> Outcome {
     let title = scope(db_write_handler(&db)).await?;
     assert_eq!(title, "from db_write");
 
+    // A transaction that wrote, then a read in the same scope.
+    let committed = scope(async {
+        let txn = db.begin().await?;
+        let post = ActiveModel {
+            title: Set("in a transaction".into()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Entity::find_by_id(post.id).one(&db).await
+    })
+    .await?;
+    assert!(
+        committed.is_some(),
+        "the read after the commit met the lagging replica"
+    );
+
     // Out of any scope: insert and update (MySQL: write, then select back).
     let unscoped = ActiveModel {
         title: Set("unscoped".into()),
@@ -276,7 +294,7 @@ pub async fn primary_only_statements_and_streams(c: &Cluster) -> Outcome {
     assert_eq!(Some(c.port_of(&txn).await?), primary_port);
     txn.commit().await?;
 
-    // SELECT … FOR UPDATE (built by SeaORM) goes to the primary.
+    // SELECT … FOR UPDATE goes to the primary: raw, answering its port…
     let port_sql = match c.backend {
         DbBackend::Postgres => {
             "SELECT inet_server_port()::bigint AS port FROM lock_post LIMIT 1 FOR UPDATE"
@@ -286,12 +304,12 @@ pub async fn primary_only_statements_and_streams(c: &Cluster) -> Outcome {
     let locked = scope(db.query_one_raw(Statement::from_string(c.backend, port_sql))).await?;
     let port: i64 = locked.ok_or("no row")?.try_get("", "port")?;
     assert_eq!(Some(port), primary_port);
-    scope(async {
-        let txn = db.begin().await?;
-        lock_rows(&txn).await?;
-        txn.commit().await
-    })
-    .await?;
+    // …and built by SeaORM, without a transaction: a PostgreSQL replica
+    // refuses row locks ("cannot execute SELECT FOR UPDATE in a read-only
+    // transaction"), so success on PostgreSQL shows it reached the primary.
+    let locked = scope(lock_post::Entity::find().lock_exclusive().all(&db)).await?;
+    assert_eq!(locked.len(), 1);
+    assert_eq!(db.stats().count(Target::Replica, Reason::Policy), 0);
 
     if c.backend == DbBackend::Postgres {
         scope(db.execute_unprepared("CREATE SEQUENCE IF NOT EXISTS multidb_seq")).await?;
@@ -323,11 +341,6 @@ pub async fn primary_only_statements_and_streams(c: &Cluster) -> Outcome {
         .flatten()
         .collect();
     assert_eq!(stream_ports, replica_ports);
-    Ok(())
-}
-
-async fn lock_rows(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
-    lock_post::Entity::find().lock_exclusive().all(txn).await?;
     Ok(())
 }
 

@@ -26,10 +26,12 @@ pub struct Cluster {
     pub delay: Duration,
 }
 
-/// Whether the cluster's tests should run; `false` only when a developer
-/// opted out with `MULTIDB_SKIP_SERVER_TESTS=1` outside CI.
+/// Whether to skip the cluster's tests: only when a developer opted out
+/// with `MULTIDB_SKIP_SERVER_TESTS=1`, never in CI nor when
+/// `scripts/replicas.sh` started the servers (`MULTIDB_TEST_SERVERS=1`).
 pub fn skip_requested() -> bool {
     std::env::var_os("CI").is_none()
+        && std::env::var_os("MULTIDB_TEST_SERVERS").is_none()
         && std::env::var("MULTIDB_SKIP_SERVER_TESTS").is_ok_and(|v| v == "1")
 }
 

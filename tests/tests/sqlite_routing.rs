@@ -85,7 +85,7 @@ async fn a_scope_reads_replicas_until_it_writes_then_the_primary() -> TestResult
 }
 
 #[tokio::test]
-async fn transactions_and_locks_run_on_the_primary() -> TestResult {
+async fn transactions_run_on_the_primary() -> TestResult {
     let set = SqliteSet::new(1).await?;
     scope(async {
         let txn = set.db.begin().await?;
@@ -124,23 +124,82 @@ async fn unparsable_and_multi_statement_sql_goes_to_the_primary() -> TestResult 
         set.db
             .execute_unprepared("SELECT 1; INSERT INTO post (title) VALUES ('sneaky')")
             .await?;
+        // Unparsable (unterminated string): the primary answers the error.
+        let error = set
+            .db
+            .execute_unprepared("SELECT 'unterminated")
+            .await
+            .expect_err("not SQL");
+        assert!(error.to_string().contains("unrecognized token"), "{error}");
         Ok::<_, sea_orm::DbErr>(())
     })
     .await?;
     assert_eq!(post::Entity::find().count(set.db.primary()).await?, 1);
+    assert_eq!(set.db.stats().total(Target::Replica), 0);
     Ok(())
 }
 
 #[tokio::test]
-async fn an_unreachable_replica_falls_back_for_reads() -> TestResult {
+async fn an_unreachable_replica_falls_back_for_reads_then_rests() -> TestResult {
     let set = SqliteSet::new(2).await?;
     set.db.replicas()[0].clone().close().await?;
     let first = scope(who_answers(&set.db)).await?;
     assert_eq!(first, "replica1", "retried on the next replica");
     assert_eq!(set.db.stats().count(Target::Replica, Reason::Fallback), 1);
+    // Replica 0 rests: its turns go to replica 1 without another failure.
+    for _ in 0..3 {
+        assert_eq!(scope(who_answers(&set.db)).await?, "replica1");
+    }
+    assert_eq!(set.db.stats().count(Target::Replica, Reason::Fallback), 1);
     set.db.replicas()[1].clone().close().await?;
     let second = scope(who_answers(&set.db)).await?;
     assert_eq!(second, "primary", "then on the primary");
+    assert_eq!(set.db.stats().count(Target::Primary, Reason::Fallback), 1);
+    // Both rest now: reads go straight to the primary, as unhealthy.
+    assert_eq!(scope(who_answers(&set.db)).await?, "primary");
+    assert_eq!(set.db.stats().count(Target::Primary, Reason::Unhealthy), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_rested_replica_gets_another_chance() -> TestResult {
+    use sea_orm::{MockDatabase, RuntimeErr};
+    use std::collections::BTreeMap;
+
+    let row = |name: &str| BTreeMap::from([("name", sea_orm::Value::from(name))]);
+    let primary = MockDatabase::new(DbBackend::Sqlite)
+        .append_query_results([[row("primary")]])
+        .into_connection();
+    // The replica's first connection attempt fails; later ones work.
+    let replica = MockDatabase::new(DbBackend::Sqlite)
+        .append_query_errors([sea_orm::DbErr::Conn(RuntimeErr::Internal("refused".into()))])
+        .append_query_results([[row("replica0")]])
+        .into_connection();
+    let db = MultiDb::builder()
+        .replica_rest(std::time::Duration::from_millis(100))
+        .build(primary, vec![replica])?;
+    assert_eq!(scope(who_answers(&db)).await?, "primary");
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    assert_eq!(scope(who_answers(&db)).await?, "replica0");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_read_only_transaction_does_not_count_as_a_write() -> TestResult {
+    let set = SqliteSet::new(1).await?;
+    scope(async {
+        let txn = set
+            .db
+            .begin_with_config(None, Some(sea_orm::AccessMode::ReadOnly))
+            .await?;
+        txn.commit().await?;
+        assert_eq!(who_answers(&set.db).await?, "replica0");
+        let txn = set.db.begin().await?;
+        txn.commit().await?;
+        assert_eq!(who_answers(&set.db).await?, "primary");
+        Ok::<_, sea_orm::DbErr>(())
+    })
+    .await?;
     Ok(())
 }
 
