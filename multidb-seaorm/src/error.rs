@@ -83,8 +83,26 @@ impl std::error::Error for MultiDbError {
     }
 }
 
-/// The URL with any password replaced by `***`, for error messages and logs.
+/// The URL with any password (in the user info or a `password=` query
+/// parameter) replaced by `***`, for error messages and logs.
 pub(crate) fn redact_url(url: &str) -> String {
+    let url = redact_user_info(url);
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        None => url,
+    }
+}
+
+fn redact_user_info(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };
@@ -121,5 +139,9 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
         assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(
+            redact_url("postgres://db/x?user=app&password=hunter2&sslmode=disable"),
+            "postgres://db/x?user=app&password=***&sslmode=disable"
+        );
     }
 }
