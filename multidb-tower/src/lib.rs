@@ -54,8 +54,9 @@
 //! * or the request carries a valid pin: the cookie, or the header set with
 //!   [`PinningConfig::header_name`].
 //!
-//! Both the inner service's `call` and the future it returns run inside the
-//! context (axum handlers run when the future is polled). A
+//! The inner service's `call`, the future it returns (axum handlers run
+//! when it is polled) and the response body (see
+//! [below](#streaming-bodies-and-upgrades)) all run inside the context. A
 //! `pin_this_task()` made in `call` itself, outside the future, lasts only
 //! for `call`; writes and marks made there count.
 //!
@@ -74,12 +75,80 @@
 //! already pinned by its cookie that does not write gets no new cookie: a
 //! pin is never extended by reading.
 //!
-//! The decision is made when the response's head is ready: work that runs
-//! later, while a streaming body is produced, is outside the request's
-//! context and cannot pin the client.
+//! The decision is made when the response's head is ready: a write made
+//! later, while a streaming body is produced, can no longer pin the client
+//! (see [below](#streaming-bodies-and-upgrades)).
 //!
 //! Requests under a [`PinningConfig::exempt_path_prefix`] (static files,
 //! health checks) run in a fresh, unpinned context and never get a pin.
+//!
+//! # Streaming bodies and upgrades
+//!
+//! hyper polls the response body after the handler has returned. The layer
+//! answers with a [`ScopedBody`](pinning::ScopedBody) around the inner
+//! response's body, and every poll of it runs in the request's routing
+//! context: the same request as the handler (their writes and marks are
+//! shared), with the pin the handler's task ended with. A body that queries
+//! lazily as it streams — an SSE feed, a CSV export reading through
+//! `MultiDb` page by page — routes like its handler: for a write method or a
+//! pinned client its reads go to the primary, and reads after a write made
+//! in the request (in the handler, or earlier in the body) go to the
+//! primary. With axum, `Router::layer` turns it back into `axum::body::Body`.
+//!
+//! The client is pinned, though, when the response's head is ready, before
+//! the body is sent: a write made while the body streams still routes the
+//! reads after it, within the body, to the primary, but it can no longer
+//! pin the client for its next requests — the headers are gone. Make the
+//! writes that must pin the client in the handler (or call
+//! [`mark_db_write`](multidb_core::context::mark_db_write) there).
+//!
+//! Work handed to another task leaves the context: a `tokio::spawn`ed job,
+//! or a WebSocket session run by axum's `WebSocketUpgrade::on_upgrade`.
+//! Carry the context with
+//! [`in_current_scope`](multidb_core::context::in_current_scope)
+//! (`multidb_seaorm::in_current_scope`), called *in the handler*: it
+//! captures the request's pin and facts when called. axum calls the
+//! `on_upgrade` callback later, in a task of its own, where no context is
+//! open, so build the session future in the handler and hand it the socket:
+//!
+//! ```
+//! # use std::future::Future;
+//! use multidb_core::context::{in_current_scope, this_task_is_pinned};
+//! # struct WebSocket;
+//! # struct WebSocketUpgrade;
+//! # impl WebSocketUpgrade {
+//! #     // As axum does: the callback runs later, in a spawned task.
+//! #     fn on_upgrade<C, F>(self, callback: C) -> tokio::task::JoinHandle<()>
+//! #     where
+//! #         C: FnOnce(WebSocket) -> F + Send + 'static,
+//! #         F: Future<Output = ()> + Send + 'static,
+//! #     {
+//! #         tokio::spawn(async move { callback(WebSocket).await })
+//! #     }
+//! # }
+//!
+//! async fn session(_socket: WebSocket) {
+//!     assert!(this_task_is_pinned()); // the request's context
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! # let ws = WebSocketUpgrade;
+//! # let upgraded = multidb_core::context::RequestContext::new().scope(true, async move {
+//! // In the handler:
+//! let (socket_tx, socket_rx) = tokio::sync::oneshot::channel();
+//! let session = in_current_scope(async move {
+//!     if let Ok(socket) = socket_rx.await {
+//!         session(socket).await;
+//!     }
+//! });
+//! ws.on_upgrade(move |socket| async move {
+//!     let _ = socket_tx.send(socket);
+//!     session.await;
+//! })
+//! # }).await;
+//! # upgraded.await.expect("the session ran pinned");
+//! # }
+//! ```
 //!
 //! # The pin
 //!
@@ -100,11 +169,18 @@
 //! non-UTF-8 byte in another cookie does not hide ours), in total at most
 //! 32 KiB of them, and at most 8 candidate pins are checked.
 //!
-//! **Sign your pins.** Without a key, a client can forge a pin — only for
-//! itself, and only for the pin duration per token: its own reads go to the
-//! primary. That never returns wrong data, but a client doing it on purpose
-//! adds load to the primary. With a key, it cannot. Keys rotate with
-//! [`PinningConfig::signing_keys`].
+//! **Sign your pins.** Without a key, a client can forge a pin at will —
+//! only for itself, and only for the pin duration per token: its own reads
+//! go to the primary. That never returns wrong data, but a client doing it
+//! on purpose adds load to the primary. With a key, forged, tampered and
+//! far-future pins are ignored: every pin accepted was issued by a service
+//! holding the key. Keys rotate with [`PinningConfig::signing_keys`].
+//!
+//! Signing does not stop a client from *earning* a genuine pin: any request
+//! that pins gets one for the pin duration — any `POST` does, even one the
+//! application rejects with a 4xx — and a client can repeat it to stay
+//! pinned, exactly as a client that really writes would. If the load that
+//! puts on the primary matters, rate-limit writes (the requests that pin).
 //!
 //! # API clients without cookies
 //!

@@ -12,7 +12,13 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::routing::any;
 use common::*;
-use multidb_core::context::{mark_db_write, this_task_is_pinned};
+use futures_util::{StreamExt as _, stream};
+use http_body::Body as _;
+use http_body_util::BodyExt as _;
+use multidb_core::context::{
+    TaskState, mark_db_write, note_write, pin_this_task, task_state, this_task_is_pinned,
+    unpin_this_task,
+};
 use multidb_tower::{PinningConfig, PinningLayer, SameSite};
 use tokio::sync::Barrier;
 use tower::{ServiceBuilder, ServiceExt, service_fn};
@@ -476,7 +482,7 @@ async fn the_inner_call_runs_inside_the_context() {
         service.clone().oneshot(request)
     };
     let post = send("POST", "/").await.expect("infallible");
-    let body = axum::body::to_bytes(post.into_body(), 64)
+    let body = axum::body::to_bytes(Body::new(post.into_body()), 64)
         .await
         .expect("body");
     assert_eq!(body, "true");
@@ -484,10 +490,273 @@ async fn the_inner_call_runs_inside_the_context() {
     assert!(mark.headers().get(header::SET_COOKIE).is_some());
     let plain = send("GET", "/").await.expect("infallible");
     assert!(plain.headers().get(header::SET_COOKIE).is_none());
-    let body = axum::body::to_bytes(plain.into_body(), 64)
+    let body = axum::body::to_bytes(Body::new(plain.into_body()), 64)
         .await
         .expect("body");
     assert_eq!(body, "false");
     // Outside the layer, nothing is left pinned.
     assert!(!this_task_is_pinned());
+}
+
+// ---------------------------------------------------------------------------
+// Streaming bodies: polled after the handler returned, in its context.
+
+/// The current task's routing state, in short: `unscoped`, or `pinned` /
+/// `unpinned` with `+wrote` once a write ran in the request.
+fn observed() -> String {
+    match task_state() {
+        TaskState::Unscoped => "unscoped".to_owned(),
+        TaskState::Scoped { pinned, wrote } => format!(
+            "{}{}",
+            if pinned { "pinned" } else { "unpinned" },
+            if wrote { "+wrote" } else { "" },
+        ),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A body that does nothing until it is polled: each item, at poll time,
+/// yields to the runtime, performs its action (`observe`, `write`, `pin`,
+/// `unpin`) and reports `action:state;` as observed right after it.
+fn lazy_body(actions: &'static [&'static str]) -> Body {
+    Body::from_stream(stream::iter(actions).then(|&action| async move {
+        tokio::task::yield_now().await;
+        match action {
+            "write" => {
+                note_write();
+            }
+            "pin" => pin_this_task(),
+            "unpin" => unpin_this_task(),
+            _ => {}
+        }
+        Ok::<_, Infallible>(format!("{action}:{};", observed()))
+    }))
+}
+
+fn stream_app() -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/stream",
+            any(|| async { lazy_body(&["observe", "observe"]) }),
+        )
+        .route(
+            "/stream/write",
+            any(|| async { lazy_body(&["observe", "write", "observe"]) }),
+        )
+        .route(
+            "/stream/pin",
+            any(|| async { lazy_body(&["observe", "pin", "observe", "unpin", "observe"]) }),
+        )
+        .route(
+            "/stream/handler_wrote",
+            any(|| async {
+                note_write();
+                lazy_body(&["observe"])
+            }),
+        )
+        .route(
+            "/stream/handler_pinned",
+            any(|| async {
+                pin_this_task();
+                lazy_body(&["observe"])
+            }),
+        )
+        .route(
+            "/stream/handler_unpinned",
+            any(|| async {
+                unpin_this_task();
+                lazy_body(&["observe"])
+            }),
+        )
+        .route("/static/stream", any(|| async { lazy_body(&["observe"]) }))
+        .layer(PinningLayer::new(
+            PinningConfig::default().exempt_path_prefix("/static"),
+        ))
+}
+
+#[tokio::test]
+async fn a_streaming_body_of_a_post_is_polled_pinned() {
+    let out = send(&stream_app(), request("POST", "/stream")).await;
+    assert_eq!(out.body, "observe:pinned;observe:pinned;");
+    assert!(out.pin_cookie().is_some());
+    // `send` polled the body after the layer's future had completed, on
+    // this task: nothing is left behind.
+    assert_eq!(task_state(), TaskState::Unscoped);
+}
+
+#[tokio::test]
+async fn a_streaming_body_of_a_get_is_polled_in_its_unpinned_context() {
+    let app = stream_app();
+    let out = send(&app, request("GET", "/stream")).await;
+    // Scoped (not `unscoped`), and not pinned.
+    assert_eq!(out.body, "observe:unpinned;observe:unpinned;");
+    assert!(out.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn a_streaming_body_for_a_pinned_client_is_polled_pinned() {
+    let app = stream_app();
+    let post = send(&app, request("POST", "/stream")).await;
+    let pin = format!("{COOKIE_NAME}={}", post.pin_value());
+    let get = send(&app, request("GET", "/stream").header(header::COOKIE, pin)).await;
+    assert_eq!(get.body, "observe:pinned;observe:pinned;");
+    assert!(get.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn a_write_in_the_body_is_seen_by_the_rest_of_the_body_but_cannot_pin_the_client() {
+    let app = stream_app();
+    let get = send(&app, request("GET", "/stream/write")).await;
+    // Every poll shares the request's facts: after the write, `wrote` is
+    // set, so the router sends the reads that follow to the primary.
+    assert_eq!(
+        get.body,
+        "observe:unpinned;write:unpinned+wrote;observe:unpinned+wrote;"
+    );
+    // The head, without a pin, was ready before the body ran.
+    assert!(get.set_cookies().is_empty());
+
+    let post = send(&app, request("POST", "/stream/write")).await;
+    assert_eq!(
+        post.body,
+        "observe:pinned;write:pinned+wrote;observe:pinned+wrote;"
+    );
+    assert!(post.pin_cookie().is_some());
+
+    // The write belonged to those requests only.
+    let next = send(&app, request("GET", "/stream")).await;
+    assert_eq!(next.body, "observe:unpinned;observe:unpinned;");
+}
+
+#[tokio::test]
+async fn the_body_shares_the_handlers_request() {
+    let app = stream_app();
+    // A write in the handler: the body sees it, and the client is pinned.
+    let wrote = send(&app, request("GET", "/stream/handler_wrote")).await;
+    assert_eq!(wrote.body, "observe:unpinned+wrote;");
+    assert!(wrote.pin_cookie().is_some());
+    // The body goes on with the pin the handler's task ended with.
+    let pinned = send(&app, request("GET", "/stream/handler_pinned")).await;
+    assert_eq!(pinned.body, "observe:pinned;");
+    assert!(
+        pinned.set_cookies().is_empty(),
+        "pin_this_task pins no client"
+    );
+    let unpinned = send(&app, request("POST", "/stream/handler_unpinned")).await;
+    assert_eq!(unpinned.body, "observe:unpinned;");
+    assert!(unpinned.pin_cookie().is_some(), "the method still pins");
+}
+
+#[tokio::test]
+async fn a_pin_made_in_the_body_lasts_for_the_rest_of_the_body_only() {
+    let app = stream_app();
+    let out = send(&app, request("GET", "/stream/pin")).await;
+    assert_eq!(
+        out.body,
+        "observe:unpinned;pin:pinned;observe:pinned;unpin:unpinned;observe:unpinned;"
+    );
+    assert!(out.set_cookies().is_empty());
+    let next = send(&app, request("GET", "/stream")).await;
+    assert_eq!(next.body, "observe:unpinned;observe:unpinned;");
+    assert!(!this_task_is_pinned());
+}
+
+#[tokio::test]
+async fn the_body_of_an_exempt_request_runs_in_a_fresh_unpinned_context() {
+    let out = send(&stream_app(), request("POST", "/static/stream")).await;
+    assert_eq!(out.body, "observe:unpinned;");
+    assert!(out.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn interleaved_streaming_bodies_on_one_task_do_not_share_state() {
+    // Both bodies are polled by this task, interleaved: each item yields.
+    let app = stream_app();
+    let (post, get, write) = tokio::join!(
+        send(&app, request("POST", "/stream")),
+        send(&app, request("GET", "/stream")),
+        send(&app, request("GET", "/stream/write")),
+    );
+    assert_eq!(post.body, "observe:pinned;observe:pinned;");
+    assert_eq!(get.body, "observe:unpinned;observe:unpinned;");
+    assert_eq!(
+        write.body,
+        "observe:unpinned;write:unpinned+wrote;observe:unpinned+wrote;"
+    );
+}
+
+#[tokio::test]
+async fn the_scoped_body_delegates_size_hint_and_end_of_stream() {
+    let service = ServiceBuilder::new()
+        .layer(PinningLayer::default())
+        .service(service_fn(|req: Request<Body>| async move {
+            let body = if req.uri().path() == "/empty" {
+                Body::empty()
+            } else {
+                Body::from("abc")
+            };
+            Ok::<_, Infallible>(Response::new(body))
+        }));
+    let send = |path: &str| {
+        let request = request("GET", path).body(Body::empty()).expect("request");
+        service.clone().oneshot(request)
+    };
+    let full = send("/").await.expect("infallible").into_body();
+    assert_eq!(full.size_hint().exact(), Some(3));
+    assert!(!full.is_end_stream());
+    let empty = send("/empty").await.expect("infallible").into_body();
+    assert_eq!(empty.size_hint().exact(), Some(0));
+    assert!(empty.is_end_stream());
+    let bytes = full.collect().await.expect("body").to_bytes();
+    assert_eq!(bytes, "abc");
+}
+
+#[tokio::test]
+async fn hyper_polls_the_body_in_the_requests_context() -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, stream_app()).await });
+    let exchange = |head: String| async move {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+        tcp.write_all(head.as_bytes()).await?;
+        let mut response = String::new();
+        tcp.read_to_string(&mut response).await?;
+        std::io::Result::Ok(response)
+    };
+    let head = |method: &str, path: &str, extra: &str| {
+        format!(
+            "{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-length: 0\r\n{extra}\r\n"
+        )
+    };
+
+    let post = exchange(head("POST", "/stream/write", "")).await?;
+    assert!(post.starts_with("HTTP/1.1 200"), "{post}");
+    for item in [
+        "observe:pinned;",
+        "write:pinned+wrote;",
+        "observe:pinned+wrote;",
+    ] {
+        assert!(post.contains(item), "{item} in {post}");
+    }
+    let set_cookie = post
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .expect("a pin cookie");
+    let pin = set_cookie.split(';').next().unwrap_or_default().to_owned();
+
+    let get = exchange(head("GET", "/stream", "")).await?;
+    assert!(get.contains("observe:unpinned;"), "{get}");
+    assert!(
+        !get.contains("unscoped") && !get.contains(":pinned"),
+        "{get}"
+    );
+
+    let pinned = exchange(head("GET", "/stream", &format!("cookie: {pin}\r\n"))).await?;
+    assert!(pinned.contains("observe:pinned;"), "{pinned}");
+    assert!(!pinned.contains("unpinned") && !pinned.contains("unscoped"));
+
+    server.abort();
+    Ok(())
 }

@@ -226,11 +226,19 @@ impl PinningConfig {
     /// Sign pins with this key (at least 32 bytes; use random bytes, e.g.
     /// 32 bytes from a secrets manager). Replaces any key set before.
     ///
-    /// With a key, a pin that is unsigned or signed with another key is
-    /// ignored, so clients cannot forge pins. Without one, a client can
-    /// forge a pin for itself: that only sends its own reads to the
-    /// primary, for at most the pin duration per token (never a wrong
+    /// With a key, a pin that is unsigned, signed with another key, or
+    /// whose expiry was altered is ignored: every pin accepted is one this
+    /// service (or another holding the key) issued. Without one, a client
+    /// can forge a pin for itself at will: that only sends its own reads to
+    /// the primary, for at most the pin duration per token (never a wrong
     /// answer, but load on the primary). A key is recommended.
+    ///
+    /// A key does not stop a client from pinning itself: any request that
+    /// pins earns a genuine pin for the pin duration — any `POST` does,
+    /// even one the application rejects with a 4xx — and a client can
+    /// repeat it, as a client that really writes would. If the load that
+    /// puts on the primary matters, rate-limit writes (the requests that
+    /// pin).
     pub fn signing_key(self, key: impl AsRef<[u8]>) -> Self {
         self.signing_keys([key])
     }

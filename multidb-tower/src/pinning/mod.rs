@@ -29,7 +29,7 @@
 //! let pin = set_cookie.split(';').next().unwrap_or_default();
 //! let request = Request::get("/posts/1").header(header::COOKIE, pin).body(String::new())?;
 //! let response = app.oneshot(request).await?;
-//! assert_eq!(response.into_body(), "pinned: true");
+//! assert_eq!(response.into_body().into_inner(), "pinned: true");
 //! # Ok(())
 //! # }
 //! ```
@@ -46,7 +46,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::{HeaderValue, Method, Request, Response, header::SET_COOKIE};
-use multidb_core::context::{RequestContext, Scoped};
+use http_body::{Body, Frame, SizeHint};
+use multidb_core::context::{RequestContext, Scoped, this_task_is_pinned};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -196,7 +197,7 @@ impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Pinning<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<ScopedBody<ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
@@ -234,7 +235,7 @@ where
         let inner = &mut self.inner;
         let future = request.sync_scope(pinned, || inner.call(req));
         ResponseFuture {
-            inner: request.scope(pinned, future),
+            inner: request.scope(pinned, EndPin { inner: future }),
             request,
             settings,
             exempt,
@@ -246,10 +247,10 @@ where
 pin_project! {
     /// Response future of [`Pinning`]: the inner future, run in the request's
     /// routing context; when it completes with a response, pins the client
-    /// if the request wrote.
+    /// if the request wrote, and wraps the body in a [`ScopedBody`].
     pub struct ResponseFuture<F> {
         #[pin]
-        inner: Scoped<F>,
+        inner: Scoped<EndPin<F>>,
         request: RequestContext,
         settings: Arc<Settings>,
         exempt: bool,
@@ -285,11 +286,17 @@ impl<F, ResBody, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<ResBody>, E>>,
 {
-    type Output = Result<Response<ResBody>, E>;
+    type Output = Result<Response<ScopedBody<ResBody>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
+        let (result, pinned) = ready!(this.inner.poll(cx));
+        let request = this.request.clone();
+        let mut response = result?.map(|inner| ScopedBody {
+            inner,
+            request,
+            pinned,
+        });
         if *this.exempt {
             return Poll::Ready(Ok(response));
         }
@@ -308,6 +315,102 @@ where
             pin_client(this.settings, &mut response, reason);
         }
         Poll::Ready(Ok(response))
+    }
+}
+
+pin_project! {
+    /// The inner service's future, reporting with its output whether the
+    /// task was pinned when it finished: the body goes on from there.
+    struct EndPin<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for EndPin<F> {
+    type Output = (F::Output, bool);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let output = ready!(self.project().inner.poll(cx));
+        // Still inside the request's scope: the handler task's last pin.
+        Poll::Ready((output, this_task_is_pinned()))
+    }
+}
+
+pin_project! {
+    /// Response body of [`Pinning`]: the inner service's body, polled in the
+    /// request's routing context.
+    ///
+    /// hyper polls a response body after the handler has returned, outside
+    /// the future the layer runs in. Each [`poll_frame`](Body::poll_frame)
+    /// of this body runs inside the request's context instead: the same
+    /// request as the handler (writes and marks are shared both ways), and
+    /// the pin the handler's task ended with — pinned for a write method or
+    /// a pinned client, and after a `pin_this_task()` in the handler. A pin
+    /// changed while the body is produced lasts for the rest of the body. So
+    /// a body that queries as it streams (an SSE feed, a CSV export) routes
+    /// like its handler: see the [crate documentation](crate#streaming-bodies-and-upgrades)
+    /// for what it cannot do (pin the client after the head is sent).
+    ///
+    /// [`is_end_stream`](Body::is_end_stream) and
+    /// [`size_hint`](Body::size_hint) delegate to the inner body, outside
+    /// the context.
+    ///
+    /// With axum, `Router::layer` converts it back into `axum::body::Body`.
+    #[derive(Debug)]
+    pub struct ScopedBody<B> {
+        #[pin]
+        inner: B,
+        request: RequestContext,
+        pinned: bool,
+    }
+}
+
+impl<B> ScopedBody<B> {
+    /// The inner body.
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
+
+    /// The inner body, mutably.
+    pub fn get_mut(&mut self) -> &mut B {
+        &mut self.inner
+    }
+
+    /// The inner body, pinned and mutably.
+    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut B> {
+        self.project().inner
+    }
+
+    /// The inner body, unwrapped (it is then polled outside the context).
+    pub fn into_inner(self) -> B {
+        self.inner
+    }
+}
+
+impl<B: Body> Body for ScopedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let inner = this.inner;
+        let (frame, pinned) = this.request.sync_scope(*this.pinned, || {
+            (inner.poll_frame(cx), this_task_is_pinned())
+        });
+        *this.pinned = pinned;
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
