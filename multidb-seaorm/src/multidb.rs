@@ -201,7 +201,7 @@ impl MultiDb {
     /// After a connection failure, reads skip the replica for a while
     /// instead of each waiting for it to fail again.
     fn rest(&self, replica: usize, error: &DbErr) {
-        let rest = u64::try_from(self.inner.replica_rest.as_millis()).unwrap_or(u64::MAX / 2);
+        let rest = millis(self.inner.replica_rest);
         let until = self.now_stamp().saturating_add(rest);
         self.inner.resting_until[replica].fetch_max(until, Ordering::AcqRel);
         tracing::warn!(
@@ -215,9 +215,7 @@ impl MultiDb {
 
     /// Milliseconds since this `MultiDb` was built, plus one (0 means never).
     fn now_stamp(&self) -> u64 {
-        u64::try_from(self.inner.created.elapsed().as_millis())
-            .unwrap_or(u64::MAX / 2)
-            .saturating_add(1)
+        millis(self.inner.created.elapsed()).saturating_add(1)
     }
 
     /// Decide where `sql` goes, record it, and note a write.
@@ -280,9 +278,7 @@ impl MultiDb {
         if stamp == 0 {
             return false;
         }
-        let window =
-            u64::try_from(self.inner.unscoped_write_window.as_millis()).unwrap_or(u64::MAX / 2);
-        self.now_stamp() < stamp.saturating_add(window)
+        self.now_stamp() < stamp.saturating_add(millis(self.inner.unscoped_write_window))
     }
 
     /// Run `op` where `sql` is routed; a read whose replica fails to connect
@@ -342,6 +338,11 @@ impl MultiDb {
         self.record(Route::primary(reason), None, what);
         &self.inner.primary
     }
+}
+
+/// Whole milliseconds, saturating far below `u64::MAX` so stamps can add.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 2)
 }
 
 /// Errors that say the server could not be reached or dropped the
