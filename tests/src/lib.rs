@@ -46,11 +46,24 @@ macro_rules! post_entity {
 
 post_entity!(post, "post");
 
-/// Declare one `#[tokio::test]` per scenario for the cluster that
-/// `$cluster` (a `fn() -> Option<Cluster>`) returns.
+/// Declare one `#[tokio::test]` per real-replication scenario, for the
+/// cluster that `$cluster` (a `fn() -> Option<Cluster>`) returns. The list
+/// lives here once, so every backend runs every scenario.
 #[macro_export]
 macro_rules! cluster_tests {
-    ($cluster:path: $($module:ident::$name:ident),* $(,)?) => {$(
+    ($cluster:path) => {
+        $crate::cluster_tests!(
+            @each $cluster:
+            scenarios::reads_spread_over_replicas_and_writes_land_on_the_primary,
+            scenarios::lag_is_real_and_replicas_refuse_writes,
+            scenarios::mixed_concurrent_workload_never_writes_to_a_replica,
+            scenarios::read_your_writes_under_real_lag,
+            scenarios::primary_only_statements_and_streams,
+            scenarios::an_unreachable_replica_is_skipped_for_reads,
+            http_scenarios::post_then_get_with_the_cookie_sees_the_row,
+        );
+    };
+    (@each $cluster:path: $($module:ident::$name:ident),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() -> $crate::scenarios::Outcome {
             let Some(cluster) = $cluster() else { return Ok(()) };

@@ -58,29 +58,25 @@ fn delay(name: &str) -> Duration {
 impl Cluster {
     /// The PostgreSQL cluster; `None` only when skipping was requested.
     pub fn postgres() -> Option<Cluster> {
-        if skip_requested() {
-            return None;
-        }
-        Some(Cluster {
-            backend: DbBackend::Postgres,
-            primary: var("MULTIDB_PG_PRIMARY_URL"),
-            replica: var("MULTIDB_PG_REPLICA_URL"),
-            delayed: var("MULTIDB_PG_DELAYED_REPLICA_URL"),
-            delay: delay("MULTIDB_PG_REPLICA_DELAY_MS"),
-        })
+        Self::from_env(DbBackend::Postgres, "PG")
     }
 
     /// The MariaDB cluster; `None` only when skipping was requested.
     pub fn mariadb() -> Option<Cluster> {
+        Self::from_env(DbBackend::MySql, "MYSQL")
+    }
+
+    /// The cluster `scripts/replicas.sh` exported as `MULTIDB_<stack>_…`.
+    fn from_env(backend: DbBackend, stack: &str) -> Option<Cluster> {
         if skip_requested() {
             return None;
         }
         Some(Cluster {
-            backend: DbBackend::MySql,
-            primary: var("MULTIDB_MYSQL_PRIMARY_URL"),
-            replica: var("MULTIDB_MYSQL_REPLICA_URL"),
-            delayed: var("MULTIDB_MYSQL_DELAYED_REPLICA_URL"),
-            delay: delay("MULTIDB_MYSQL_REPLICA_DELAY_MS"),
+            backend,
+            primary: var(&format!("MULTIDB_{stack}_PRIMARY_URL")),
+            replica: var(&format!("MULTIDB_{stack}_REPLICA_URL")),
+            delayed: var(&format!("MULTIDB_{stack}_DELAYED_REPLICA_URL")),
+            delay: delay(&format!("MULTIDB_{stack}_REPLICA_DELAY_MS")),
         })
     }
 
