@@ -2,8 +2,10 @@
 //!
 //! The default, [`RoundRobin`], starts at a random replica and then cycles,
 //! as django-multidb-router does (it shuffles once per process). [`Random`]
-//! picks independently each time. Both are lock-free and deterministic when
-//! seeded, for tests. Implement [`ReplicaPolicy`] for anything else.
+//! picks independently each time. [`Weighted`] gives each replica a share in
+//! proportion to its weight (a bigger replica takes more reads). All are
+//! lock-free and deterministic when seeded, for tests. Implement
+//! [`ReplicaPolicy`] for anything else.
 //!
 //! ```
 //! use multidb_core::policy::{ReplicaPolicy, RoundRobin};
@@ -115,6 +117,84 @@ impl ReplicaPolicy for Random {
     }
 }
 
+/// Each replica gets a share of the reads in proportion to its weight,
+/// interleaved (not in runs), lock-free.
+///
+/// A weight of 0 takes a replica out of the rotation (it still serves reads
+/// when the others cannot); replicas beyond the list weigh 1.
+///
+/// ```
+/// use multidb_core::policy::{ReplicaPolicy, Weighted};
+///
+/// let policy = Weighted::new([3, 1]);
+/// let mut counts = [0; 2];
+/// for _ in 0..400 {
+///     counts[policy.pick(2)] += 1;
+/// }
+/// assert_eq!(counts, [300, 100]);
+/// ```
+#[derive(Debug)]
+pub struct Weighted {
+    weights: Vec<u32>,
+    next: AtomicU64,
+}
+
+impl Weighted {
+    /// Weights in the order the replicas were given. If every weight is 0,
+    /// all count as 1.
+    pub fn new(weights: impl IntoIterator<Item = u32>) -> Self {
+        let mut weights: Vec<u32> = weights.into_iter().collect();
+        if weights.iter().all(|&w| w == 0) {
+            weights.iter_mut().for_each(|w| *w = 1);
+        }
+        Weighted {
+            weights,
+            next: AtomicU64::new(random_seed()),
+        }
+    }
+
+    /// Start the rotation at a fixed point: deterministic, for tests.
+    pub fn starting_at(mut self, start: u64) -> Self {
+        self.next = AtomicU64::new(start);
+        self
+    }
+
+    fn weight(&self, index: usize) -> u64 {
+        u64::from(self.weights.get(index).copied().unwrap_or(1))
+    }
+}
+
+impl ReplicaPolicy for Weighted {
+    fn pick(&self, replicas: usize) -> usize {
+        let total: u64 = (0..replicas).map(|i| self.weight(i)).sum();
+        if total == 0 {
+            return 0;
+        }
+        // Walk the slots 0..total with a stride near total / golden ratio
+        // and coprime to it: every slot once per cycle (exact shares), and
+        // consecutive reads far apart (interleaved, not in runs).
+        let near = (total * 618 / 1000).max(1);
+        let stride = (near..).find(|&s| gcd(s, total) == 1).unwrap_or(1);
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % total;
+        let mut slot = (n * stride) % total;
+        for index in 0..replicas {
+            let weight = self.weight(index);
+            if slot < weight {
+                return index;
+            }
+            slot -= weight;
+        }
+        0
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 fn random_seed() -> u64 {
     RandomState::new().hash_one(0u8)
 }
@@ -169,5 +249,35 @@ mod tests {
     fn zero_replicas_does_not_divide_by_zero() {
         assert_eq!(RoundRobin::new().pick(0), 0);
         assert_eq!(Random::new().pick(0), 0);
+        assert_eq!(Weighted::new([2, 1]).pick(0), 0);
+    }
+
+    #[test]
+    fn weighted_shares_follow_the_weights_and_interleave() {
+        let policy = Weighted::new([5, 0, 2, 1]).starting_at(3);
+        let picks: Vec<usize> = (0..800).map(|_| policy.pick(4)).collect();
+        let mut counts = [0usize; 4];
+        picks.iter().for_each(|&p| counts[p] += 1);
+        assert_eq!(counts, [500, 0, 200, 100]);
+        let longest_run = picks
+            .chunk_by(|a, b| a == b)
+            .map(<[usize]>::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_run <= 3, "runs of {longest_run}");
+        // More replicas than weights: the extra ones weigh 1.
+        let mut counts = [0usize; 3];
+        for _ in 0..40 {
+            counts[policy.pick(3)] += 1;
+        }
+        assert_eq!(counts.iter().sum::<usize>(), 40);
+        assert!(counts[1] == 0 && counts[2] > 0, "{counts:?}");
+        // All zero: all equal.
+        let even = Weighted::new([0, 0]);
+        let mut counts = [0usize; 2];
+        for _ in 0..10 {
+            counts[even.pick(2)] += 1;
+        }
+        assert_eq!(counts, [5, 5]);
     }
 }

@@ -1,13 +1,42 @@
-//! The routing decision for one statement outside a transaction, and why.
+//! The routing decision for one statement, and why: the whole rule table in
+//! one pure function, [`decide`].
+//!
+//! The caller gathers the facts (what the statement is, the task's state,
+//! what it knows of each replica), `decide` applies the rules in this order
+//! and nothing else does:
+//!
+//! 1. a transaction or a migration executor → the primary (`transaction`,
+//!    `write`);
+//! 2. a statement that may write → the primary (`write`);
+//! 3. a pinned task → the primary (`pinned`);
+//! 4. a scope that wrote → the primary (`read_after_write`), unless the
+//!    caller waits for the scope's write position instead (causal reads:
+//!    then replicas that have not reached it read as
+//!    [`ReplicaState::Behind`]);
+//! 5. no scope and a recent unscoped write → the primary
+//!    (`recent_unscoped_write`);
+//! 6. no replica configured → the primary (`no_replica`);
+//! 7. the scope's sticky replica when it is usable, else the policy's replica,
+//!    else the next usable one in order (`policy`, or `fallback` when retrying
+//!    after a failed attempt);
+//! 8. no usable replica → the primary, with the reason of the best replica
+//!    (`causal`, `lagging`, `not_replica`, `down`), or a refusal when the
+//!    caller asked not to fall back to the primary.
 //!
 //! ```
-//! use multidb_core::route::{decide, Reason, Target};
-//! use multidb_core::context::TaskState;
+//! use multidb_core::route::{decide, Facts, Op, Reason, ReplicaState, Target};
 //! use multidb_core::Access;
 //!
-//! let fresh = TaskState::Scoped { pinned: false, wrote: false };
-//! assert_eq!(decide(Access::Read, fresh, true).target, Target::Replica);
-//! assert_eq!(decide(Access::Write, fresh, true).reason, Reason::Write);
+//! let read = Facts::new(Op::Statement(Access::Read), 2);
+//! let route = decide(&read, || 0, |_| ReplicaState::Usable).unwrap();
+//! assert_eq!((route.target, route.replica), (Target::Replica, Some(0)));
+//!
+//! // Replica 0 is down: the next one serves the read.
+//! let route = decide(&read, || 0, |i| if i == 0 { ReplicaState::Down } else { ReplicaState::Usable });
+//! assert_eq!(route.unwrap().replica, Some(1));
+//!
+//! let write = Facts::new(Op::Statement(Access::Write), 2);
+//! assert_eq!(decide(&write, || 0, |_| ReplicaState::Usable).unwrap().reason, Reason::Write);
 //! ```
 
 use std::fmt;
@@ -20,18 +49,18 @@ use crate::context::TaskState;
 pub enum Target {
     /// The primary (read-write) database.
     Primary,
-    /// A replica, chosen by the policy.
+    /// A replica.
     Replica,
 }
 
-/// Why a statement went where it went; a `tracing` field of every decision.
-/// More reasons will come (causal reads, lag limits), hence `non_exhaustive`.
+/// Why a statement went where it went; a `tracing` field of every decision
+/// and a counter of [`stats`](https://docs.rs/multidb-seaorm).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Reason {
     /// The statement may write (or could not be proven a plain read).
     Write,
-    /// Inside a transaction, which always runs on the primary.
+    /// A transaction, which always runs on the primary.
     Transaction,
     /// The task is pinned (`use_master`, `pin_this_task`, a pinned request).
     Pinned,
@@ -40,19 +69,28 @@ pub enum Reason {
     /// A write ran recently outside any scope: read your own writes,
     /// process-wide, until the unscoped write window passes.
     RecentUnscopedWrite,
-    /// There is no replica to read from.
+    /// There is no replica configured.
     NoReplica,
-    /// A plain read, sent to the replica the policy chose.
+    /// A plain read, sent to the replica the policy chose (or the next
+    /// usable one).
     Policy,
-    /// A read retried elsewhere after its replica failed to connect.
+    /// A read retried elsewhere after its replica failed.
     Fallback,
-    /// Every replica failed to connect recently and is resting.
-    Unhealthy,
+    /// No replica can take the read: the usable ones are down.
+    Down,
+    /// No replica can take the read: they lag past the configured limit.
+    Lagging,
+    /// No replica can take the read: they are no longer replicas (promoted,
+    /// or their replication stopped).
+    NotReplica,
+    /// No replica has reached the write position this read must see
+    /// (causal reads).
+    Causal,
 }
 
 impl Reason {
-    /// Every reason, in a fixed order (for counters).
-    pub const ALL: [Reason; 9] = [
+    /// Every reason, in a fixed order (the order of [`index`](Self::index)).
+    pub const ALL: &'static [Reason] = &[
         Reason::Write,
         Reason::Transaction,
         Reason::Pinned,
@@ -61,11 +99,40 @@ impl Reason {
         Reason::NoReplica,
         Reason::Policy,
         Reason::Fallback,
-        Reason::Unhealthy,
+        Reason::Down,
+        Reason::Lagging,
+        Reason::NotReplica,
+        Reason::Causal,
     ];
 
+    /// How many reasons there are (`ALL.len()`), for counter arrays.
+    pub const COUNT: usize = Reason::ALL.len();
+
+    /// This reason's position in [`ALL`](Self::ALL), for counter arrays.
+    ///
+    /// ```
+    /// use multidb_core::route::Reason;
+    /// assert!(Reason::ALL.iter().enumerate().all(|(i, r)| r.index() == i));
+    /// ```
+    pub const fn index(self) -> usize {
+        match self {
+            Reason::Write => 0,
+            Reason::Transaction => 1,
+            Reason::Pinned => 2,
+            Reason::ReadAfterWrite => 3,
+            Reason::RecentUnscopedWrite => 4,
+            Reason::NoReplica => 5,
+            Reason::Policy => 6,
+            Reason::Fallback => 7,
+            Reason::Down => 8,
+            Reason::Lagging => 9,
+            Reason::NotReplica => 10,
+            Reason::Causal => 11,
+        }
+    }
+
     /// The short lower-case name used in logs and counters.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Reason::Write => "write",
             Reason::Transaction => "transaction",
@@ -75,7 +142,10 @@ impl Reason {
             Reason::NoReplica => "no_replica",
             Reason::Policy => "policy",
             Reason::Fallback => "fallback",
-            Reason::Unhealthy => "unhealthy",
+            Reason::Down => "down",
+            Reason::Lagging => "lagging",
+            Reason::NotReplica => "not_replica",
+            Reason::Causal => "causal",
         }
     }
 }
@@ -95,13 +165,115 @@ impl fmt::Display for Target {
     }
 }
 
+/// What is being routed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// One statement, classified.
+    Statement(Access),
+    /// Opening a transaction; a read-only one does not count as a write.
+    Transaction {
+        /// Opened `READ ONLY`.
+        read_only: bool,
+    },
+    /// Handing the primary to code routing cannot see into (a migration).
+    Executor,
+}
+
+/// What the router knows of one replica when a read is routed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplicaState {
+    /// It can take reads.
+    Usable,
+    /// Unreachable, or failed just now; back once it answers again.
+    Down,
+    /// Lags past the configured limit.
+    Lagging,
+    /// Not a replica (any more): promoted, or its replication stopped.
+    NotReplica,
+    /// Healthy, but it has not reached the position this read must see.
+    Behind,
+}
+
+impl ReplicaState {
+    /// The reason reported when no replica is usable and this is the best
+    /// state among them (see [`decide`]).
+    const fn reason(self) -> Reason {
+        match self {
+            ReplicaState::Usable | ReplicaState::Down => Reason::Down,
+            ReplicaState::Lagging => Reason::Lagging,
+            ReplicaState::NotReplica => Reason::NotReplica,
+            ReplicaState::Behind => Reason::Causal,
+        }
+    }
+
+    /// Closer to usable is higher: a replica that is only behind says more
+    /// about why the read went to the primary than one that is down.
+    const fn rank(self) -> u8 {
+        match self {
+            ReplicaState::Usable => 4,
+            ReplicaState::Behind => 3,
+            ReplicaState::Lagging => 2,
+            ReplicaState::NotReplica => 1,
+            ReplicaState::Down => 0,
+        }
+    }
+}
+
+/// Every fact [`decide`] needs but the replicas' states and the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// What is routed.
+    pub op: Op,
+    /// The current task's routing state.
+    pub task: TaskState,
+    /// Read-your-writes by position: a scope that wrote may read replicas
+    /// that have reached its position (the caller marks the others
+    /// [`ReplicaState::Behind`]) instead of going to the primary.
+    pub causal: bool,
+    /// A write outside any scope happened recently enough that unscoped
+    /// reads must go to the primary.
+    pub recent_unscoped_write: bool,
+    /// How many replicas are configured.
+    pub replicas: usize,
+    /// The replica this scope read from last, tried first while usable
+    /// (monotonic reads).
+    pub sticky: Option<usize>,
+    /// This is a retry of a read whose replica just failed.
+    pub retry: bool,
+    /// With no usable replica, send reads to the primary (`true`) or refuse.
+    pub fallback_to_primary: bool,
+}
+
+impl Facts {
+    /// The facts of `op` in a fresh, unscoped task over `replicas` replicas;
+    /// set the other fields as needed.
+    pub const fn new(op: Op, replicas: usize) -> Self {
+        Facts {
+            op,
+            task: TaskState::Unscoped,
+            causal: false,
+            recent_unscoped_write: false,
+            replicas,
+            sticky: None,
+            retry: false,
+            fallback_to_primary: true,
+        }
+    }
+}
+
 /// A routing decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Route {
     /// Where the statement goes.
     pub target: Target,
+    /// Which replica, when `target` is [`Target::Replica`].
+    pub replica: Option<usize>,
     /// Why.
     pub reason: Reason,
+    /// The statement may write: read-your-writes must remember it.
+    pub writes: bool,
 }
 
 impl Route {
@@ -109,89 +281,216 @@ impl Route {
     pub const fn primary(reason: Reason) -> Self {
         Route {
             target: Target::Primary,
+            replica: None,
             reason,
+            writes: false,
         }
+    }
+
+    /// To replica `index`, for `reason`.
+    pub const fn replica(index: usize, reason: Reason) -> Self {
+        Route {
+            target: Target::Replica,
+            replica: Some(index),
+            reason,
+            writes: false,
+        }
+    }
+
+    const fn writing(mut self) -> Self {
+        self.writes = true;
+        self
     }
 }
 
-/// Decide where a statement of kind `access` goes, for a task in `state`.
+/// No replica can take a read, and the caller asked not to fall back to the
+/// primary; `reason` says why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Why no replica could take it.
+    pub reason: Reason,
+}
+
+/// Decide where `facts.op` goes. `pick` is the policy's choice, called only
+/// when a replica is wanted; `state_of(i)` says what replica `i` can do.
 ///
-/// `replicas_usable` is whether any replica can take reads. For an unscoped
-/// task the caller applies its own recent-write window first (see
-/// [`Reason::RecentUnscopedWrite`]); this function only sees the task.
-pub fn decide(access: Access, state: TaskState, replicas_usable: bool) -> Route {
+/// Pure: the same facts give the same route. See the [module](self) docs for
+/// the rules, in the order they apply.
+pub fn decide(
+    facts: &Facts,
+    pick: impl FnOnce() -> usize,
+    state_of: impl Fn(usize) -> ReplicaState,
+) -> Result<Route, Refused> {
+    let access = match facts.op {
+        Op::Transaction { read_only } => {
+            let route = Route::primary(Reason::Transaction);
+            return Ok(if read_only { route } else { route.writing() });
+        }
+        Op::Executor => return Ok(Route::primary(Reason::Write).writing()),
+        Op::Statement(access) => access,
+    };
     if access == Access::Write {
-        return Route::primary(Reason::Write);
+        return Ok(Route::primary(Reason::Write).writing());
     }
-    if let TaskState::Scoped { pinned, wrote } = state {
-        if pinned {
-            return Route::primary(Reason::Pinned);
+    match facts.task {
+        TaskState::Scoped { pinned: true, .. } => return Ok(Route::primary(Reason::Pinned)),
+        TaskState::Scoped { wrote: true, .. } if !facts.causal => {
+            return Ok(Route::primary(Reason::ReadAfterWrite));
         }
-        if wrote {
-            return Route::primary(Reason::ReadAfterWrite);
+        TaskState::Unscoped if facts.recent_unscoped_write => {
+            return Ok(Route::primary(Reason::RecentUnscopedWrite));
+        }
+        _ => {}
+    }
+    let count = facts.replicas;
+    if count == 0 {
+        return Ok(Route::primary(Reason::NoReplica));
+    }
+    let chosen = if facts.retry {
+        Reason::Fallback
+    } else {
+        Reason::Policy
+    };
+    if let Some(sticky) = facts.sticky.filter(|&i| i < count)
+        && state_of(sticky) == ReplicaState::Usable
+    {
+        return Ok(Route::replica(sticky, chosen));
+    }
+    let start = pick() % count;
+    let mut best = ReplicaState::Down;
+    for index in (0..count).map(|step| (start + step) % count) {
+        let state = state_of(index);
+        if state == ReplicaState::Usable {
+            return Ok(Route::replica(index, chosen));
+        }
+        if state.rank() > best.rank() {
+            best = state;
         }
     }
-    if !replicas_usable {
-        return Route::primary(Reason::NoReplica);
+    if facts.retry {
+        // The read already failed on a replica: the primary is its last
+        // chance, whatever the setting.
+        return Ok(Route::primary(Reason::Fallback));
     }
-    Route {
-        target: Target::Replica,
-        reason: Reason::Policy,
+    if facts.fallback_to_primary {
+        Ok(Route::primary(best.reason()))
+    } else {
+        Err(Refused {
+            reason: best.reason(),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ReplicaState::{Behind, Down, Lagging, NotReplica, Usable};
 
     const FRESH: TaskState = TaskState::Scoped {
         pinned: false,
         wrote: false,
     };
+    const PINNED: TaskState = TaskState::Scoped {
+        pinned: true,
+        wrote: false,
+    };
+    const WROTE: TaskState = TaskState::Scoped {
+        pinned: false,
+        wrote: true,
+    };
+    const READ: Op = Op::Statement(Access::Read);
+    const WRITE: Op = Op::Statement(Access::Write);
 
-    #[test]
-    fn every_reason_is_listed_once_with_its_own_name() {
-        let names: std::collections::HashSet<_> = Reason::ALL.iter().map(|r| r.as_str()).collect();
-        assert_eq!(names.len(), Reason::ALL.len());
+    /// One row: the facts, the replicas' states, the policy's pick, and the
+    /// expected target replica (None = primary), reason, and write flag.
+    struct Row {
+        name: &'static str,
+        facts: Facts,
+        states: &'static [ReplicaState],
+        pick: usize,
+        expect: Result<(Option<usize>, Reason, bool), Reason>,
     }
 
-    #[test]
-    fn writes_go_to_the_primary_whatever_the_state() {
-        for state in [
-            TaskState::Unscoped,
-            FRESH,
-            TaskState::Scoped {
-                pinned: true,
-                wrote: true,
-            },
-        ] {
-            assert_eq!(
-                decide(Access::Write, state, true),
-                Route::primary(Reason::Write)
-            );
+    fn facts(op: Op, task: TaskState, replicas: usize) -> Facts {
+        Facts {
+            task,
+            ..Facts::new(op, replicas)
         }
     }
 
     #[test]
-    fn reads_follow_pin_then_written_then_replicas() {
-        let pinned = TaskState::Scoped {
-            pinned: true,
-            wrote: true,
+    fn the_rule_table() {
+        const TWO: &[ReplicaState] = &[Usable, Usable];
+        #[rustfmt::skip]
+        let rows = [
+            Row { name: "write", facts: facts(WRITE, FRESH, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Write, true)) },
+            Row { name: "write unscoped", facts: facts(WRITE, TaskState::Unscoped, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Write, true)) },
+            Row { name: "transaction", facts: facts(Op::Transaction { read_only: false }, FRESH, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Transaction, true)) },
+            Row { name: "read-only transaction", facts: facts(Op::Transaction { read_only: true }, FRESH, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Transaction, false)) },
+            Row { name: "executor", facts: facts(Op::Executor, FRESH, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Write, true)) },
+            Row { name: "pinned", facts: facts(READ, PINNED, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Pinned, false)) },
+            Row { name: "pinned beats wrote", facts: facts(READ, TaskState::Scoped { pinned: true, wrote: true }, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Pinned, false)) },
+            Row { name: "read after write", facts: facts(READ, WROTE, 2), states: TWO, pick: 1, expect: Ok((None, Reason::ReadAfterWrite, false)) },
+            Row { name: "causal: wrote, replica 1 reached", facts: Facts { causal: true, ..facts(READ, WROTE, 2) }, states: &[Behind, Usable], pick: 0, expect: Ok((Some(1), Reason::Policy, false)) },
+            Row { name: "causal: none reached", facts: Facts { causal: true, ..facts(READ, WROTE, 2) }, states: &[Behind, Down], pick: 0, expect: Ok((None, Reason::Causal, false)) },
+            Row { name: "recent unscoped write", facts: Facts { recent_unscoped_write: true, ..facts(READ, TaskState::Unscoped, 2) }, states: TWO, pick: 0, expect: Ok((None, Reason::RecentUnscopedWrite, false)) },
+            Row { name: "unscoped window ignored in a scope", facts: Facts { recent_unscoped_write: true, ..facts(READ, FRESH, 2) }, states: TWO, pick: 0, expect: Ok((Some(0), Reason::Policy, false)) },
+            Row { name: "no replica", facts: facts(READ, FRESH, 0), states: &[], pick: 0, expect: Ok((None, Reason::NoReplica, false)) },
+            Row { name: "policy", facts: facts(READ, FRESH, 2), states: TWO, pick: 1, expect: Ok((Some(1), Reason::Policy, false)) },
+            Row { name: "policy pick out of range wraps", facts: facts(READ, FRESH, 2), states: TWO, pick: 5, expect: Ok((Some(1), Reason::Policy, false)) },
+            Row { name: "policy skips a down replica", facts: facts(READ, FRESH, 3), states: &[Usable, Down, Usable], pick: 1, expect: Ok((Some(2), Reason::Policy, false)) },
+            Row { name: "sticky replica first", facts: Facts { sticky: Some(0), ..facts(READ, FRESH, 2) }, states: TWO, pick: 1, expect: Ok((Some(0), Reason::Policy, false)) },
+            Row { name: "sticky replica unusable", facts: Facts { sticky: Some(0), ..facts(READ, FRESH, 2) }, states: &[Lagging, Usable], pick: 0, expect: Ok((Some(1), Reason::Policy, false)) },
+            Row { name: "retry on another replica", facts: Facts { retry: true, ..facts(READ, FRESH, 2) }, states: &[Down, Usable], pick: 0, expect: Ok((Some(1), Reason::Fallback, false)) },
+            Row { name: "retry on the primary", facts: Facts { retry: true, fallback_to_primary: false, ..facts(READ, FRESH, 2) }, states: &[Down, Down], pick: 0, expect: Ok((None, Reason::Fallback, false)) },
+            Row { name: "all down", facts: facts(READ, FRESH, 2), states: &[Down, Down], pick: 0, expect: Ok((None, Reason::Down, false)) },
+            Row { name: "lagging beats down", facts: facts(READ, FRESH, 2), states: &[Down, Lagging], pick: 0, expect: Ok((None, Reason::Lagging, false)) },
+            Row { name: "not a replica", facts: facts(READ, FRESH, 2), states: &[NotReplica, Down], pick: 0, expect: Ok((None, Reason::NotReplica, false)) },
+            Row { name: "refused", facts: Facts { fallback_to_primary: false, ..facts(READ, FRESH, 2) }, states: &[Lagging, Down], pick: 0, expect: Err(Reason::Lagging) },
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for row in rows {
+            let got = decide(&row.facts, || row.pick, |i| row.states[i])
+                .map(|r| (r.replica, r.reason, r.writes))
+                .map_err(|refused| refused.reason);
+            assert_eq!(got, row.expect, "{}", row.name);
+            if let Ok(route) = decide(&row.facts, || row.pick, |i| row.states[i]) {
+                assert_eq!(
+                    route.replica.is_some(),
+                    route.target == Target::Replica,
+                    "{}",
+                    row.name
+                );
+            }
+            seen.insert(match row.expect {
+                Ok((_, reason, _)) | Err(reason) => reason,
+            });
+        }
+        for reason in Reason::ALL {
+            assert!(seen.contains(reason), "no row for {reason}");
+        }
+    }
+
+    #[test]
+    fn the_policy_is_asked_only_when_a_replica_is_wanted() {
+        let asked = std::cell::Cell::new(0);
+        let pick = || {
+            asked.set(asked.get() + 1);
+            0
         };
-        let wrote = TaskState::Scoped {
-            pinned: false,
-            wrote: true,
-        };
-        assert_eq!(decide(Access::Read, pinned, true).reason, Reason::Pinned);
-        assert_eq!(
-            decide(Access::Read, wrote, true).reason,
-            Reason::ReadAfterWrite
-        );
-        assert_eq!(decide(Access::Read, FRESH, false).reason, Reason::NoReplica);
-        assert_eq!(decide(Access::Read, FRESH, true).target, Target::Replica);
-        assert_eq!(
-            decide(Access::Read, TaskState::Unscoped, true).target,
-            Target::Replica
-        );
+        let _ = decide(&facts(WRITE, FRESH, 2), pick, |_| Usable);
+        let _ = decide(&facts(READ, PINNED, 2), pick, |_| Usable);
+        assert_eq!(asked.get(), 0);
+        let _ = decide(&facts(READ, FRESH, 2), pick, |_| Usable);
+        assert_eq!(asked.get(), 1);
+    }
+
+    #[test]
+    fn every_reason_has_its_own_name_and_index() {
+        let names: std::collections::HashSet<_> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names.len(), Reason::ALL.len());
+        for (i, reason) in Reason::ALL.iter().enumerate() {
+            assert_eq!(reason.index(), i);
+        }
     }
 }

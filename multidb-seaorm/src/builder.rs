@@ -3,12 +3,56 @@
 use std::fmt;
 use std::time::Duration;
 
-use futures_util::future::try_join_all;
+use futures_util::future::join_all;
 use multidb_core::policy::{ReplicaPolicy, RoundRobin};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::error::{MultiDbError, Role, redact_url};
 use crate::multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
+
+/// How often, by default, the monitor checks every replica (see
+/// [`MultiDbBuilder::monitor_interval`]).
+pub const DEFAULT_MONITOR_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Connect and acquire timeout given to replica pools whose
+/// `ConnectOptions` set none: a dead replica then costs a read at most this
+/// long before it is retried elsewhere (sqlx retries a refused connect until
+/// the acquire timeout, 30 s by default).
+pub const DEFAULT_REPLICA_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Connect and acquire timeout given to the primary's pool when its
+/// `ConnectOptions` set none: with the primary down, a write fails after
+/// this long instead of hanging for sqlx's 30 s. Raise it (on your own
+/// `ConnectOptions`) if your primary pool is often exhausted under load.
+pub const DEFAULT_PRIMARY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Every setting of a [`MultiDb`], with its default: one place.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) policy: Box<dyn ReplicaPolicy>,
+    pub(crate) unscoped_write_window: Duration,
+    pub(crate) replica_rest: Duration,
+    pub(crate) monitor_interval: Duration,
+    pub(crate) max_replica_lag: Option<Duration>,
+    pub(crate) max_replica_lag_bytes: Option<u64>,
+    pub(crate) fallback_to_primary: bool,
+    pub(crate) require_all_replicas: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            policy: Box::new(RoundRobin::new()),
+            unscoped_write_window: DEFAULT_UNSCOPED_WRITE_WINDOW,
+            replica_rest: DEFAULT_REPLICA_REST,
+            monitor_interval: DEFAULT_MONITOR_INTERVAL,
+            max_replica_lag: None,
+            max_replica_lag_bytes: None,
+            fallback_to_primary: true,
+            require_all_replicas: false,
+        }
+    }
+}
 
 /// Builds a [`MultiDb`]: from URLs / `ConnectOptions` with
 /// [`connect`](Self::connect), or from open connections with
@@ -27,16 +71,15 @@ use crate::multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
 /// # Ok(()) }
 /// ```
 #[must_use]
+#[derive(Default)]
 pub struct MultiDbBuilder {
     primary: Option<ConnectOptions>,
     replicas: Vec<ConnectOptions>,
-    policy: Box<dyn ReplicaPolicy>,
-    unscoped_write_window: Duration,
-    replica_rest: Duration,
+    config: Config,
 }
 
-/// How long, by default, reads skip a replica after it failed to connect
-/// (see [`MultiDbBuilder::replica_rest`]).
+/// How long, by default, reads skip a replica after a read failed on it,
+/// when no monitor watches it (see [`MultiDbBuilder::replica_rest`]).
 pub const DEFAULT_REPLICA_REST: Duration = Duration::from_secs(5);
 
 impl fmt::Debug for MultiDbBuilder {
@@ -49,33 +92,36 @@ impl fmt::Debug for MultiDbBuilder {
                 "replicas",
                 &self.replicas.iter().map(url).collect::<Vec<_>>(),
             )
-            .field("policy", &self.policy)
-            .field("unscoped_write_window", &self.unscoped_write_window)
-            .field("replica_rest", &self.replica_rest)
+            .field("config", &self.config)
             .finish()
-    }
-}
-
-impl Default for MultiDbBuilder {
-    fn default() -> Self {
-        MultiDbBuilder {
-            primary: None,
-            replicas: Vec::new(),
-            policy: Box::new(RoundRobin::new()),
-            unscoped_write_window: DEFAULT_UNSCOPED_WRITE_WINDOW,
-            replica_rest: DEFAULT_REPLICA_REST,
-        }
     }
 }
 
 impl MultiDbBuilder {
     /// The primary: a URL or SeaORM `ConnectOptions` (pool sizes, timeouts...).
+    /// Connect and acquire timeouts you do not set default to
+    /// [`DEFAULT_PRIMARY_TIMEOUT`].
     pub fn primary(mut self, options: impl Into<ConnectOptions>) -> Self {
         self.primary = Some(options.into());
         self
     }
 
     /// Add a replica (repeatable). Reads are spread over them in this order.
+    /// Connect and acquire timeouts you do not set default to
+    /// [`DEFAULT_REPLICA_TIMEOUT`], so that a dead replica costs a read a
+    /// second, not sqlx's 30 s:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multidb_seaorm::MultiDb;
+    /// use sea_orm::ConnectOptions;
+    ///
+    /// let mut replica = ConnectOptions::new("postgres://app@replica-1/app");
+    /// replica.acquire_timeout(Duration::from_millis(300)).max_connections(20);
+    /// let builder = MultiDb::builder()
+    ///     .primary("postgres://app@primary/app")
+    ///     .replica(replica);
+    /// ```
     pub fn replica(mut self, options: impl Into<ConnectOptions>) -> Self {
         self.replicas.push(options.into());
         self
@@ -89,7 +135,7 @@ impl MultiDbBuilder {
     /// let builder = MultiDb::builder().policy(Random::with_seed(7));
     /// ```
     pub fn policy(mut self, policy: impl ReplicaPolicy) -> Self {
-        self.policy = Box::new(policy);
+        self.config.policy = Box::new(policy);
         self
     }
 
@@ -102,40 +148,123 @@ impl MultiDbBuilder {
     /// around writes it reads back, or SeaORM's MySQL `insert` may not find
     /// the row it just wrote on a lagging replica.
     pub fn unscoped_write_window(mut self, window: Duration) -> Self {
-        self.unscoped_write_window = window;
+        self.config.unscoped_write_window = window;
         self
     }
 
-    /// After a replica fails to connect (refused, reset, pool timeout), reads
-    /// skip it for this long (default 5 s) rather than each waiting for it
-    /// to fail again; then it gets another chance. Its reads go to the other
-    /// replicas, or the primary when all rest.
-    ///
-    /// A dead replica still costs the first read that meets it the pool's
-    /// acquire timeout: give replicas a short one, e.g.
-    /// `ConnectOptions::new(url).acquire_timeout(Duration::from_secs(1))`.
+    /// Without a monitor (SQLite, or [`monitor_interval`](Self::monitor_interval)
+    /// zero): after a read fails on a replica for a connection-level reason,
+    /// reads skip it for this long (default 5 s), then it gets another
+    /// chance. With a monitor, the replica is back as soon as the monitor
+    /// sees it answer.
     pub fn replica_rest(mut self, rest: Duration) -> Self {
-        self.replica_rest = rest;
+        self.config.replica_rest = rest;
+        self
+    }
+
+    /// How often a background task checks each replica (default 500 ms):
+    /// reachable, still a replica (PostgreSQL `pg_is_in_recovery()`;
+    /// MariaDB/MySQL `@@read_only`, and the replication threads when the
+    /// user may run `SHOW SLAVE STATUS`), its replication position and its
+    /// lag; and the primary's position. Replicas that are down, lag past
+    /// [`max_replica_lag`](Self::max_replica_lag) or are no longer replicas
+    /// get no reads until they recover. `Duration::ZERO` turns it off; it is
+    /// always off on SQLite (no replication) and on mock connections.
+    ///
+    /// Each check has a timeout of one interval (at least 250 ms), and the
+    /// replicas are checked concurrently, so one hung replica delays no
+    /// other. The task holds no strong reference: it ends once the last
+    /// clone of the `MultiDb` is dropped.
+    ///
+    /// It needs no privileges: what it reads is readable by any user. On
+    /// MariaDB/MySQL, `SLAVE MONITOR` (MariaDB) / `REPLICATION CLIENT`
+    /// (MySQL) adds the replication threads' state (a stopped replication
+    /// is seen at once, not only once it lags) and `Seconds_Behind_Master`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = multidb_seaorm::MultiDb::builder()
+    ///     .monitor_interval(Duration::from_millis(250))
+    ///     .max_replica_lag(Duration::from_secs(2));
+    /// ```
+    pub fn monitor_interval(mut self, interval: Duration) -> Self {
+        self.config.monitor_interval = interval;
+        self
+    }
+
+    /// Replicas whose lag, in time, is past this get no reads until they
+    /// catch up (default: no limit). The lag is measured by the monitor as
+    /// how long ago the primary was at the replica's position, so it is
+    /// exact to one [`monitor_interval`](Self::monitor_interval), and an
+    /// idle primary never makes a replica look late.
+    pub fn max_replica_lag(mut self, lag: Duration) -> Self {
+        self.config.max_replica_lag = Some(lag);
+        self
+    }
+
+    /// PostgreSQL: replicas more than this many WAL bytes behind the primary
+    /// get no reads until they catch up (default: no limit).
+    pub fn max_replica_lag_bytes(mut self, bytes: u64) -> Self {
+        self.config.max_replica_lag_bytes = Some(bytes);
+        self
+    }
+
+    /// When no replica can take a read (all down, lagging, or no longer
+    /// replicas): `true` (the default) sends it to the primary, `false` fails
+    /// it with a `DbErr::Conn` that says why, to protect the primary from
+    /// the whole read load.
+    pub fn fallback_to_primary(mut self, fallback: bool) -> Self {
+        self.config.fallback_to_primary = fallback;
+        self
+    }
+
+    /// `true`: [`connect`](Self::connect) fails when any replica cannot be
+    /// reached. `false` (the default): it succeeds as long as the primary is
+    /// up, counts unreachable replicas down (with a warning), and the
+    /// monitor brings them in once they answer.
+    pub fn require_all_replicas(mut self, require: bool) -> Self {
+        self.config.require_all_replicas = require;
         self
     }
 
     /// Connect to the primary and every replica (concurrently).
     ///
-    /// Fails with the role and the URL (password removed) of the first
-    /// database that cannot be reached, or when a replica's backend differs
-    /// from the primary's.
-    pub async fn connect(self) -> Result<MultiDb, MultiDbError> {
-        let primary_options = self.primary.clone().ok_or(MultiDbError::MissingPrimary)?;
-        let primary = open(Role::Primary, primary_options);
-        let replicas = try_join_all(
-            self.replicas
-                .iter()
-                .cloned()
-                .enumerate()
-                .map(|(index, options)| open(Role::Replica(index), options)),
+    /// Fails with the role and the URL (password removed) of the database
+    /// that cannot be used: the primary when it cannot be reached, a replica
+    /// whose URL is invalid or whose backend differs from the primary's, and
+    /// any unreachable replica with
+    /// [`require_all_replicas(true)`](Self::require_all_replicas).
+    pub async fn connect(mut self) -> Result<MultiDb, MultiDbError> {
+        let primary_options = self.primary.take().ok_or(MultiDbError::MissingPrimary)?;
+        let primary = open(
+            Role::Primary,
+            with_timeouts(primary_options, DEFAULT_PRIMARY_TIMEOUT),
         );
-        let (primary, replicas) = futures_util::future::try_join(primary, replicas).await?;
-        self.build(primary, replicas)
+        let require_all = self.config.require_all_replicas;
+        let replicas = join_all(
+            std::mem::take(&mut self.replicas)
+                .into_iter()
+                .enumerate()
+                .map(|(index, options)| {
+                    open_replica(
+                        index,
+                        with_timeouts(options, DEFAULT_REPLICA_TIMEOUT),
+                        require_all,
+                    )
+                }),
+        );
+        let (primary, replicas) = futures_util::future::join(primary, replicas).await;
+        let primary = primary?;
+        let mut connections = Vec::with_capacity(replicas.len());
+        let mut unreachable = Vec::new();
+        for (index, replica) in replicas.into_iter().enumerate() {
+            let (connection, reachable) = replica?;
+            if !reachable {
+                unreachable.push(index);
+            }
+            connections.push(connection);
+        }
+        MultiDb::assemble(primary, connections, self.config, &unreachable)
     }
 
     /// Build from connections that are already open (handy for tests and
@@ -161,13 +290,44 @@ impl MultiDbBuilder {
         primary: DatabaseConnection,
         replicas: Vec<DatabaseConnection>,
     ) -> Result<MultiDb, MultiDbError> {
-        MultiDb::assemble(
-            primary,
-            replicas,
-            self.policy,
-            self.unscoped_write_window,
-            self.replica_rest,
-        )
+        MultiDb::assemble(primary, replicas, self.config, &[])
+    }
+}
+
+/// Our default timeouts where the caller set none.
+fn with_timeouts(mut options: ConnectOptions, timeout: Duration) -> ConnectOptions {
+    if options.get_connect_timeout().is_none() {
+        options.connect_timeout(timeout);
+    }
+    if options.get_acquire_timeout().is_none() {
+        options.acquire_timeout(timeout);
+    }
+    options
+}
+
+/// Connect to a replica; when it is unreachable and not required, open its
+/// pool lazily instead (`false`: counted down until the monitor sees it).
+async fn open_replica(
+    index: usize,
+    options: ConnectOptions,
+    required: bool,
+) -> Result<(DatabaseConnection, bool), MultiDbError> {
+    let role = Role::Replica(index);
+    match open(role, options.clone()).await {
+        Ok(connection) => Ok((connection, true)),
+        Err(error) if required => Err(error),
+        Err(error) => {
+            let mut lazy = options;
+            lazy.connect_lazy(true);
+            let connection = open(role, lazy).await?;
+            tracing::warn!(
+                target: "multidb::monitor",
+                replica = index,
+                %error,
+                "replica unreachable at start: counted down until it answers"
+            );
+            Ok((connection, false))
+        }
     }
 }
 

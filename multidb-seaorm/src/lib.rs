@@ -13,11 +13,18 @@
 
 mod builder;
 mod error;
+mod failover;
+mod health;
+mod monitor;
 mod multidb;
 mod stats;
 
-pub use builder::{DEFAULT_REPLICA_REST, MultiDbBuilder};
+pub use builder::{
+    DEFAULT_MONITOR_INTERVAL, DEFAULT_PRIMARY_TIMEOUT, DEFAULT_REPLICA_REST,
+    DEFAULT_REPLICA_TIMEOUT, MultiDbBuilder,
+};
 pub use error::{MultiDbError, Role};
+pub use health::{ReplicaHealth, ReplicaStatus};
 pub use multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
 pub use stats::RoutingStats;
 
@@ -25,6 +32,7 @@ pub use multidb_core::context::{
     RequestContext, db_write, in_current_scope, mark_db_write, pin_this_task, scope,
     this_task_is_pinned, unpin_this_task, use_master,
 };
+pub use multidb_core::position::Position;
 pub use multidb_core::route::{Reason, Target};
 pub use multidb_core::{Access, classify, policy};
 pub use multidb_macros::{db_write, use_master};

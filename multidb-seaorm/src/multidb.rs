@@ -3,22 +3,25 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use multidb_core::context::{TaskState, note_write, task_state};
-use multidb_core::policy::ReplicaPolicy;
-use multidb_core::route::{Reason, Route, Target, decide};
+use multidb_core::context::{note_write, task_state};
+use multidb_core::position::Position;
+use multidb_core::route::{Facts, Op, Reason, ReplicaState, Route, decide};
 use multidb_core::{Access, classify};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction,
     DbBackend, DbErr, ExecResult, IntoDatabaseExecutor, IsolationLevel, QueryResult, QueryStream,
-    Statement, StreamTrait, TransactionError, TransactionOptions, TransactionTrait,
+    RuntimeErr, Statement, StreamTrait, TransactionError, TransactionOptions, TransactionTrait,
 };
 
-use crate::builder::MultiDbBuilder;
+use crate::builder::{Config, MultiDbBuilder};
 use crate::error::{MultiDbError, Role};
+use crate::failover::{Failure, failure};
+use crate::health::{Health, ReplicaHealth, ReplicaStatus};
+use crate::monitor;
 use crate::stats::{Counters, RoutingStats};
 
 /// How long, by default, reads go to the primary after a write made outside
@@ -62,34 +65,37 @@ pub struct MultiDb {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    primary: DatabaseConnection,
-    replicas: Vec<DatabaseConnection>,
-    policy: Box<dyn ReplicaPolicy>,
+pub(crate) struct Inner {
+    pub(crate) primary: DatabaseConnection,
+    pub(crate) replicas: Vec<DatabaseConnection>,
+    pub(crate) config: Config,
+    pub(crate) health: Vec<Health>,
+    /// The primary's position at the monitor's last check.
+    pub(crate) primary_position: Mutex<Option<Position>>,
     counters: Counters,
-    /// Stamp (see [`MultiDb::now_stamp`]) of the last write outside any
+    /// Whether a monitor watches the replicas.
+    monitored: bool,
+    /// Stamp (see [`Inner::now_stamp`]) of the last write outside any
     /// scope; 0 = never.
     last_unscoped_write: AtomicU64,
-    unscoped_write_window: Duration,
-    /// Per replica: stamp until which it rests after a connection failure;
-    /// 0 = healthy.
-    resting_until: Vec<AtomicU64>,
-    replica_rest: Duration,
     created: Instant,
 }
 
-/// Where one statement is sent.
-struct Routed<'a> {
-    connection: &'a DatabaseConnection,
-    replica: Option<usize>,
+impl Inner {
+    /// Milliseconds since this `MultiDb` was built, plus one (0 means never).
+    pub(crate) fn now_stamp(&self) -> u64 {
+        millis(self.created.elapsed()).saturating_add(1)
+    }
 }
 
 impl MultiDb {
     /// A routed connection over `primary` and `replicas`, with the default
-    /// policy (round-robin from a random start). With no replicas everything
-    /// goes to the primary (and one warning is logged).
+    /// settings (round-robin from a random start, a replica monitor every
+    /// 500 ms; see [`MultiDbBuilder`] for the others). With no replicas
+    /// everything goes to the primary (and one warning is logged).
     ///
-    /// Fails when a replica uses another backend than the primary.
+    /// Fails when a replica uses another backend than the primary. The
+    /// monitor needs a tokio runtime: call this inside one.
     ///
     /// ```
     /// # use multidb_seaorm::MultiDb;
@@ -106,17 +112,19 @@ impl MultiDb {
         Self::builder().build(primary, replicas)
     }
 
-    /// A builder: connect from URLs or `ConnectOptions`, choose the policy.
+    /// A builder: connect from URLs or `ConnectOptions`, choose the policy,
+    /// the monitor, the lag limit.
     pub fn builder() -> MultiDbBuilder {
         MultiDbBuilder::default()
     }
 
+    /// `unreachable`: replicas that could not be reached at connect time,
+    /// counted down until the monitor sees them answer.
     pub(crate) fn assemble(
         primary: DatabaseConnection,
         replicas: Vec<DatabaseConnection>,
-        policy: Box<dyn ReplicaPolicy>,
-        unscoped_write_window: Duration,
-        replica_rest: Duration,
+        config: Config,
+        unreachable: &[usize],
     ) -> Result<Self, MultiDbError> {
         let backend = primary.get_database_backend();
         for (index, replica) in replicas.iter().enumerate() {
@@ -131,23 +139,35 @@ impl MultiDb {
         }
         if replicas.is_empty() {
             tracing::warn!(
-                target: "multidb",
+                target: "multidb::route",
                 "MultiDb has no replicas: every statement goes to the primary"
             );
         }
-        Ok(MultiDb {
-            inner: Arc::new(Inner {
-                counters: Counters::new(replicas.len()),
-                resting_until: replicas.iter().map(|_| AtomicU64::new(0)).collect(),
-                replica_rest,
-                primary,
-                replicas,
-                policy,
-                last_unscoped_write: AtomicU64::new(0),
-                unscoped_write_window,
-                created: Instant::now(),
-            }),
-        })
+        let monitored = monitor::wanted(&primary, replicas.len(), config.monitor_interval);
+        let health = (0..replicas.len())
+            .map(|index| {
+                Health::new(if unreachable.contains(&index) {
+                    ReplicaHealth::Down
+                } else {
+                    ReplicaHealth::Up
+                })
+            })
+            .collect();
+        let inner = Arc::new(Inner {
+            counters: Counters::new(replicas.len()),
+            health,
+            primary_position: Mutex::new(None),
+            primary,
+            replicas,
+            config,
+            monitored,
+            last_unscoped_write: AtomicU64::new(0),
+            created: Instant::now(),
+        });
+        if monitored {
+            monitor::spawn(&inner);
+        }
+        Ok(MultiDb { inner })
     }
 
     /// The backend of the primary (and so of every replica). An inherent
@@ -161,12 +181,21 @@ impl MultiDb {
         &self.inner.primary
     }
 
-    /// The next replica by the policy (django's `get_replica()`), or the
-    /// primary when there are none (or all failed to connect just now).
+    /// The next usable replica by the policy (django's `get_replica()`), or
+    /// the primary when there are none (or none is usable now).
     pub fn replica(&self) -> &DatabaseConnection {
-        match self.pick_replica() {
-            Ok(index) => &self.inner.replicas[index],
-            Err(_) => &self.inner.primary,
+        let now = self.inner.now_stamp();
+        let facts = Facts::new(Op::Statement(Access::Read), self.inner.replicas.len());
+        match decide(
+            &facts,
+            || self.inner.config.policy.pick(facts.replicas),
+            |i| self.state_of(i, now),
+        ) {
+            Ok(Route {
+                replica: Some(index),
+                ..
+            }) => &self.inner.replicas[index],
+            _ => &self.inner.primary,
         }
     }
 
@@ -180,93 +209,140 @@ impl MultiDb {
         self.inner.counters.snapshot()
     }
 
-    /// The policy's replica, or the next one that is not resting after a
-    /// connection failure; why not, when none can take the read.
-    fn pick_replica(&self) -> Result<usize, Reason> {
-        let count = self.inner.replicas.len();
-        if count == 0 {
-            return Err(Reason::NoReplica);
-        }
-        let start = self.inner.policy.pick(count) % count;
-        (0..count)
-            .map(|step| (start + step) % count)
-            .find(|&index| !self.is_resting(index))
-            .ok_or(Reason::Unhealthy)
-    }
-
-    fn is_resting(&self, replica: usize) -> bool {
-        self.inner.resting_until[replica].load(Ordering::Acquire) > self.now_stamp()
-    }
-
-    /// After a connection failure, reads skip the replica for a while
-    /// instead of each waiting for it to fail again.
-    fn rest(&self, replica: usize, error: &DbErr) {
-        let rest = millis(self.inner.replica_rest);
-        let until = self.now_stamp().saturating_add(rest);
-        self.inner.resting_until[replica].fetch_max(until, Ordering::AcqRel);
-        tracing::warn!(
-            target: "multidb",
-            replica,
-            rest_ms = rest,
-            %error,
-            "replica unreachable: retrying the read elsewhere, and resting the replica"
-        );
-    }
-
-    /// Milliseconds since this `MultiDb` was built, plus one (0 means never).
-    fn now_stamp(&self) -> u64 {
-        millis(self.inner.created.elapsed()).saturating_add(1)
-    }
-
-    /// Decide where `sql` goes, record it, and note a write.
-    fn route(&self, sql: &str) -> Routed<'_> {
-        let access = classify(sql);
-        let state = task_state();
-        let mut route = decide(access, state, !self.inner.replicas.is_empty());
-        if access == Access::Write {
-            self.note_write();
-        } else if route.target == Target::Replica
-            && state == TaskState::Unscoped
-            && self.recent_unscoped_write()
-        {
-            route = Route::primary(Reason::RecentUnscopedWrite);
-        }
-        let replica = match route.target {
-            Target::Replica => match self.pick_replica() {
-                Ok(index) => Some(index),
-                Err(reason) => {
-                    route = Route::primary(reason);
-                    None
-                }
-            },
-            Target::Primary => None,
-        };
-        self.record(route, replica, sql);
-        Routed {
-            connection: replica.map_or(&self.inner.primary, |i| &self.inner.replicas[i]),
-            replica,
-        }
-    }
-
-    fn record(&self, route: Route, replica: Option<usize>, sql: &str) {
+    /// What is known of each replica now: health, lag, position, and its
+    /// reads, failures and fallbacks.
+    ///
+    /// ```
+    /// # use multidb_seaorm::{MultiDb, ReplicaHealth};
+    /// # fn show(db: &MultiDb) {
+    /// for replica in db.replica_status() {
+    ///     if replica.health != ReplicaHealth::Up {
+    ///         eprintln!("replica {} is {}: {:?}", replica.index, replica.health, replica.last_error);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        let now = self.inner.now_stamp();
+        let stats = self.stats();
         self.inner
-            .counters
-            .record(route.target, route.reason, replica);
+            .health
+            .iter()
+            .enumerate()
+            .map(|(index, health)| {
+                let details = health.details();
+                ReplicaStatus {
+                    index,
+                    health: self.health_of(index, now),
+                    lag: details.lag,
+                    lag_bytes: details.lag_bytes,
+                    position: details.position,
+                    replication_running: details.replication_running,
+                    seconds_behind_master: details.seconds_behind_master,
+                    checked_ago: details
+                        .checked_at
+                        .map(|at| Duration::from_millis(now.saturating_sub(at))),
+                    last_error: details.last_error,
+                    reads: stats.replica(index),
+                    failures: stats.failures(index),
+                    fallbacks: stats.fallbacks(index),
+                }
+            })
+            .collect()
+    }
+
+    fn health_of(&self, index: usize, now: u64) -> ReplicaHealth {
+        self.inner.health[index].current(
+            now,
+            self.inner.monitored,
+            millis(self.inner.config.replica_rest),
+        )
+    }
+
+    fn state_of(&self, index: usize, now: u64) -> ReplicaState {
+        self.health_of(index, now).routing()
+    }
+
+    /// The facts of `op` for the current task.
+    fn facts(&self, op: Op) -> Facts {
+        let task = task_state();
+        Facts {
+            task,
+            recent_unscoped_write: self.recent_unscoped_write(),
+            fallback_to_primary: self.inner.config.fallback_to_primary,
+            ..Facts::new(op, self.inner.replicas.len())
+        }
+    }
+
+    /// Decide where `op` goes (`after_failure`: a retry, skipping the
+    /// replicas in `tried`), record it, and remember a write.
+    fn route(&self, op: Op, sql: &str, after_failure: Option<&[usize]>) -> Result<Route, DbErr> {
+        let now = self.inner.now_stamp();
+        let facts = Facts {
+            retry: after_failure.is_some(),
+            ..self.facts(op)
+        };
+        let tried = after_failure.unwrap_or(&[]);
+        // A retry starts after the replica that failed, not at the policy's
+        // next pick.
+        let pick = || match tried.last() {
+            Some(&last) => last + 1,
+            None => self.inner.config.policy.pick(facts.replicas),
+        };
+        let state_of = |index| {
+            if tried.contains(&index) {
+                ReplicaState::Down
+            } else {
+                self.state_of(index, now)
+            }
+        };
+        match decide(&facts, pick, state_of) {
+            Ok(route) => {
+                if route.writes {
+                    self.note_write();
+                }
+                self.record(route, sql);
+                Ok(route)
+            }
+            Err(refused) => {
+                tracing::warn!(
+                    target: "multidb::route",
+                    reason = %refused.reason,
+                    sql,
+                    "no replica can take the read, and fallback to the primary is off"
+                );
+                Err(DbErr::Conn(RuntimeErr::Internal(format!(
+                    "multidb: no replica can take this read ({}) and fallback_to_primary is off: \
+                     check db.replica_status(), or allow the primary",
+                    refused.reason
+                ))))
+            }
+        }
+    }
+
+    fn record(&self, route: Route, sql: &str) {
+        self.inner.counters.record(route);
         tracing::debug!(
-            target: "multidb",
+            target: "multidb::route",
             route = %route.target,
             reason = %route.reason,
-            replica,
+            replica = route.replica,
             sql,
             "routed"
         );
+    }
+
+    fn connection(&self, route: Route) -> &DatabaseConnection {
+        route
+            .replica
+            .map_or(&self.inner.primary, |index| &self.inner.replicas[index])
     }
 
     /// Reads after a write go to the primary: per scope when one is open,
     /// else process-wide for the unscoped write window.
     fn note_write(&self) {
         if !note_write() {
-            let stamp = self.now_stamp();
+            let stamp = self.inner.now_stamp();
             self.inner
                 .last_unscoped_write
                 .fetch_max(stamp, Ordering::AcqRel);
@@ -275,110 +351,118 @@ impl MultiDb {
 
     fn recent_unscoped_write(&self) -> bool {
         let stamp = self.inner.last_unscoped_write.load(Ordering::Acquire);
-        if stamp == 0 {
-            return false;
-        }
-        self.now_stamp() < stamp.saturating_add(millis(self.inner.unscoped_write_window))
+        stamp != 0
+            && self.inner.now_stamp()
+                < stamp.saturating_add(millis(self.inner.config.unscoped_write_window))
     }
 
-    /// Run `op` where `sql` is routed; a read whose replica fails to connect
-    /// is retried on the other replicas, then the primary. Writes are never
-    /// retried.
-    async fn run<'a, T, F, Fut>(&'a self, sql: &str, op: F) -> Result<T, DbErr>
+    /// Run `op` with `input` where its SQL is routed. A read whose replica
+    /// fails for a connection-level reason is retried on the other usable
+    /// replicas, then the primary. `input` is cloned only for an attempt on
+    /// a replica (a retry needs it again): writes and primary reads, never
+    /// retried, cost no copy.
+    async fn run<'a, I, T, F, Fut>(&'a self, input: I, op: F) -> Result<T, DbErr>
     where
-        F: Fn(&'a DatabaseConnection) -> Fut,
+        I: HasSql + Clone,
+        F: Fn(&'a DatabaseConnection, I) -> Fut,
         Fut: Future<Output = Result<T, DbErr>>,
     {
-        let routed = self.route(sql);
-        let Some(first) = routed.replica else {
-            return op(routed.connection).await;
-        };
-        let error = match op(routed.connection).await {
-            Err(error) if is_connection_error(&error) => error,
-            result => return result,
-        };
-        self.rest(first, &error);
-        let count = self.inner.replicas.len();
-        for index in (1..count).map(|step| (first + step) % count) {
-            if self.is_resting(index) {
-                continue;
+        let access = classify(input.sql());
+        let mut route = self.route(Op::Statement(access), input.sql(), None)?;
+        let mut tried: Vec<usize> = Vec::new();
+        loop {
+            let Some(index) = route.replica else {
+                return op(self.connection(route), input).await;
+            };
+            let error = match op(&self.inner.replicas[index], input.clone()).await {
+                Ok(value) => {
+                    self.inner.health[index].served(self.inner.now_stamp());
+                    return Ok(value);
+                }
+                Err(error) => error,
+            };
+            let (kind, evidence) = failure(&error);
+            let sql = input.sql();
+            match kind {
+                Failure::Final => return Err(error),
+                Failure::ReadOnly => {
+                    // The replica refused it as a write: it did not run there.
+                    tracing::warn!(
+                        target: "multidb::route",
+                        replica = index,
+                        sql,
+                        %error,
+                        "a replica refused this statement as a write: running it on the primary \
+                         (please report it: the classifier should have sent it there)"
+                    );
+                    self.inner.counters.failed(index);
+                    self.note_write();
+                    let route = Route::primary(Reason::Fallback);
+                    self.record(route, sql);
+                    return op(&self.inner.primary, input).await;
+                }
+                Failure::Unreachable | Failure::Transient => {
+                    self.inner.counters.failed(index);
+                    if kind == Failure::Unreachable {
+                        self.inner.health[index].failed(self.inner.now_stamp());
+                    }
+                    tracing::warn!(
+                        target: "multidb::route",
+                        replica = index,
+                        evidence = ?evidence,
+                        %error,
+                        "read failed on a replica: retrying it elsewhere"
+                    );
+                }
             }
-            self.record(
-                Route {
-                    target: Target::Replica,
-                    reason: Reason::Fallback,
-                },
-                Some(index),
-                sql,
-            );
-            match op(&self.inner.replicas[index]).await {
-                Err(error) if is_connection_error(&error) => self.rest(index, &error),
-                result => return result,
-            }
+            tried.push(index);
+            route = self.route(Op::Statement(access), sql, Some(&tried))?;
         }
-        self.record(Route::primary(Reason::Fallback), None, sql);
-        op(&self.inner.primary).await
     }
 
     /// The primary, for work routing cannot see into (a transaction, a
-    /// migration): counted as a write, to be safe, unless it is read-only.
-    fn whole_on_primary(&self, reason: Reason, what: &str) -> &DatabaseConnection {
-        self.whole_on_primary_with(reason, what, None)
-    }
-
-    fn whole_on_primary_with(
-        &self,
-        reason: Reason,
-        what: &str,
-        access_mode: Option<AccessMode>,
-    ) -> &DatabaseConnection {
-        if access_mode != Some(AccessMode::ReadOnly) {
-            self.note_write();
+    /// migration), recorded as `what`.
+    fn primary_for(&self, op: Op, what: &str) -> &DatabaseConnection {
+        let facts = self.facts(op);
+        if let Ok(route) = decide(&facts, || 0, |_| ReplicaState::Down) {
+            if route.writes {
+                self.note_write();
+            }
+            self.record(route, what);
         }
-        self.record(Route::primary(reason), None, what);
         &self.inner.primary
     }
 }
 
-/// Whole milliseconds, saturating far below `u64::MAX` so stamps can add.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 2)
+/// What `MultiDb::run` routes by.
+trait HasSql {
+    fn sql(&self) -> &str;
 }
 
-/// Errors that say the server could not be reached or dropped the
-/// connection, not that the statement was wrong: only these are worth
-/// retrying a read elsewhere.
-fn is_connection_error(error: &DbErr) -> bool {
-    match error {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        // SeaORM wraps driver errors opaquely; sqlx's wording is stable.
-        DbErr::Query(error) | DbErr::Exec(error) => {
-            let text = error.to_string();
-            CONNECTION_FAILURES
-                .iter()
-                .any(|phrase| text.contains(phrase))
-        }
-        _ => false,
+impl HasSql for Statement {
+    fn sql(&self) -> &str {
+        &self.sql
     }
 }
 
-const CONNECTION_FAILURES: [&str; 8] = [
-    "error communicating with database", // I/O: refused, reset, EOF
-    "pool timed out while waiting for an open connection",
-    "attempted to acquire a connection on a closed pool",
-    "attempted to communicate with a crashed background worker",
-    "terminating connection due to administrator command", // PostgreSQL 57P01
-    "the database system is starting up",                  // PostgreSQL 57P03
-    "the database system is shutting down",                // PostgreSQL 57P03
-    "canceling statement due to conflict with recovery",   // PostgreSQL hot standby
-];
+impl HasSql for &str {
+    fn sql(&self) -> &str {
+        self
+    }
+}
+
+/// Whole milliseconds, saturating far below `u64::MAX` so stamps can add.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 2)
+}
 
 impl fmt::Debug for MultiDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MultiDb")
             .field("backend", &self.inner.primary.get_database_backend())
             .field("replicas", &self.inner.replicas.len())
-            .field("policy", &self.inner.policy)
+            .field("policy", &self.inner.config.policy)
+            .field("monitored", &self.inner.monitored)
             .finish()
     }
 }
@@ -390,21 +474,19 @@ impl ConnectionTrait for MultiDb {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.run(&stmt.sql, |db| db.execute_raw(stmt.clone())).await
+        self.run(stmt, |db, stmt| db.execute_raw(stmt)).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.run(sql, |db| db.execute_unprepared(sql)).await
+        self.run(sql, |db, sql| db.execute_unprepared(sql)).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.run(&stmt.sql, |db| db.query_one_raw(stmt.clone()))
-            .await
+        self.run(stmt, |db, stmt| db.query_one_raw(stmt)).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.run(&stmt.sql, |db| db.query_all_raw(stmt.clone()))
-            .await
+        self.run(stmt, |db, stmt| db.query_all_raw(stmt)).await
     }
 
     fn support_returning(&self) -> bool {
@@ -427,10 +509,7 @@ impl StreamTrait for MultiDb {
         &'a self,
         stmt: Statement,
     ) -> Pin<Box<dyn Future<Output = Result<QueryStream, DbErr>> + 'a + Send>> {
-        Box::pin(async move {
-            let sql = stmt.sql.clone();
-            self.run(&sql, |db| db.stream_raw(stmt.clone())).await
-        })
+        Box::pin(self.run(stmt, |db, stmt| db.stream_raw(stmt)))
     }
 }
 
@@ -441,7 +520,7 @@ impl TransactionTrait for MultiDb {
     type Transaction = DatabaseTransaction;
 
     async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary(Reason::Transaction, "BEGIN")
+        self.primary_for(Op::Transaction { read_only: false }, "BEGIN")
             .begin()
             .await
     }
@@ -451,7 +530,7 @@ impl TransactionTrait for MultiDb {
         isolation_level: Option<IsolationLevel>,
         access_mode: Option<AccessMode>,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary_with(Reason::Transaction, "BEGIN", access_mode)
+        self.primary_for(transaction(access_mode), "BEGIN")
             .begin_with_config(isolation_level, access_mode)
             .await
     }
@@ -460,7 +539,7 @@ impl TransactionTrait for MultiDb {
         &self,
         options: TransactionOptions,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.whole_on_primary_with(Reason::Transaction, "BEGIN", options.access_mode)
+        self.primary_for(transaction(options.access_mode), "BEGIN")
             .begin_with_options(options)
             .await
     }
@@ -474,7 +553,7 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.whole_on_primary(Reason::Transaction, "BEGIN")
+        self.primary_for(Op::Transaction { read_only: false }, "BEGIN")
             .transaction(callback)
             .await
     }
@@ -493,7 +572,7 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.whole_on_primary_with(Reason::Transaction, "BEGIN", access_mode)
+        self.primary_for(transaction(access_mode), "BEGIN")
             .transaction_with_config(callback, isolation_level, access_mode)
             .await
     }
@@ -503,37 +582,12 @@ impl TransactionTrait for MultiDb {
 /// (`Migrator::up(&db, None)`); this counts as a write for read-your-writes.
 impl<'c> IntoDatabaseExecutor<'c> for &'c MultiDb {
     fn into_database_executor(self) -> DatabaseExecutor<'c> {
-        DatabaseExecutor::Connection(self.whole_on_primary(Reason::Write, "(migration executor)"))
+        DatabaseExecutor::Connection(self.primary_for(Op::Executor, "(migration executor)"))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use sea_orm::{DbErr, RuntimeErr};
-
-    use super::is_connection_error;
-
-    fn query(message: &str) -> DbErr {
-        DbErr::Query(RuntimeErr::Internal(message.into()))
-    }
-
-    #[test]
-    fn only_connection_failures_are_retried() {
-        assert!(is_connection_error(&query(
-            "error communicating with database: Connection refused (os error 111)"
-        )));
-        assert!(is_connection_error(&query(
-            "error returned from database: terminating connection due to administrator command"
-        )));
-        assert!(is_connection_error(&DbErr::Conn(RuntimeErr::Internal(
-            "refused".into()
-        ))));
-        assert!(!is_connection_error(&query(
-            "error returned from database: relation \"x\" does not exist"
-        )));
-        assert!(!is_connection_error(&DbErr::RecordNotFound("x".into())));
-        assert!(!is_connection_error(&DbErr::Custom(
-            "error communicating with database".into()
-        )));
+fn transaction(access_mode: Option<AccessMode>) -> Op {
+    Op::Transaction {
+        read_only: access_mode == Some(AccessMode::ReadOnly),
     }
 }

@@ -1,24 +1,23 @@
-//! Counters of routing decisions, per target and reason.
+//! Counters of routing decisions, per target and reason, and per replica.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use multidb_core::route::{Reason, Target};
+use multidb_core::route::{Reason, Route, Target};
 
-const REASONS: usize = Reason::ALL.len();
+const REASONS: usize = Reason::COUNT;
 
-fn reason_index(reason: Reason) -> usize {
-    // `ALL` lists every reason: core's tests check it.
-    Reason::ALL
-        .iter()
-        .position(|r| *r == reason)
-        .unwrap_or(REASONS - 1)
+#[derive(Debug, Default)]
+struct PerReplica {
+    reads: AtomicU64,
+    failures: AtomicU64,
+    fallbacks: AtomicU64,
 }
 
 #[derive(Debug)]
 pub(crate) struct Counters {
     primary: [AtomicU64; REASONS],
     replica: [AtomicU64; REASONS],
-    per_replica: Vec<AtomicU64>,
+    per_replica: Vec<PerReplica>,
 }
 
 impl Counters {
@@ -26,31 +25,44 @@ impl Counters {
         Counters {
             primary: Default::default(),
             replica: Default::default(),
-            per_replica: (0..replicas).map(|_| AtomicU64::new(0)).collect(),
+            per_replica: (0..replicas).map(|_| PerReplica::default()).collect(),
         }
     }
 
-    pub(crate) fn record(&self, target: Target, reason: Reason, replica: Option<usize>) {
-        let row = match target {
+    pub(crate) fn record(&self, route: Route) {
+        let row = match route.target {
             Target::Primary => &self.primary,
             Target::Replica => &self.replica,
         };
-        row[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
-        if let Some(counter) = replica.and_then(|i| self.per_replica.get(i)) {
-            counter.fetch_add(1, Ordering::Relaxed);
+        row[route.reason.index()].fetch_add(1, Ordering::Relaxed);
+        if let Some(counters) = route.replica.and_then(|i| self.per_replica.get(i)) {
+            counters.reads.fetch_add(1, Ordering::Relaxed);
+            if route.reason == Reason::Fallback {
+                counters.fallbacks.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn failed(&self, replica: usize) {
+        if let Some(counters) = self.per_replica.get(replica) {
+            counters.failures.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     pub(crate) fn snapshot(&self) -> RoutingStats {
         let load = |row: &[AtomicU64; REASONS]| row.each_ref().map(|c| c.load(Ordering::Relaxed));
+        let each = |f: fn(&PerReplica) -> &AtomicU64| {
+            self.per_replica
+                .iter()
+                .map(|c| f(c).load(Ordering::Relaxed))
+                .collect()
+        };
         RoutingStats {
             primary: load(&self.primary),
             replica: load(&self.replica),
-            per_replica: self
-                .per_replica
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed))
-                .collect(),
+            reads: each(|c| &c.reads),
+            failures: each(|c| &c.failures),
+            fallbacks: each(|c| &c.fallbacks),
         }
     }
 }
@@ -73,29 +85,43 @@ impl Counters {
 pub struct RoutingStats {
     primary: [u64; REASONS],
     replica: [u64; REASONS],
-    per_replica: Vec<u64>,
+    reads: Vec<u64>,
+    failures: Vec<u64>,
+    fallbacks: Vec<u64>,
 }
 
 impl RoutingStats {
-    /// Statements sent to `target` for `reason`.
-    pub fn count(&self, target: Target, reason: Reason) -> u64 {
-        let row = match target {
+    fn row(&self, target: Target) -> &[u64; REASONS] {
+        match target {
             Target::Primary => &self.primary,
             Target::Replica => &self.replica,
-        };
-        row[reason_index(reason)]
+        }
+    }
+
+    /// Statements sent to `target` for `reason`.
+    pub fn count(&self, target: Target, reason: Reason) -> u64 {
+        self.row(target)[reason.index()]
     }
 
     /// Statements sent to `target`, whatever the reason.
     pub fn total(&self, target: Target) -> u64 {
-        match target {
-            Target::Primary => self.primary.iter().sum(),
-            Target::Replica => self.replica.iter().sum(),
-        }
+        self.row(target).iter().sum()
     }
 
-    /// Statements served by the replica at `index` (in the order given).
+    /// Statements sent to the replica at `index` (in the order given),
+    /// retries included.
     pub fn replica(&self, index: usize) -> u64 {
-        self.per_replica.get(index).copied().unwrap_or(0)
+        self.reads.get(index).copied().unwrap_or(0)
+    }
+
+    /// Reads that failed on the replica at `index` and were retried
+    /// elsewhere.
+    pub fn failures(&self, index: usize) -> u64 {
+        self.failures.get(index).copied().unwrap_or(0)
+    }
+
+    /// Reads the replica at `index` took as a retry after another failed.
+    pub fn fallbacks(&self, index: usize) -> u64 {
+        self.fallbacks.get(index).copied().unwrap_or(0)
     }
 }

@@ -218,7 +218,7 @@ fn assert_prefixes(who: &str, got: &[String], expected: &[&str]) {
 fn assert_routed(db: &MultiDb, expected: &[(Target, Reason, u64)]) {
     let stats = db.stats();
     for target in [Target::Primary, Target::Replica] {
-        for reason in Reason::ALL {
+        for &reason in Reason::ALL {
             let want = expected
                 .iter()
                 .filter(|(t, r, _)| *t == target && *r == reason)

@@ -157,7 +157,7 @@ async fn an_unreachable_replica_falls_back_for_reads_then_rests() -> TestResult 
     assert_eq!(set.db.stats().count(Target::Primary, Reason::Fallback), 1);
     // Both rest now: reads go straight to the primary, as unhealthy.
     assert_eq!(scope(who_answers(&set.db)).await?, "primary");
-    assert_eq!(set.db.stats().count(Target::Primary, Reason::Unhealthy), 1);
+    assert_eq!(set.db.stats().count(Target::Primary, Reason::Down), 1);
     Ok(())
 }
 

@@ -1,0 +1,321 @@
+//! Replication positions: how far a server has applied its primary's
+//! changes, in each backend's own terms, and whether one position has
+//! reached another.
+//!
+//! * PostgreSQL: a WAL LSN (`pg_current_wal_lsn()` on the primary,
+//!   `pg_last_wal_replay_lsn()` on a replica), totally ordered;
+//! * MariaDB: a GTID list, one `domain-server-seq` per replication domain
+//!   (`@@gtid_binlog_pos`, `@@gtid_slave_pos`); a position has reached
+//!   another when it is at least as far in every domain of the other;
+//! * MySQL: a GTID set, `uuid:intervals` per source (`@@gtid_executed`);
+//!   reached when it contains the other.
+//!
+//! ```
+//! use multidb_core::position::Position;
+//!
+//! let primary = Position::parse_mariadb("0-1-42,1-2-7").unwrap();
+//! let replica = Position::parse_mariadb("0-1-40,1-2-7").expect("valid position");
+//! assert!(!replica.reached(&primary));
+//! assert!(primary.reached(&replica));
+//!
+//! let lsn = Position::parse_pg_lsn("0/16B3748").expect("valid position");
+//! assert_eq!(lsn.to_string(), "0/16B3748");
+//! ```
+
+use std::fmt;
+
+/// A replication position (see the [module](self) docs).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Position {
+    /// PostgreSQL WAL location, in bytes.
+    Lsn(u64),
+    /// MariaDB GTID list, sorted by domain, one entry per domain.
+    MariaDb(Vec<MariaGtid>),
+    /// MySQL GTID set, sorted by source; intervals sorted and disjoint.
+    MySql(Vec<MySqlSource>),
+}
+
+/// One MariaDB GTID: `domain-server-seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MariaGtid {
+    /// Replication domain.
+    pub domain: u32,
+    /// Server that wrote it.
+    pub server: u32,
+    /// Sequence number within the domain.
+    pub seq: u64,
+}
+
+/// The transactions of one MySQL source: `uuid[:tag]:a-b:c-d…`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MySqlSource {
+    /// The source UUID (lower case), with its tag if any.
+    pub source: String,
+    /// Inclusive intervals of transaction numbers.
+    pub intervals: Vec<(u64, u64)>,
+}
+
+/// A position string that is not in the backend's format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PositionParseError {
+    what: &'static str,
+    input: String,
+}
+
+impl fmt::Display for PositionParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not a {}: {:?}", self.what, self.input)
+    }
+}
+
+impl std::error::Error for PositionParseError {}
+
+fn error(what: &'static str, input: &str) -> PositionParseError {
+    let mut input = input.to_owned();
+    input.truncate(80);
+    PositionParseError { what, input }
+}
+
+impl Position {
+    /// A PostgreSQL LSN in its text form, `X/Y` (hex).
+    pub fn parse_pg_lsn(text: &str) -> Result<Position, PositionParseError> {
+        let bad = || error("PostgreSQL LSN (X/Y in hex)", text);
+        let (hi, lo) = text.trim().split_once('/').ok_or_else(bad)?;
+        let hex = |s: &str| {
+            (!s.is_empty() && s.len() <= 8)
+                .then(|| u32::from_str_radix(s, 16).ok())
+                .flatten()
+        };
+        let (hi, lo) = (hex(hi).ok_or_else(bad)?, hex(lo).ok_or_else(bad)?);
+        Ok(Position::Lsn(u64::from(hi) << 32 | u64::from(lo)))
+    }
+
+    /// A MariaDB GTID list, `d-s-n[,d-s-n…]` (empty: nothing applied yet).
+    pub fn parse_mariadb(text: &str) -> Result<Position, PositionParseError> {
+        let bad = || {
+            error(
+                "MariaDB GTID list (domain-server-seq, comma separated)",
+                text,
+            )
+        };
+        let mut gtids: Vec<MariaGtid> = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let mut fields = part.split('-');
+            let (Some(d), Some(s), Some(n), None) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                return Err(bad());
+            };
+            let gtid = MariaGtid {
+                domain: d.parse().map_err(|_| bad())?,
+                server: s.parse().map_err(|_| bad())?,
+                seq: n.parse().map_err(|_| bad())?,
+            };
+            if gtids.iter().any(|g| g.domain == gtid.domain) {
+                return Err(bad());
+            }
+            gtids.push(gtid);
+        }
+        gtids.sort_by_key(|g| g.domain);
+        Ok(Position::MariaDb(gtids))
+    }
+
+    /// A MySQL GTID set, `uuid[:tag]:a[-b][:c[-d]…][,…]` (whitespace and
+    /// newlines allowed, as `@@gtid_executed` prints them).
+    pub fn parse_mysql(text: &str) -> Result<Position, PositionParseError> {
+        let bad = || {
+            error(
+                "MySQL GTID set (uuid:interval[:interval…], comma separated)",
+                text,
+            )
+        };
+        let mut sources: Vec<MySqlSource> = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let mut fields = part.split(':').map(str::trim);
+            let uuid = fields.next().ok_or_else(bad)?.to_ascii_lowercase();
+            if uuid.len() != 36 || !uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+                return Err(bad());
+            }
+            let mut source = uuid;
+            let mut intervals = Vec::new();
+            for field in fields {
+                if field.starts_with(|c: char| c.is_ascii_digit()) {
+                    let (a, b) = field.split_once('-').unwrap_or((field, field));
+                    let (a, b): (u64, u64) =
+                        (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                    if a == 0 || b < a {
+                        return Err(bad());
+                    }
+                    intervals.push((a, b));
+                } else if intervals.is_empty() && !field.is_empty() {
+                    // A tag (MySQL 8.4): part of the source's name.
+                    source.push(':');
+                    source.push_str(&field.to_ascii_lowercase());
+                } else {
+                    return Err(bad());
+                }
+            }
+            match sources.iter_mut().find(|s| s.source == source) {
+                Some(existing) => existing.intervals.extend(intervals),
+                None => sources.push(MySqlSource { source, intervals }),
+            }
+        }
+        for source in &mut sources {
+            source.intervals = merge(std::mem::take(&mut source.intervals));
+        }
+        sources.sort_by(|a, b| a.source.cmp(&b.source));
+        Ok(Position::MySql(sources))
+    }
+
+    /// Whether this position includes everything `target` includes: a
+    /// replica at `self` can serve a read that must see `target`.
+    /// Positions of different backends never reach each other.
+    pub fn reached(&self, target: &Position) -> bool {
+        match (self, target) {
+            (Position::Lsn(have), Position::Lsn(want)) => have >= want,
+            (Position::MariaDb(have), Position::MariaDb(want)) => want
+                .iter()
+                .all(|w| have.iter().any(|h| h.domain == w.domain && h.seq >= w.seq)),
+            (Position::MySql(have), Position::MySql(want)) => want.iter().all(|w| {
+                let Some(h) = have.iter().find(|h| h.source == w.source) else {
+                    return w.intervals.is_empty();
+                };
+                w.intervals
+                    .iter()
+                    .all(|&(a, b)| h.intervals.iter().any(|&(c, d)| c <= a && b <= d))
+            }),
+            _ => false,
+        }
+    }
+
+    /// How many bytes of WAL `self` is behind `ahead` (PostgreSQL only).
+    pub fn bytes_behind(&self, ahead: &Position) -> Option<u64> {
+        match (self, ahead) {
+            (Position::Lsn(have), Position::Lsn(want)) => Some(want.saturating_sub(*have)),
+            _ => None,
+        }
+    }
+}
+
+/// Sort and merge overlapping or adjacent intervals.
+fn merge(mut intervals: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    intervals.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(intervals.len());
+    for (a, b) in intervals {
+        match merged.last_mut() {
+            Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+impl fmt::Display for Position {
+    /// The backend's own text form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Lsn(lsn) => write!(f, "{:X}/{:X}", lsn >> 32, lsn & 0xFFFF_FFFF),
+            Position::MariaDb(gtids) => {
+                for (i, g) in gtids.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    write!(f, "{sep}{}-{}-{}", g.domain, g.server, g.seq)?;
+                }
+                Ok(())
+            }
+            Position::MySql(sources) => {
+                for (i, s) in sources.iter().enumerate() {
+                    f.write_str(if i == 0 { "" } else { "," })?;
+                    f.write_str(&s.source)?;
+                    for &(a, b) in &s.intervals {
+                        if a == b {
+                            write!(f, ":{a}")?;
+                        } else {
+                            write!(f, ":{a}-{b}")?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lsn_round_trips_and_orders() {
+        for text in ["0/0", "0/16B3748", "1/0", "FFFFFFFF/FFFFFFFF"] {
+            assert_eq!(
+                Position::parse_pg_lsn(text)
+                    .expect("valid position")
+                    .to_string(),
+                text
+            );
+        }
+        let a = Position::parse_pg_lsn("0/16B3748").expect("valid position");
+        let b = Position::parse_pg_lsn("1/0").expect("valid position");
+        assert!(b.reached(&a) && !a.reached(&b) && a.reached(&a));
+        assert_eq!(a.bytes_behind(&b), Some((1 << 32) - 0x16B3748));
+        for bad in ["", "0", "x/1", "0/", "/0", "123456789/0", "0/-1", "0/1/2"] {
+            assert!(Position::parse_pg_lsn(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mariadb_lists_compare_per_domain() {
+        let p = |s| Position::parse_mariadb(s).expect("valid position");
+        assert_eq!(p("1-2-7, 0-1-42").to_string(), "0-1-42,1-2-7");
+        assert!(p("0-1-42,1-2-7").reached(&p("0-1-42")));
+        assert!(!p("0-1-42").reached(&p("0-1-42,1-2-7")), "domain 1 missing");
+        assert!(
+            p("0-9-50").reached(&p("0-1-42")),
+            "server id is not compared"
+        );
+        assert!(p("").reached(&p("")));
+        assert!(p("0-1-1").reached(&p("")));
+        assert!(!p("").reached(&p("0-1-1")));
+        for bad in ["0-1", "0-1-2-3", "a-1-2", "0-1-2,0-1-3", "-1-2-3"] {
+            assert!(Position::parse_mariadb(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mysql_sets_compare_by_inclusion() {
+        let u1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        let u2 = "4E11FA47-71CA-11E1-9E33-C80AA9429562";
+        let p = |s: &str| Position::parse_mysql(s).expect("valid position");
+        let have = p(&format!("{u1}:1-5:7-9,\n{u2}:1-3"));
+        assert!(have.reached(&p(&format!("{u1}:3-5"))));
+        assert!(have.reached(&p(&format!("{u1}:8"))));
+        assert!(!have.reached(&p(&format!("{u1}:6"))));
+        assert!(!have.reached(&p(&format!("{u1}:9-10"))));
+        assert!(have.reached(&p(&format!("{}:2", u2.to_lowercase()))));
+        assert!(have.reached(&p("")));
+        assert_eq!(
+            p(&format!("{u1}:1-3:4-5:5")).to_string(),
+            format!("{u1}:1-5")
+        );
+        assert_eq!(
+            p(&format!("{u1}:tag:1-2")).to_string(),
+            format!("{u1}:tag:1-2")
+        );
+        for bad in [
+            "x:1",
+            &format!("{u1}:0"),
+            &format!("{u1}:5-3"),
+            &format!("{u1}:1:tag"),
+        ] {
+            assert!(Position::parse_mysql(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn backends_never_reach_each_other() {
+        let lsn = Position::Lsn(u64::MAX);
+        let gtid = Position::parse_mariadb("").expect("valid position");
+        assert!(!lsn.reached(&gtid) && !gtid.reached(&lsn));
+        assert_eq!(gtid.bytes_behind(&lsn), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! What `MultiDb` knows of each replica: the monitor's verdict, read
+//! failures seen since, and the details applications can inspect
+//! ([`ReplicaStatus`]).
+
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
+
+use multidb_core::position::Position;
+use multidb_core::route::ReplicaState;
+
+/// A replica's health, as [`MultiDb::replica_status`](crate::MultiDb::replica_status)
+/// reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReplicaHealth {
+    /// Takes reads.
+    Up,
+    /// Unreachable (or a read failed on it and the monitor has not seen it
+    /// answer since).
+    Down,
+    /// Lags past [`max_replica_lag`](crate::MultiDbBuilder::max_replica_lag)
+    /// (or the byte limit).
+    Lagging,
+    /// Not a replica: promoted, writable, or its replication stopped.
+    NotReplica,
+}
+
+impl ReplicaHealth {
+    /// Short lower-case name, as in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplicaHealth::Up => "up",
+            ReplicaHealth::Down => "down",
+            ReplicaHealth::Lagging => "lagging",
+            ReplicaHealth::NotReplica => "not_replica",
+        }
+    }
+
+    pub(crate) fn routing(self) -> ReplicaState {
+        match self {
+            ReplicaHealth::Up => ReplicaState::Usable,
+            ReplicaHealth::Down => ReplicaState::Down,
+            ReplicaHealth::Lagging => ReplicaState::Lagging,
+            ReplicaHealth::NotReplica => ReplicaState::NotReplica,
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        match self {
+            ReplicaHealth::Up => 0,
+            ReplicaHealth::Down => 1,
+            ReplicaHealth::Lagging => 2,
+            ReplicaHealth::NotReplica => 3,
+        }
+    }
+
+    fn from_u8(value: u8) -> Self {
+        match value {
+            0 => ReplicaHealth::Up,
+            2 => ReplicaHealth::Lagging,
+            3 => ReplicaHealth::NotReplica,
+            _ => ReplicaHealth::Down,
+        }
+    }
+}
+
+impl fmt::Display for ReplicaHealth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One replica as `MultiDb` sees it now; see
+/// [`MultiDb::replica_status`](crate::MultiDb::replica_status).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReplicaStatus {
+    /// Its index, in the order the replicas were given.
+    pub index: usize,
+    /// Whether it takes reads, and if not why.
+    pub health: ReplicaHealth,
+    /// How far behind the primary it was at the last check, in time (derived
+    /// from when the primary was seen at the replica's position; within one
+    /// monitor interval). `None` before the first check or without a monitor.
+    pub lag: Option<Duration>,
+    /// How far behind in WAL bytes (PostgreSQL only).
+    pub lag_bytes: Option<u64>,
+    /// Its replication position at the last check.
+    pub position: Option<Position>,
+    /// MariaDB/MySQL with `SLAVE MONITOR` / `REPLICATION CLIENT`: whether
+    /// both replication threads run, and `Seconds_Behind_Master`.
+    pub replication_running: Option<bool>,
+    /// `Seconds_Behind_Master` (MariaDB/MySQL, when granted).
+    pub seconds_behind_master: Option<u64>,
+    /// Time since the monitor last checked it.
+    pub checked_ago: Option<Duration>,
+    /// The last error seen on it (connection or probe), if any.
+    pub last_error: Option<String>,
+    /// Reads it served.
+    pub reads: u64,
+    /// Reads that failed on it and were retried elsewhere.
+    pub failures: u64,
+    /// Reads it served as a retry after another replica failed.
+    pub fallbacks: u64,
+}
+
+/// The monitor's findings that routing does not need at every statement.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Details {
+    pub(crate) lag: Option<Duration>,
+    pub(crate) lag_bytes: Option<u64>,
+    pub(crate) position: Option<Position>,
+    pub(crate) replication_running: Option<bool>,
+    pub(crate) seconds_behind_master: Option<u64>,
+    pub(crate) checked_at: Option<u64>,
+    pub(crate) last_error: Option<String>,
+}
+
+/// Shared, lock-free for routing: one per replica.
+#[derive(Debug)]
+pub(crate) struct Health {
+    /// The monitor's verdict ([`ReplicaHealth`] as u8).
+    verdict: AtomicU8,
+    /// Stamp of the last failed read; 0 = none.
+    failed_at: AtomicU64,
+    /// Stamp at which the last successful probe started; 0 = none.
+    answered_at: AtomicU64,
+    /// Stamp of the last read it served.
+    served_at: AtomicU64,
+    details: Mutex<Details>,
+}
+
+impl Health {
+    pub(crate) fn new(initial: ReplicaHealth) -> Self {
+        Health {
+            verdict: AtomicU8::new(initial.to_u8()),
+            failed_at: AtomicU64::new(0),
+            answered_at: AtomicU64::new(0),
+            served_at: AtomicU64::new(0),
+            details: Mutex::new(Details::default()),
+        }
+    }
+
+    /// What routing sees at stamp `now`. A failed read counts the replica
+    /// down until the monitor has seen it answer after the failure (with a
+    /// monitor) or for `rest` (without).
+    pub(crate) fn current(&self, now: u64, monitored: bool, rest: u64) -> ReplicaHealth {
+        let failed = self.failed_at.load(Ordering::Acquire);
+        if failed != 0 {
+            let still_down = if monitored {
+                self.answered_at.load(Ordering::Acquire) <= failed
+            } else {
+                now < failed.saturating_add(rest)
+            };
+            if still_down {
+                return ReplicaHealth::Down;
+            }
+        }
+        self.verdict()
+    }
+
+    pub(crate) fn verdict(&self) -> ReplicaHealth {
+        ReplicaHealth::from_u8(self.verdict.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_verdict(&self, health: ReplicaHealth) {
+        self.verdict.store(health.to_u8(), Ordering::Release);
+    }
+
+    pub(crate) fn failed(&self, now: u64) {
+        self.failed_at.fetch_max(now, Ordering::AcqRel);
+    }
+
+    pub(crate) fn answered(&self, probe_started: u64) {
+        self.answered_at.fetch_max(probe_started, Ordering::AcqRel);
+    }
+
+    pub(crate) fn served(&self, now: u64) {
+        self.served_at.store(now, Ordering::Relaxed);
+    }
+
+    pub(crate) fn served_at(&self) -> u64 {
+        self.served_at.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut Details)) {
+        let mut details = self
+            .details
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut details);
+    }
+
+    pub(crate) fn details(&self) -> Details {
+        self.details
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}

@@ -1,0 +1,510 @@
+//! The replica monitor: one background task per `MultiDb` that checks every
+//! replica (reachable, still a replica, position, lag) and the primary's
+//! position, and publishes a verdict per replica for routing.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use multidb_core::position::Position;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement};
+
+use crate::health::{Health, ReplicaHealth};
+use crate::multidb::{Inner, millis};
+
+const TARGET: &str = "multidb::monitor";
+
+/// Primary positions kept to derive lag in time (~8 min at 500 ms).
+const HISTORY: usize = 1024;
+
+/// A replica that went down this long after its previous fall starts its
+/// back-off afresh.
+const FLAP_MEMORY: Duration = Duration::from_secs(60);
+
+/// Start the monitor of `inner` when it has something to watch.
+pub(crate) fn spawn(inner: &Arc<Inner>) {
+    let interval = inner.config.monitor_interval;
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!(
+            target: TARGET,
+            "no tokio runtime: replicas are not monitored (build the MultiDb inside a runtime)"
+        );
+        return;
+    };
+    let weak = Arc::downgrade(inner);
+    runtime.spawn(run(weak, interval));
+}
+
+/// Whether `inner`'s replicas get a monitor at all.
+pub(crate) fn wanted(primary: &DatabaseConnection, replicas: usize, interval: Duration) -> bool {
+    replicas > 0
+        && !interval.is_zero()
+        && primary.get_database_backend() != DbBackend::Sqlite
+        && !primary.is_mock_connection()
+}
+
+async fn run(weak: Weak<Inner>, interval: Duration) {
+    let mut state: Option<Monitor> = None;
+    loop {
+        // Hold the connection only for the tick: once the last clone of
+        // the MultiDb is dropped, the next upgrade fails and the task ends.
+        let Some(inner) = weak.upgrade() else { break };
+        let monitor = state.get_or_insert_with(|| Monitor::new(inner.replicas.len(), interval));
+        monitor.tick(&inner).await;
+        drop(inner);
+        tokio::time::sleep(interval).await;
+    }
+    tracing::debug!(target: TARGET, "MultiDb dropped: monitor stopped");
+}
+
+/// Which SQL dialect of replication status to speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flavor {
+    Postgres,
+    MariaDb,
+    MySql,
+}
+
+/// What one check of a replica found.
+#[derive(Debug)]
+struct Probe {
+    is_replica: bool,
+    position: Option<Position>,
+    replication_running: Option<bool>,
+    seconds_behind_master: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Tracked {
+    /// Falls (to down) in a row, for the back-off.
+    falls: u32,
+    last_fall: u64,
+    /// Successful checks since the last fall.
+    answered_in_a_row: u32,
+}
+
+struct Monitor {
+    interval: Duration,
+    timeout: Duration,
+    flavor: Option<Flavor>,
+    /// `SHOW SLAVE STATUS` allowed: unknown until tried.
+    may_show_status: Option<bool>,
+    /// (stamp first seen, primary position), oldest first.
+    history: VecDeque<(u64, Position)>,
+    primary_up: Option<bool>,
+    replicas: Vec<Tracked>,
+}
+
+impl Monitor {
+    fn new(replicas: usize, interval: Duration) -> Self {
+        Monitor {
+            interval,
+            timeout: interval.max(Duration::from_millis(250)),
+            flavor: None,
+            may_show_status: None,
+            history: VecDeque::new(),
+            primary_up: None,
+            replicas: (0..replicas).map(|_| Tracked::default()).collect(),
+        }
+    }
+
+    async fn tick(&mut self, inner: &Inner) {
+        let flavor = match self.flavor {
+            Some(flavor) => flavor,
+            None => match self.bounded(flavor_of(&inner.primary)).await {
+                Ok(flavor) => *self.flavor.insert(flavor),
+                Err(error) => {
+                    self.primary_seen(false, &error);
+                    // Without the primary we cannot tell MariaDB from MySQL
+                    // yet: still check that the replicas answer.
+                    fallback_flavor(inner.primary.get_database_backend())
+                }
+            },
+        };
+        // The primary first, so that a replica checked just after cannot
+        // look ahead of the newest primary position we know.
+        let started = inner.now_stamp();
+        match self.bounded(primary_position(&inner.primary, flavor)).await {
+            Ok(position) => {
+                self.primary_seen(true, &DbErr::Custom(String::new()));
+                if self
+                    .history
+                    .back()
+                    .is_none_or(|(_, last)| *last != position)
+                {
+                    if self.history.len() == HISTORY {
+                        self.history.pop_front();
+                    }
+                    self.history.push_back((started, position.clone()));
+                }
+                *inner
+                    .primary_position
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(position);
+            }
+            Err(error) => self.primary_seen(false, &error),
+        }
+        let may_show_status = self.may_show_status;
+        let checks = inner.replicas.iter().map(|replica| {
+            let timeout = self.timeout;
+            async move {
+                let started = inner.now_stamp();
+                let probe = probe_replica(replica, flavor, may_show_status);
+                let result = match tokio::time::timeout(timeout, probe).await {
+                    Ok(result) => result,
+                    Err(_) => Err(Checked::TimedOut),
+                };
+                (started, result)
+            }
+        });
+        let results = join_all(checks).await;
+        let tick_started = started;
+        for (index, (started, result)) in results.into_iter().enumerate() {
+            self.judge(inner, index, started, tick_started, result);
+        }
+    }
+
+    async fn bounded<T>(&self, check: impl Future<Output = Result<T, DbErr>>) -> Result<T, DbErr> {
+        tokio::time::timeout(self.timeout, check)
+            .await
+            .unwrap_or_else(|_| {
+                Err(DbErr::Custom(format!(
+                    "no answer within {:?}",
+                    self.timeout
+                )))
+            })
+    }
+
+    fn primary_seen(&mut self, up: bool, error: &DbErr) {
+        if self.primary_up != Some(up) {
+            if up {
+                tracing::info!(target: TARGET, "primary answers");
+            } else {
+                tracing::warn!(target: TARGET, %error, "primary unreachable: writes will fail until it is back");
+            }
+            self.primary_up = Some(up);
+        }
+    }
+
+    fn judge(
+        &mut self,
+        inner: &Inner,
+        index: usize,
+        started: u64,
+        tick_started: u64,
+        result: Result<(Probe, Option<bool>), Checked>,
+    ) {
+        let health = &inner.health[index];
+        let before = health.verdict();
+        let (found, error) = match result {
+            Ok((probe, may_show_status)) => {
+                if let Some(allowed) = may_show_status
+                    && self.may_show_status != Some(allowed)
+                {
+                    if !allowed {
+                        tracing::info!(
+                            target: TARGET,
+                            "SHOW SLAVE STATUS is not allowed for this user: replication \
+                             threads are judged by their position only (grant SLAVE MONITOR \
+                             on MariaDB, REPLICATION CLIENT on MySQL, to see them)"
+                        );
+                    }
+                    self.may_show_status = Some(allowed);
+                }
+                health.answered(started);
+                (self.verdict_of(inner, health, &probe, started), None)
+            }
+            Err(Checked::TimedOut)
+                if health.served_at() > tick_started.saturating_sub(millis(self.interval)) =>
+            {
+                // It served reads since the last tick: busy, not down.
+                (
+                    before,
+                    Some(format!(
+                        "no answer to the check within {:?} (busy?)",
+                        self.timeout
+                    )),
+                )
+            }
+            Err(Checked::TimedOut) => (
+                ReplicaHealth::Down,
+                Some(format!("no answer to the check within {:?}", self.timeout)),
+            ),
+            Err(Checked::Failed(error)) => (ReplicaHealth::Down, Some(error.to_string())),
+        };
+        let now = inner.now_stamp();
+        let tracked = &mut self.replicas[index];
+        let published = if found == ReplicaHealth::Down {
+            if before != ReplicaHealth::Down {
+                if now.saturating_sub(tracked.last_fall) > millis(FLAP_MEMORY) {
+                    tracked.falls = 0;
+                }
+                tracked.falls = tracked.falls.saturating_add(1);
+                tracked.last_fall = now;
+            }
+            tracked.answered_in_a_row = 0;
+            ReplicaHealth::Down
+        } else if before == ReplicaHealth::Down && tracked.falls > 0 {
+            // Back-off: a replica that keeps falling must answer more checks
+            // in a row (1, 2, 4 … 32) before it takes reads again.
+            tracked.answered_in_a_row = tracked.answered_in_a_row.saturating_add(1);
+            let needed = 1u32 << tracked.falls.saturating_sub(1).min(5);
+            if tracked.answered_in_a_row >= needed {
+                found
+            } else {
+                ReplicaHealth::Down
+            }
+        } else {
+            found
+        };
+        health.update(|details| {
+            details.checked_at = Some(now);
+            if error.is_some() {
+                details.last_error = error.clone();
+            }
+        });
+        if published != before {
+            health.set_verdict(published);
+            let details = health.details();
+            let lag_ms = details.lag.map(millis);
+            match published {
+                ReplicaHealth::Up => tracing::info!(
+                    target: TARGET, replica = index, from = %before, to = %published, lag_ms,
+                    "replica takes reads again"
+                ),
+                _ => tracing::warn!(
+                    target: TARGET, replica = index, from = %before, to = %published, lag_ms,
+                    error = error.as_deref(), "replica taken out of rotation"
+                ),
+            }
+        }
+    }
+
+    /// Up, lagging or not a replica, from a check that got an answer.
+    fn verdict_of(
+        &self,
+        inner: &Inner,
+        health: &Health,
+        probe: &Probe,
+        started: u64,
+    ) -> ReplicaHealth {
+        let newest = self.history.back().map(|(_, position)| position);
+        let lag = probe
+            .position
+            .as_ref()
+            .map(|position| self.lag_of(position, started));
+        let lag_bytes = match (&probe.position, newest) {
+            (Some(position), Some(newest)) => position.bytes_behind(newest),
+            _ => None,
+        };
+        health.update(|details| {
+            details.lag = lag;
+            details.lag_bytes = lag_bytes;
+            details.position = probe.position.clone();
+            details.replication_running = probe.replication_running;
+            details.seconds_behind_master = probe.seconds_behind_master;
+        });
+        if !probe.is_replica || probe.replication_running == Some(false) {
+            return ReplicaHealth::NotReplica;
+        }
+        let config = &inner.config;
+        let too_late = matches!((lag, config.max_replica_lag), (Some(lag), Some(max)) if lag > max);
+        let too_far =
+            matches!((lag_bytes, config.max_replica_lag_bytes), (Some(b), Some(max)) if b > max);
+        if too_late || too_far {
+            ReplicaHealth::Lagging
+        } else {
+            ReplicaHealth::Up
+        }
+    }
+
+    /// How long ago the primary was first seen at a position the replica
+    /// has not reached: a lower bound of its lag, exact to one interval.
+    /// Zero once it reached the newest known position (an idle primary
+    /// never makes a replica late).
+    fn lag_of(&self, position: &Position, now: u64) -> Duration {
+        self.history
+            .iter()
+            .find(|(_, primary)| !position.reached(primary))
+            .map_or(Duration::ZERO, |(seen, _)| {
+                Duration::from_millis(now.saturating_sub(*seen))
+            })
+    }
+}
+
+#[derive(Debug)]
+enum Checked {
+    TimedOut,
+    Failed(DbErr),
+}
+
+fn fallback_flavor(backend: DbBackend) -> Flavor {
+    match backend {
+        DbBackend::Postgres => Flavor::Postgres,
+        _ => Flavor::MariaDb,
+    }
+}
+
+async fn flavor_of(primary: &DatabaseConnection) -> Result<Flavor, DbErr> {
+    Ok(match primary.get_database_backend() {
+        DbBackend::Postgres => Flavor::Postgres,
+        _ => {
+            let row = one(primary, "SELECT CAST(VERSION() AS CHAR) AS v").await?;
+            let version: String = row.try_get("", "v")?;
+            if version.to_ascii_lowercase().contains("mariadb") {
+                Flavor::MariaDb
+            } else {
+                Flavor::MySql
+            }
+        }
+    })
+}
+
+async fn one(db: &DatabaseConnection, sql: &str) -> Result<QueryResult, DbErr> {
+    let statement = Statement::from_string(db.get_database_backend(), sql);
+    db.query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("no row from {sql}")))
+}
+
+async fn primary_position(db: &DatabaseConnection, flavor: Flavor) -> Result<Position, DbErr> {
+    let (sql, parse): (_, fn(&str) -> _) = match flavor {
+        Flavor::Postgres => (
+            "SELECT pg_current_wal_lsn()::text AS p",
+            Position::parse_pg_lsn,
+        ),
+        Flavor::MariaDb => (
+            "SELECT CAST(@@gtid_binlog_pos AS CHAR) AS p",
+            Position::parse_mariadb,
+        ),
+        Flavor::MySql => (
+            "SELECT CAST(@@global.gtid_executed AS CHAR) AS p",
+            Position::parse_mysql,
+        ),
+    };
+    let text: String = one(db, sql).await?.try_get("", "p")?;
+    parse(&text).map_err(|error| DbErr::Custom(error.to_string()))
+}
+
+/// Check one replica; also says whether `SHOW SLAVE STATUS` was allowed,
+/// when it was tried.
+async fn probe_replica(
+    db: &DatabaseConnection,
+    flavor: Flavor,
+    may_show_status: Option<bool>,
+) -> Result<(Probe, Option<bool>), Checked> {
+    let failed = Checked::Failed;
+    if flavor == Flavor::Postgres {
+        let row = one(
+            db,
+            "SELECT pg_is_in_recovery() AS r, pg_last_wal_replay_lsn()::text AS p",
+        )
+        .await
+        .map_err(failed)?;
+        let in_recovery: bool = row.try_get("", "r").map_err(failed)?;
+        let lsn: Option<String> = row.try_get("", "p").map_err(failed)?;
+        let position = lsn
+            .as_deref()
+            .and_then(|lsn| Position::parse_pg_lsn(lsn).ok());
+        return Ok((
+            Probe {
+                is_replica: in_recovery,
+                position,
+                replication_running: None,
+                seconds_behind_master: None,
+            },
+            None,
+        ));
+    }
+    let (sql, parse): (_, fn(&str) -> _) = match flavor {
+        Flavor::MySql => (
+            "SELECT CAST(@@global.read_only AS SIGNED) AS ro, CAST(@@global.gtid_executed AS CHAR) AS p",
+            Position::parse_mysql,
+        ),
+        _ => (
+            "SELECT CAST(@@read_only AS SIGNED) AS ro, CAST(@@gtid_slave_pos AS CHAR) AS p",
+            Position::parse_mariadb,
+        ),
+    };
+    let row = one(db, sql).await.map_err(failed)?;
+    let read_only: i64 = row.try_get("", "ro").map_err(failed)?;
+    let text: String = row.try_get("", "p").map_err(failed)?;
+    let mut probe = Probe {
+        is_replica: read_only != 0,
+        position: parse(&text).ok(),
+        replication_running: None,
+        seconds_behind_master: None,
+    };
+    if may_show_status == Some(false) {
+        return Ok((probe, None));
+    }
+    let sql = if flavor == Flavor::MySql {
+        "SHOW REPLICA STATUS"
+    } else {
+        "SHOW SLAVE STATUS"
+    };
+    let statement = Statement::from_string(db.get_database_backend(), sql);
+    match db.query_one_raw(statement).await {
+        Ok(None) => {
+            // No replication configured at all.
+            probe.replication_running = Some(false);
+            Ok((probe, Some(true)))
+        }
+        Ok(Some(row)) => {
+            let running = |names: [&str; 2]| {
+                names
+                    .iter()
+                    .find_map(|name| row.try_get::<String>("", name).ok())
+                    .is_some_and(|value| value.eq_ignore_ascii_case("yes"))
+            };
+            let io = running(["Slave_IO_Running", "Replica_IO_Running"]);
+            let sql_thread = running(["Slave_SQL_Running", "Replica_SQL_Running"]);
+            // Both stopped: not replicating. One stopped (a paused SQL thread,
+            // a broken link) shows as lag.
+            probe.replication_running = Some(io || sql_thread);
+            probe.seconds_behind_master = ["Seconds_Behind_Master", "Seconds_Behind_Source"]
+                .iter()
+                .find_map(|name| row.try_get::<Option<u64>>("", name).ok())
+                .flatten();
+            Ok((probe, Some(true)))
+        }
+        Err(error) if is_access_denied(&error) => Ok((probe, Some(false))),
+        Err(error) => Err(failed(error)),
+    }
+}
+
+fn is_access_denied(error: &DbErr) -> bool {
+    // 1227 ER_SPECIFIC_ACCESS_DENIED_ERROR (SQLSTATE 42000).
+    let text = error.to_string().to_ascii_lowercase();
+    text.contains("1227") || text.contains("access denied") || text.contains("privilege")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lsn(n: u64) -> Position {
+        Position::Lsn(n)
+    }
+
+    #[test]
+    fn lag_is_how_long_ago_the_primary_passed_the_replica() {
+        let mut monitor = Monitor::new(1, Duration::from_millis(500));
+        monitor
+            .history
+            .extend([(1_000, lsn(10)), (1_500, lsn(20)), (2_000, lsn(30))]);
+        assert_eq!(monitor.lag_of(&lsn(30), 2_600), Duration::ZERO, "caught up");
+        assert_eq!(monitor.lag_of(&lsn(99), 2_600), Duration::ZERO, "ahead");
+        assert_eq!(monitor.lag_of(&lsn(25), 2_600), Duration::from_millis(600));
+        assert_eq!(
+            monitor.lag_of(&lsn(15), 2_600),
+            Duration::from_millis(1_100)
+        );
+        assert_eq!(
+            monitor.lag_of(&lsn(0), 2_600),
+            Duration::from_millis(1_600),
+            "older than all"
+        );
+    }
+}
