@@ -482,7 +482,28 @@ fn is_access_denied(error: &DbErr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::{DatabaseBackend, MockDatabase};
+
     use super::*;
+    use crate::MultiDb;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_task_ends_when_the_last_clone_is_dropped() {
+        let mock = || MockDatabase::new(DatabaseBackend::Postgres).into_connection();
+        let db = MultiDb::new(mock(), vec![mock()]).expect("a MultiDb");
+        let clone = db.clone();
+        let task = tokio::spawn(run(Arc::downgrade(db.inner()), Duration::from_millis(5)));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!task.is_finished(), "runs while clones live");
+        drop(db);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(!task.is_finished(), "one clone still lives");
+        drop(clone);
+        tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .expect("the monitor ended within a second of the last drop")
+            .expect("the monitor did not panic");
+    }
 
     fn lsn(n: u64) -> Position {
         Position::Lsn(n)

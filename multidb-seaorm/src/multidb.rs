@@ -170,6 +170,11 @@ impl MultiDb {
         Ok(MultiDb { inner })
     }
 
+    #[cfg(test)]
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
     /// The backend of the primary (and so of every replica). An inherent
     /// method, so calls are not ambiguous between SeaORM's traits.
     pub fn get_database_backend(&self) -> DbBackend {

@@ -5,6 +5,7 @@
 //! opened read-only, so a misrouted write fails loudly.
 
 pub mod http_scenarios;
+pub mod monitor_scenarios;
 pub mod scenarios;
 pub mod servers;
 
@@ -61,6 +62,10 @@ macro_rules! cluster_tests {
             scenarios::primary_only_statements_and_streams,
             scenarios::an_unreachable_replica_is_skipped_for_reads,
             http_scenarios::post_then_get_with_the_cookie_sees_the_row,
+            monitor_scenarios::the_monitor_measures_positions_and_lag,
+            monitor_scenarios::a_lagging_replica_gets_no_reads_until_it_catches_up,
+            monitor_scenarios::replicas_down_at_start_and_all_replicas_down,
+            monitor_scenarios::the_monitor_watches_pools_given_to_new,
         );
     };
     (@each $cluster:path: $($module:ident::$name:ident),* $(,)?) => {$(
