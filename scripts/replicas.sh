@@ -449,28 +449,43 @@ pg_start() { # name
 
 instance_index() { case $1 in primary) echo 0 ;; replica) echo 1 ;; delayed) echo 2 ;; spare) echo 3 ;; esac; }
 
+# Copy the primary into $PG_STATE/<folder> (which must not exist), as a
+# standby (-R). Without a slot pg_basebackup streams the WAL it needs through
+# a temporary one.
+pg_basebackup_into() { # folder [slot]
+  local folder=$1 slot=${2:-}
+  local -a slot_args=()
+  [[ -n $slot ]] && slot_args=(-S "$slot")
+  if ! as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$(pg_port 0)" -U "$PG_SUPERUSER" \
+    -D "$PG_STATE/$folder" -R -X stream -c fast "${slot_args[@]}" --no-sync \
+    >"$PG_STATE/$folder.basebackup.log" 2>&1; then
+    show_log "$PG_STATE/$folder.basebackup.log"
+    show_log "$PG_STATE/primary.log" 10
+    die "pg_basebackup for the PostgreSQL $folder failed"
+  fi
+}
+
+# Make the standby copy in $PG_STATE/<name> that replica: its port, slot and
+# delay. pg_basebackup copied the primary's postgresql.conf (port included);
+# postgresql.auto.conf is read last, and its last setting of a name wins.
+pg_configure_replica() { # name
+  local name=$1 i delay
+  i=$(instance_index "$name")
+  delay=$(pg_delay_of "$i")
+  {
+    echo "port = $(pg_port "$i")"
+    echo "cluster_name = 'multidb_$name'"
+    echo "primary_slot_name = 'multidb_$name'"
+    ((delay == 0)) || echo "recovery_min_apply_delay = '${delay}ms'"
+  } >>"$PG_STATE/$name/postgresql.auto.conf"
+}
+
 # Copy the primary into $PG_STATE/<name> (which must not exist), configure it
 # as that replica and start it.
 pg_make_replica() { # name
-  local name=$1 i port delay
-  i=$(instance_index "$name")
-  port=$(pg_port "$i")
-  delay=$(pg_delay_of "$i")
-  if ! as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$(pg_port 0)" -U "$PG_SUPERUSER" \
-    -D "$PG_STATE/$name" -R -X stream -c fast -S "multidb_$name" --no-sync \
-    >"$PG_STATE/$name.basebackup.log" 2>&1; then
-    show_log "$PG_STATE/$name.basebackup.log"
-    show_log "$PG_STATE/primary.log" 10
-    die "pg_basebackup for the PostgreSQL $name failed"
-  fi
-  # pg_basebackup copied the primary's postgresql.conf (port included);
-  # postgresql.auto.conf is read last and wins.
-  {
-    echo "port = $port"
-    echo "cluster_name = 'multidb_$name'"
-    ((delay == 0)) || echo "recovery_min_apply_delay = '${delay}ms'"
-  } >>"$PG_STATE/$name/postgresql.auto.conf"
-  pg_start "$name"
+  pg_basebackup_into "$1" "multidb_$1"
+  pg_configure_replica "$1"
+  pg_start "$1"
 }
 
 # Wait until the replica on `port` shows the marker comment.
@@ -545,13 +560,25 @@ EOF
       pg_create_physical_replication_slot('multidb_delayed', true),
       pg_create_physical_replication_slot('multidb_spare', true)" >/dev/null ||
     die "could not create the replication slots on the PostgreSQL primary"
-  local -a copies=()
+  # One base backup, copied for the other replicas before any starts
+  # (cheaper than one each on two cores: a local copy instead of a
+  # checkpoint and a stream per replica). The slots, created before it, hold
+  # the WAL each replica needs from there.
+  pg_basebackup_into replica
+  local -a jobs=()
   local r
-  for r in "${REPLICA_INDEXES[@]}"; do
-    pg_make_replica "${INSTANCES[$r]}" &
-    copies+=($!)
+  for r in 2 3; do
+    cp -a -- "$PG_STATE/replica" "$PG_STATE/${INSTANCES[$r]}" &
+    jobs+=($!)
   done
-  for r in "${copies[@]}"; do wait "$r" || exit 1; done
+  for r in "${jobs[@]}"; do wait "$r" || die "could not copy the PostgreSQL base backup"; done
+  jobs=()
+  for r in "${REPLICA_INDEXES[@]}"; do
+    pg_configure_replica "${INSTANCES[$r]}"
+    pg_start "${INSTANCES[$r]}" &
+    jobs+=($!)
+  done
+  for r in "${jobs[@]}"; do wait "$r" || exit 1; done
   info "replicas up on $(pg_port 1) (delay ${PG_FAST_DELAY_MS} ms), $(pg_port 2) (delay ${PG_DELAY_MS} ms), $(pg_port 3) after $(since "$t0") s"
 
   local token t1
