@@ -228,7 +228,9 @@ impl Cluster {
     /// meanwhile (a load on the pool), use [`Cluster::ctl_async`].
     ///
     /// A test that stops a replica must start it again (or rebuild it)
-    /// before it ends, even on failure: the other tests share it.
+    /// before it ends, even on failure: the other tests share it. Calls on
+    /// the same replica are not serialized: tests that stop, promote or
+    /// rebuild one must not run at the same time (hold a shared lock).
     pub fn ctl(&self, instance: Instance, action: CtlAction) -> Result<(), String> {
         self.run_ctl(instance, action.as_str()).map(|_| ())
     }
