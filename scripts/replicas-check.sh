@@ -19,7 +19,8 @@
 #     pg_current_wal_lsn(), pg_current_wal_insert_lsn(); MariaDB @@read_only,
 #     @@gtid_slave_pos, @@gtid_binlog_pos) and is refused SHOW SLAVE STATUS,
 #     which multidb_app may run;
-#   - `replicas.sh ctl` (unless CTL=0): stop refuses new connections, start
+#   - `replicas.sh ctl` (unless CTL=0): pause stops applying (a new row stays
+#     invisible) and resume catches up; stop refuses new connections, start
 #     brings the replica back and it catches up; the spare, promoted
 #     (PostgreSQL pg_promote) or made writable (MariaDB STOP SLAVE, read_only
 #     =0) and written to, is rebuilt into a read-only replica with the
@@ -172,7 +173,19 @@ pg_plain_checks() {
 
 pg_ctl_checks() {
   local p=$MULTIDB_PG_PRIMARY_URL r=$MULTIDB_PG_REPLICA_URL s=$MULTIDB_PG_SPARE_REPLICA_URL
-  local err t0 who url
+  local err t0 who url got
+  ctl pg replica pause || return 0
+  q "$p" "INSERT INTO multidb_selftest (tag) VALUES ('while-paused')"
+  sleep 0.3
+  got=$(q "$r" "SELECT count(*) FROM multidb_selftest WHERE tag = 'while-paused'")
+  [[ $got == 0 ]] && ok "paused replica: a new row stays invisible for 300 ms" || bad "paused replica applied the row"
+  got=$("$REPLICAS_SH" ctl pg replica status 2>&1)
+  [[ $got == *"replay paused"* ]] && ok "ctl status: $got" || bad "ctl status of the paused replica: $got"
+  ctl pg replica resume || return 0
+  t0=$EPOCHREALTIME
+  poll_until 1 q "$r" "SELECT count(*) FROM multidb_selftest WHERE tag = 'while-paused'" &&
+    ok "resumed replica caught up ($(ms_since "$t0") ms)" || bad "resumed replica did not catch up"
+
   for who in replica spare; do
     url=$r
     [[ $who == spare ]] && url=$s
@@ -370,6 +383,18 @@ my_ctl_checks() {
   mapfile -t A < <(my_args "$MULTIDB_MYSQL_ADMIN_SPARE_REPLICA_URL")
   local err t0 who got
   local -a a
+  ctl mariadb replica pause || return 0
+  m "${P[@]}" -e "INSERT INTO multidb_selftest (tag) VALUES ('while-paused')"
+  sleep 0.3
+  got=$(m "${R[@]}" -e "SELECT COUNT(*) FROM multidb_selftest WHERE tag = 'while-paused'")
+  [[ $got == 0 ]] && ok "paused replica: a new row stays invisible for 300 ms" || bad "paused replica applied the row"
+  got=$("$REPLICAS_SH" ctl mariadb replica status 2>&1)
+  [[ $got == *"replication stopped (io Yes, sql No)" ]] && ok "ctl status: $got" || bad "ctl status of the paused replica: $got"
+  ctl mariadb replica resume || return 0
+  t0=$EPOCHREALTIME
+  poll_until 1 m "${R[@]}" -e "SELECT COUNT(*) FROM multidb_selftest WHERE tag = 'while-paused'" &&
+    ok "resumed replica caught up ($(ms_since "$t0") ms)" || bad "resumed replica did not catch up"
+
   for who in replica spare; do
     my_who "$who"
     ctl mariadb "$who" stop || return 0

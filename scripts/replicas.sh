@@ -30,8 +30,13 @@
 #                  from the start) and return once it has caught up. Meant
 #                  for the spare after a test promoted it or made it
 #                  writable.
+#         pause    stop applying changes (PostgreSQL pg_wal_replay_pause(),
+#                  returning once paused; MariaDB STOP SLAVE SQL_THREAD):
+#                  changes keep arriving but are not applied.
+#         resume   apply again (pg_wal_replay_resume(); START SLAVE
+#                  SQL_THREAD). A restart (stop, start) also resumes.
 #         status   print one line: running or stopped, in recovery /
-#                  read_only, replication running.
+#                  read_only, replication running, replay paused.
 #       Quiet on success; on failure a message on stderr and exit status 1.
 #       An instance stopped with ctl stays stopped (and `status`, `env`
 #       still count the cluster as running) until ctl start or rebuild.
@@ -1196,6 +1201,26 @@ pg_ctl_rebuild() { # name
   rm -f -- "$PG_STATE/$name.stopped"
 }
 
+pg_ctl_pause() { # name
+  local name=$1 port got deadline
+  port=$(pg_port "$(instance_index "$name")")
+  got=$(pg_sql "$port" "SELECT pg_wal_replay_pause()" 2>&1) ||
+    die "could not pause PostgreSQL $name (port $port): $got"
+  # The request is asynchronous: wait until replay has actually stopped.
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  until got=$(pg_sql "$port" "SELECT pg_get_wal_replay_pause_state()" 2>&1) && [[ $got == paused ]]; do
+    (($(now_us) < deadline)) || die "PostgreSQL $name (port $port) did not pause: $got"
+    sleep 0.005
+  done
+}
+
+pg_ctl_resume() { # name
+  local name=$1 port got
+  port=$(pg_port "$(instance_index "$name")")
+  got=$(pg_sql "$port" "SELECT pg_wal_replay_resume()" 2>&1) ||
+    die "could not resume PostgreSQL $name (port $port): $got"
+}
+
 pg_ctl_status() { # name
   local name=$1 port line
   port=$(pg_port "$(instance_index "$name")")
@@ -1283,6 +1308,18 @@ my_ctl_rebuild() { # index
   rm -f -- "$MY_STATE/$name.stopped"
 }
 
+my_ctl_pause() { # index
+  local i=$1 got
+  got=$(my_root "$i" -e 'STOP SLAVE SQL_THREAD' 2>&1) ||
+    die "could not pause MariaDB ${INSTANCES[$i]} (port $(my_port "$i")): $got"
+}
+
+my_ctl_resume() { # index
+  local i=$1 got
+  got=$(my_root "$i" -e 'START SLAVE SQL_THREAD' 2>&1) ||
+    die "could not resume MariaDB ${INSTANCES[$i]} (port $(my_port "$i")): $got"
+}
+
 my_ctl_status() { # index
   local i=$1 name=${INSTANCES[$1]} port out ro io sql
   port=$(my_port "$i")
@@ -1305,7 +1342,7 @@ my_ctl_status() { # index
 }
 
 cmd_ctl() { # stack instance action
-  local usage="usage: scripts/replicas.sh ctl <pg|mariadb> <replica|delayed|spare> <stop|start|rebuild|status>"
+  local usage="usage: scripts/replicas.sh ctl <pg|mariadb> <replica|delayed|spare> <stop|start|rebuild|pause|resume|status>"
   (($# == 3)) || die "$usage"
   local stack=$1 name=$2 action=$3 i dir state
   case $stack in
@@ -1318,7 +1355,7 @@ cmd_ctl() { # stack instance action
     *) die "unknown instance '$name' (the primary cannot be controlled); $usage" ;;
   esac
   case $action in
-    stop | start | rebuild | status) ;;
+    stop | start | rebuild | pause | resume | status) ;;
     *) die "unknown action '$action'; $usage" ;;
   esac
   if [[ -n ${MULTIDB_REPLICAS_STATE_DIR:-} ]]; then
@@ -1343,6 +1380,8 @@ cmd_ctl() { # stack instance action
       stop) pg_ctl_stop "$name" ;;
       start) pg_ctl_start "$name" ;;
       rebuild) pg_ctl_rebuild "$name" ;;
+      pause) pg_ctl_pause "$name" ;;
+      resume) pg_ctl_resume "$name" ;;
       status) pg_ctl_status "$name" ;;
     esac
   else
@@ -1355,6 +1394,8 @@ cmd_ctl() { # stack instance action
       stop) my_ctl_stop "$i" ;;
       start) my_ctl_start "$i" ;;
       rebuild) my_ctl_rebuild "$i" ;;
+      pause) my_ctl_pause "$i" ;;
+      resume) my_ctl_resume "$i" ;;
       status) my_ctl_status "$i" ;;
     esac
   fi
