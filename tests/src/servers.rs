@@ -105,6 +105,13 @@ pub enum CtlAction {
     /// (read-only, replicating) and return once it caught up: for the spare
     /// after a test promoted it or made it writable. About 0.5–1 s.
     Rebuild,
+    /// Stop applying changes, which keep arriving (PostgreSQL
+    /// `pg_wal_replay_pause()`, returning once paused; MariaDB `STOP SLAVE
+    /// SQL_THREAD`): the replica lags, without limit, until `Resume`, or a
+    /// restart.
+    Pause,
+    /// Apply again after `Pause`.
+    Resume,
 }
 
 impl CtlAction {
@@ -114,6 +121,8 @@ impl CtlAction {
             CtlAction::Stop => "stop",
             CtlAction::Start => "start",
             CtlAction::Rebuild => "rebuild",
+            CtlAction::Pause => "pause",
+            CtlAction::Resume => "resume",
         }
     }
 }
@@ -222,7 +231,8 @@ impl Cluster {
         self.port(Instance::Spare)
     }
 
-    /// Stop, start or rebuild a replica through `scripts/replicas.sh ctl`.
+    /// Stop, start, rebuild, pause or resume a replica through
+    /// `scripts/replicas.sh ctl`.
     /// Blocks until done (see [`CtlAction`] for how long); `Err` carries the
     /// script's message. From a test that keeps other tasks running
     /// meanwhile (a load on the pool), use [`Cluster::ctl_async`].
