@@ -4,6 +4,9 @@
 #
 #   scripts/replicas.sh run -- scripts/replicas-check.sh
 #   eval "$(scripts/replicas.sh env)" && scripts/replicas-check.sh
+#   # every replica lagging (the fast-replica delay parameter):
+#   MULTIDB_PG_FAST_REPLICA_DELAY_MS=200 MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=1000 \
+#     scripts/replicas.sh run -- scripts/replicas-check.sh
 #
 # Checks, for each stack whose URLs are set:
 #   - the primary is writable, the replicas (replica, delayed, spare) are
