@@ -17,14 +17,49 @@
 #                                 clusters: eval "$(scripts/replicas.sh env)"
 #   scripts/replicas.sh status    Say what is running (exit 1 if nothing).
 #   scripts/replicas.sh stop      Stop every server and remove the state folder.
+#   scripts/replicas.sh ctl <pg|mariadb> <replica|delayed|spare> <action>
+#       Act on one replica of the running cluster (found through
+#       MULTIDB_REPLICAS_STATE_DIR, else as below), for failover tests:
+#         stop     hard stop: PostgreSQL `pg_ctl stop -m immediate`, MariaDB
+#                  SIGKILL; returns once the server is gone.
+#         start    start it again; returns once it accepts connections
+#                  (replication resumes by itself, from where it stopped).
+#         rebuild  stop it, throw its data away, make it a fresh replica of
+#                  the primary again (PostgreSQL pg_basebackup with its slot;
+#                  MariaDB a new installation replaying the primary's binlog
+#                  from the start) and return once it has caught up. Meant
+#                  for the spare after a test promoted it or made it
+#                  writable.
+#         pause    stop applying changes (PostgreSQL pg_wal_replay_pause(),
+#                  returning once paused; MariaDB STOP SLAVE SQL_THREAD):
+#                  changes keep arriving but are not applied.
+#         resume   apply again (pg_wal_replay_resume(); START SLAVE
+#                  SQL_THREAD). A restart (stop, start) also resumes.
+#         status   print one line: running or stopped, in recovery /
+#                  read_only, replication running, replay paused.
+#       Quiet on success; on failure a message on stderr and exit status 1.
+#       An instance stopped with ctl stays stopped (and `status`, `env`
+#       still count the cluster as running) until ctl start or rebuild.
 #
 # WHAT RUNS (default ports)
 #   PostgreSQL (binaries under /usr/lib/postgresql/<newest>/bin, run as the
-#   `postgres` user when we are root): primary 25432; streaming replica 25433;
-#   streaming replica 25434 with recovery_min_apply_delay. Superuser
-#   `postgres`, trust authentication, TCP on 127.0.0.1 only, no unix socket.
-#   MariaDB: primary 23306 (binlog, GTID); GTID replica 23307; GTID replica
-#   23308 with MASTER_DELAY. Replicas run with read_only=1.
+#   `postgres` user when we are root): primary 25432; streaming replica 25433
+#   (`replica`, no delay unless MULTIDB_PG_FAST_REPLICA_DELAY_MS is set);
+#   streaming replica 25434 (`delayed`) with recovery_min_apply_delay;
+#   streaming replica 25435 (`spare`, never delayed), for destructive tests
+#   (stop, promote, rebuild). Each replica has its own physical slot
+#   multidb_<name>, so a stopped one catches up. Superuser `postgres`, trust
+#   authentication, TCP on 127.0.0.1 only, no unix socket.
+#   Users (PostgreSQL, created on the primary and replicated):
+#     postgres        superuser (what the MULTIDB_PG_*_URL use).
+#     multidb_plain   LOGIN only, not superuser, no password (trust); ALL on
+#                     schema public of database postgres (can create tables).
+#                     Can read pg_is_in_recovery(), pg_last_wal_replay_lsn(),
+#                     pg_current_wal_lsn(): for monitors without privileges.
+#   MariaDB: primary 23306 (binlog, GTID); GTID replica 23307 (`replica`, no
+#   delay unless MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS); GTID replica 23308
+#   (`delayed`) with MASTER_DELAY; GTID replica 23309 (`spare`, never
+#   delayed), for destructive tests. Replicas run with read_only=1.
 #   Users (MariaDB, created on the primary and replicated):
 #     multidb_app   / multidb        ALL on `multidb`.* and `multidb\_%`.* (so
 #                                    tests may create databases multidb_*),
@@ -34,6 +69,13 @@
 #                                    read_only really rejects its writes on a
 #                                    replica (error 1290). Root would not be
 #                                    rejected: never use it on replicas.
+#     multidb_plain / multidb        ALL on `multidb`.* and `multidb\_%`.*
+#                                    and nothing else: no BINLOG MONITOR, no
+#                                    SLAVE MONITOR (SHOW SLAVE STATUS fails),
+#                                    no READ_ONLY ADMIN. Can still read
+#                                    @@read_only, @@gtid_slave_pos and
+#                                    @@gtid_binlog_pos: for monitors without
+#                                    privileges.
 #     multidb_admin / multidb_admin  ALL PRIVILEGES (for tests that need
 #                                    STOP SLAVE and the like).
 #     multidb_repl  / multidb_repl   REPLICATION SLAVE (used by the replicas).
@@ -43,25 +85,43 @@
 #   MULTIDB_PG_PRIMARY_URL=postgres://postgres@127.0.0.1:25432/postgres
 #   MULTIDB_PG_REPLICA_URL=postgres://postgres@127.0.0.1:25433/postgres
 #   MULTIDB_PG_DELAYED_REPLICA_URL=postgres://postgres@127.0.0.1:25434/postgres
-#   MULTIDB_PG_REPLICA_DELAY_MS=1000
+#   MULTIDB_PG_SPARE_REPLICA_URL=postgres://postgres@127.0.0.1:25435/postgres
+#   MULTIDB_PG_REPLICA_DELAY_MS=1000      (the delayed replica)
+#   MULTIDB_PG_FAST_REPLICA_DELAY_MS=0    (the `replica` one)
+#   MULTIDB_PG_PLAIN_PRIMARY_URL=postgres://multidb_plain@127.0.0.1:25432/postgres
+#   MULTIDB_PG_PLAIN_REPLICA_URL, MULTIDB_PG_PLAIN_DELAYED_REPLICA_URL,
+#   MULTIDB_PG_PLAIN_SPARE_REPLICA_URL       (same, as multidb_plain)
 #   MULTIDB_MYSQL_PRIMARY_URL=mysql://multidb_app:multidb@127.0.0.1:23306/multidb
 #   MULTIDB_MYSQL_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23307/multidb
 #   MULTIDB_MYSQL_DELAYED_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23308/multidb
-#   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000
+#   MULTIDB_MYSQL_SPARE_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23309/multidb
+#   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000   (the delayed replica)
+#   MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=0 (the `replica` one)
 #   MULTIDB_MYSQL_ADMIN_PRIMARY_URL, MULTIDB_MYSQL_ADMIN_REPLICA_URL,
-#   MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL  (same, as multidb_admin)
+#   MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL,
+#   MULTIDB_MYSQL_ADMIN_SPARE_REPLICA_URL    (same, as multidb_admin)
+#   MULTIDB_MYSQL_PLAIN_PRIMARY_URL, MULTIDB_MYSQL_PLAIN_REPLICA_URL,
+#   MULTIDB_MYSQL_PLAIN_DELAYED_REPLICA_URL,
+#   MULTIDB_MYSQL_PLAIN_SPARE_REPLICA_URL    (same, as multidb_plain)
+#   MULTIDB_REPLICAS_STATE_DIR=/dev/shm/multidb-replicas  (the state folder:
+#                                     what `ctl` acts on)
 #   Only the variables of the selected stacks are set (the others are unset).
 #
 # SETTINGS (environment)
 #   MULTIDB_REPLICAS=all|pg|mariadb   which stacks to start (default all; they
 #                                     start in parallel). `mysql` = mariadb.
-#   MULTIDB_PG_PORT=25432             PostgreSQL primary port; replicas +1, +2.
-#   MULTIDB_MYSQL_PORT=23306          MariaDB primary port; replicas +1, +2.
+#   MULTIDB_PG_PORT=25432             PostgreSQL primary port; replicas +1,
+#                                     +2, +3 (replica, delayed, spare).
+#   MULTIDB_MYSQL_PORT=23306          MariaDB primary port; replicas +1, +2, +3.
 #                                     Keep ports below 32768 (the ephemeral
 #                                     range starts there).
 #   MULTIDB_PG_REPLICA_DELAY_MS=1000  delay of the delayed PostgreSQL replica.
 #   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000  delay of the delayed MariaDB replica;
 #                                     whole seconds (MASTER_DELAY granularity).
+#   MULTIDB_PG_FAST_REPLICA_DELAY_MS=0     delay of the `replica` instance
+#   MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=0  (default none; MariaDB: whole
+#                                     seconds), e.g. for a benchmark where
+#                                     every replica lags. The spare never lags.
 #   MULTIDB_REPLICAS_DIR              state folder (default
 #                                     /dev/shm/multidb-replicas when /dev/shm
 #                                     has 400 MB free, else /tmp/multidb-replicas).
@@ -74,8 +134,8 @@
 #
 # Readiness means: every server accepts connections AND a marker written on
 # each primary after the replicas started (a COMMENT on database `postgres`; a
-# COMMENT on database `multidb`) is visible on every replica, delayed ones
-# included. Missing server binaries are installed with apt-get when we are
+# COMMENT on database `multidb`) is visible on every replica (replica,
+# delayed, spare), delayed ones included. Missing server binaries are installed with apt-get when we are
 # root and apt-get exists; otherwise the script says what to install.
 # Linux only (uses /proc, setsid, runuser).
 
@@ -90,16 +150,23 @@ readonly MY_DB=multidb
 readonly MY_APP_USER=multidb_app MY_APP_PASSWORD=multidb
 readonly MY_ADMIN_USER=multidb_admin MY_ADMIN_PASSWORD=multidb_admin
 readonly MY_REPL_USER=multidb_repl MY_REPL_PASSWORD=multidb_repl
+readonly PLAIN_USER=multidb_plain MY_PLAIN_PASSWORD=multidb # both stacks
 readonly ALL_VARS=(
   MULTIDB_PG_PRIMARY_URL MULTIDB_PG_REPLICA_URL MULTIDB_PG_DELAYED_REPLICA_URL
-  MULTIDB_PG_REPLICA_DELAY_MS
+  MULTIDB_PG_SPARE_REPLICA_URL MULTIDB_PG_REPLICA_DELAY_MS MULTIDB_PG_FAST_REPLICA_DELAY_MS
+  MULTIDB_PG_PLAIN_PRIMARY_URL MULTIDB_PG_PLAIN_REPLICA_URL MULTIDB_PG_PLAIN_DELAYED_REPLICA_URL
+  MULTIDB_PG_PLAIN_SPARE_REPLICA_URL
   MULTIDB_MYSQL_PRIMARY_URL MULTIDB_MYSQL_REPLICA_URL MULTIDB_MYSQL_DELAYED_REPLICA_URL
-  MULTIDB_MYSQL_REPLICA_DELAY_MS
+  MULTIDB_MYSQL_SPARE_REPLICA_URL MULTIDB_MYSQL_REPLICA_DELAY_MS MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS
   MULTIDB_MYSQL_ADMIN_PRIMARY_URL MULTIDB_MYSQL_ADMIN_REPLICA_URL
-  MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL
+  MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL MULTIDB_MYSQL_ADMIN_SPARE_REPLICA_URL
+  MULTIDB_MYSQL_PLAIN_PRIMARY_URL MULTIDB_MYSQL_PLAIN_REPLICA_URL
+  MULTIDB_MYSQL_PLAIN_DELAYED_REPLICA_URL MULTIDB_MYSQL_PLAIN_SPARE_REPLICA_URL
 )
-# Instance names; index 0 is the primary, 1 the fast replica, 2 the delayed one.
-readonly INSTANCES=(primary replica delayed)
+# Instance names; index 0 is the primary, 1 the fast replica, 2 the delayed
+# one, 3 the spare (for destructive tests).
+readonly INSTANCES=(primary replica delayed spare)
+readonly REPLICA_INDEXES=(1 2 3)
 
 LOG_PREFIX="replicas"
 
@@ -167,22 +234,30 @@ load_config() {
   MY_PORT=${MULTIDB_MYSQL_PORT:-23306}
   PG_DELAY_MS=${MULTIDB_PG_REPLICA_DELAY_MS:-1000}
   MY_DELAY_MS=${MULTIDB_MYSQL_REPLICA_DELAY_MS:-1000}
+  PG_FAST_DELAY_MS=${MULTIDB_PG_FAST_REPLICA_DELAY_MS:-0}
+  MY_FAST_DELAY_MS=${MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS:-0}
   TIMEOUT=${MULTIDB_REPLICAS_TIMEOUT:-60}
   local name value
-  for name in PG_PORT MY_PORT PG_DELAY_MS MY_DELAY_MS TIMEOUT; do
+  for name in PG_PORT MY_PORT PG_DELAY_MS MY_DELAY_MS PG_FAST_DELAY_MS MY_FAST_DELAY_MS TIMEOUT; do
     value=${!name}
     [[ $value =~ ^[0-9]+$ ]] || die "$name must be a number (got '$value')"
   done
-  ((PG_PORT >= 1024 && PG_PORT + 2 < 32768)) ||
-    die "MULTIDB_PG_PORT must be between 1024 and 32765, below the ephemeral port range (got $PG_PORT)"
-  ((MY_PORT >= 1024 && MY_PORT + 2 < 32768)) ||
-    die "MULTIDB_MYSQL_PORT must be between 1024 and 32765, below the ephemeral port range (got $MY_PORT)"
-  if ((WANT_PG && WANT_MY)) && ((PG_PORT + 2 >= MY_PORT && MY_PORT + 2 >= PG_PORT)); then
-    die "the PostgreSQL ports ($PG_PORT-$((PG_PORT + 2))) and MariaDB ports ($MY_PORT-$((MY_PORT + 2))) overlap"
+  # Base 10 from here on: a leading zero would make bash read octal.
+  for name in PG_PORT MY_PORT PG_DELAY_MS MY_DELAY_MS PG_FAST_DELAY_MS MY_FAST_DELAY_MS TIMEOUT; do
+    printf -v "$name" '%d' "$((10#${!name}))"
+  done
+  ((PG_PORT >= 1024 && PG_PORT + 3 < 32768)) ||
+    die "MULTIDB_PG_PORT must be between 1024 and 32764, below the ephemeral port range (got $PG_PORT)"
+  ((MY_PORT >= 1024 && MY_PORT + 3 < 32768)) ||
+    die "MULTIDB_MYSQL_PORT must be between 1024 and 32764, below the ephemeral port range (got $MY_PORT)"
+  if ((WANT_PG && WANT_MY)) && ((PG_PORT + 3 >= MY_PORT && MY_PORT + 3 >= PG_PORT)); then
+    die "the PostgreSQL ports ($PG_PORT-$((PG_PORT + 3))) and MariaDB ports ($MY_PORT-$((MY_PORT + 3))) overlap"
   fi
   ((PG_DELAY_MS > 0)) || die "MULTIDB_PG_REPLICA_DELAY_MS must be positive"
   ((MY_DELAY_MS > 0 && MY_DELAY_MS % 1000 == 0)) ||
     die "MULTIDB_MYSQL_REPLICA_DELAY_MS must be a positive multiple of 1000 (MariaDB's MASTER_DELAY is in seconds); got $MY_DELAY_MS"
+  ((MY_FAST_DELAY_MS % 1000 == 0)) ||
+    die "MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS must be a multiple of 1000 (MariaDB's MASTER_DELAY is in seconds); got $MY_FAST_DELAY_MS"
   ((TIMEOUT > 0)) || die "MULTIDB_REPLICAS_TIMEOUT must be positive"
   SELECTION=""
   ((WANT_PG)) && SELECTION+="pg "
@@ -192,6 +267,10 @@ load_config() {
 
 pg_port() { echo $((PG_PORT + $1)); }
 my_port() { echo $((MY_PORT + $1)); }
+
+# The replay delay of an instance (by index), in milliseconds.
+pg_delay_of() { case $1 in 1) echo "$PG_FAST_DELAY_MS" ;; 2) echo "$PG_DELAY_MS" ;; *) echo 0 ;; esac; }
+my_delay_of() { case $1 in 1) echo "$MY_FAST_DELAY_MS" ;; 2) echo "$MY_DELAY_MS" ;; *) echo 0 ;; esac; }
 
 # The state folder: MULTIDB_REPLICAS_DIR, else an existing default folder,
 # else /dev/shm when it has room (memory-backed: fast), else /tmp.
@@ -284,29 +363,43 @@ ensure_binaries() {
 
 # ---------------------------------------------------------------- env lines --
 
-env_lines() { # selection (as recorded) -> export/unset lines
-  local sel=" $1 " name
+# The variable-name part of each instance: MULTIDB_<stack>_<part>_URL.
+readonly URL_PARTS=(PRIMARY REPLICA DELAYED_REPLICA SPARE_REPLICA)
+
+env_lines() { # selection (as recorded), state dir -> export/unset lines
+  local sel=" $1 " dir=$2 name i
   local -a set_vars=()
   echo "export MULTIDB_TEST_SERVERS=1"
+  echo "export MULTIDB_REPLICAS_STATE_DIR=$dir"
   if [[ $sel == *" pg "* ]]; then
-    set_vars+=(MULTIDB_PG_PRIMARY_URL MULTIDB_PG_REPLICA_URL MULTIDB_PG_DELAYED_REPLICA_URL MULTIDB_PG_REPLICA_DELAY_MS)
-    echo "export MULTIDB_PG_PRIMARY_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port 0)/postgres"
-    echo "export MULTIDB_PG_REPLICA_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port 1)/postgres"
-    echo "export MULTIDB_PG_DELAYED_REPLICA_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port 2)/postgres"
+    for i in 0 1 2 3; do
+      set_vars+=("MULTIDB_PG_${URL_PARTS[$i]}_URL" "MULTIDB_PG_PLAIN_${URL_PARTS[$i]}_URL")
+      echo "export MULTIDB_PG_${URL_PARTS[$i]}_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port "$i")/postgres"
+    done
+    for i in 0 1 2 3; do
+      echo "export MULTIDB_PG_PLAIN_${URL_PARTS[$i]}_URL=postgres://$PLAIN_USER@127.0.0.1:$(pg_port "$i")/postgres"
+    done
+    set_vars+=(MULTIDB_PG_REPLICA_DELAY_MS MULTIDB_PG_FAST_REPLICA_DELAY_MS)
     echo "export MULTIDB_PG_REPLICA_DELAY_MS=$PG_DELAY_MS"
+    echo "export MULTIDB_PG_FAST_REPLICA_DELAY_MS=$PG_FAST_DELAY_MS"
   fi
   if [[ $sel == *" mariadb "* ]]; then
-    set_vars+=(MULTIDB_MYSQL_PRIMARY_URL MULTIDB_MYSQL_REPLICA_URL MULTIDB_MYSQL_DELAYED_REPLICA_URL
-      MULTIDB_MYSQL_REPLICA_DELAY_MS MULTIDB_MYSQL_ADMIN_PRIMARY_URL MULTIDB_MYSQL_ADMIN_REPLICA_URL
-      MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL)
     local app="$MY_APP_USER:$MY_APP_PASSWORD" adm="$MY_ADMIN_USER:$MY_ADMIN_PASSWORD"
-    echo "export MULTIDB_MYSQL_PRIMARY_URL=mysql://$app@127.0.0.1:$(my_port 0)/$MY_DB"
-    echo "export MULTIDB_MYSQL_REPLICA_URL=mysql://$app@127.0.0.1:$(my_port 1)/$MY_DB"
-    echo "export MULTIDB_MYSQL_DELAYED_REPLICA_URL=mysql://$app@127.0.0.1:$(my_port 2)/$MY_DB"
+    local plain="$PLAIN_USER:$MY_PLAIN_PASSWORD"
+    for i in 0 1 2 3; do
+      set_vars+=("MULTIDB_MYSQL_${URL_PARTS[$i]}_URL" "MULTIDB_MYSQL_ADMIN_${URL_PARTS[$i]}_URL"
+        "MULTIDB_MYSQL_PLAIN_${URL_PARTS[$i]}_URL")
+      echo "export MULTIDB_MYSQL_${URL_PARTS[$i]}_URL=mysql://$app@127.0.0.1:$(my_port "$i")/$MY_DB"
+    done
+    set_vars+=(MULTIDB_MYSQL_REPLICA_DELAY_MS MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS)
     echo "export MULTIDB_MYSQL_REPLICA_DELAY_MS=$MY_DELAY_MS"
-    echo "export MULTIDB_MYSQL_ADMIN_PRIMARY_URL=mysql://$adm@127.0.0.1:$(my_port 0)/$MY_DB"
-    echo "export MULTIDB_MYSQL_ADMIN_REPLICA_URL=mysql://$adm@127.0.0.1:$(my_port 1)/$MY_DB"
-    echo "export MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL=mysql://$adm@127.0.0.1:$(my_port 2)/$MY_DB"
+    echo "export MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=$MY_FAST_DELAY_MS"
+    for i in 0 1 2 3; do
+      echo "export MULTIDB_MYSQL_ADMIN_${URL_PARTS[$i]}_URL=mysql://$adm@127.0.0.1:$(my_port "$i")/$MY_DB"
+    done
+    for i in 0 1 2 3; do
+      echo "export MULTIDB_MYSQL_PLAIN_${URL_PARTS[$i]}_URL=mysql://$plain@127.0.0.1:$(my_port "$i")/$MY_DB"
+    done
   fi
   for name in "${ALL_VARS[@]}"; do
     [[ " ${set_vars[*]} " == *" $name "* ]] || echo "unset $name"
@@ -318,7 +411,7 @@ env_lines() { # selection (as recorded) -> export/unset lines
 check_ports() {
   local -a ports=() busy=()
   local i port
-  for i in 0 1 2; do
+  for i in 0 1 2 3; do
     ((WANT_PG)) && ports+=($((PG_PORT + i)))
     ((WANT_MY)) && ports+=($((MY_PORT + i)))
   done
@@ -359,27 +452,45 @@ pg_start() { # name
   fi
 }
 
-instance_index() { case $1 in primary) echo 0 ;; replica) echo 1 ;; delayed) echo 2 ;; esac; }
+instance_index() { case $1 in primary) echo 0 ;; replica) echo 1 ;; delayed) echo 2 ;; spare) echo 3 ;; esac; }
 
-pg_make_replica() { # name
-  local name=$1 i port
-  i=$(instance_index "$name")
-  port=$(pg_port "$i")
+# Copy the primary into $PG_STATE/<folder> (which must not exist), as a
+# standby (-R). Without a slot pg_basebackup streams the WAL it needs through
+# a temporary one.
+pg_basebackup_into() { # folder [slot]
+  local folder=$1 slot=${2:-}
+  local -a slot_args=()
+  [[ -n $slot ]] && slot_args=(-S "$slot")
   if ! as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$(pg_port 0)" -U "$PG_SUPERUSER" \
-    -D "$PG_STATE/$name" -R -X stream -c fast -S "multidb_$name" --no-sync \
-    >"$PG_STATE/$name.basebackup.log" 2>&1; then
-    show_log "$PG_STATE/$name.basebackup.log"
+    -D "$PG_STATE/$folder" -R -X stream -c fast "${slot_args[@]}" --no-sync \
+    >"$PG_STATE/$folder.basebackup.log" 2>&1; then
+    show_log "$PG_STATE/$folder.basebackup.log"
     show_log "$PG_STATE/primary.log" 10
-    die "pg_basebackup for the PostgreSQL $name failed"
+    die "pg_basebackup for the PostgreSQL $folder failed"
   fi
-  # pg_basebackup copied the primary's postgresql.conf (port included);
-  # postgresql.auto.conf is read last and wins.
+}
+
+# Make the standby copy in $PG_STATE/<name> that replica: its port, slot and
+# delay. pg_basebackup copied the primary's postgresql.conf (port included);
+# postgresql.auto.conf is read last, and its last setting of a name wins.
+pg_configure_replica() { # name
+  local name=$1 i delay
+  i=$(instance_index "$name")
+  delay=$(pg_delay_of "$i")
   {
-    echo "port = $port"
+    echo "port = $(pg_port "$i")"
     echo "cluster_name = 'multidb_$name'"
-    if [[ $name == delayed ]]; then echo "recovery_min_apply_delay = '${PG_DELAY_MS}ms'"; fi
+    echo "primary_slot_name = 'multidb_$name'"
+    ((delay == 0)) || echo "recovery_min_apply_delay = '${delay}ms'"
   } >>"$PG_STATE/$name/postgresql.auto.conf"
-  pg_start "$name"
+}
+
+# Copy the primary into $PG_STATE/<name> (which must not exist), configure it
+# as that replica and start it.
+pg_make_replica() { # name
+  pg_basebackup_into "$1" "multidb_$1"
+  pg_configure_replica "$1"
+  pg_start "$1"
 }
 
 # Wait until the replica on `port` shows the marker comment.
@@ -400,10 +511,7 @@ pg_wait_marker() { # name token t0
 }
 
 stack_pg() { # state-dir
-  PG_STATE=$1/pg
-  # Our own clients must not pick up the caller's PG* settings.
-  unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE PGSERVICE \
-    PGSERVICEFILE PGOPTIONS PGSSLMODE PGREQUIRESSL PGGSSENCMODE PGTARGETSESSIONATTRS PGDATA
+  pg_setup_env "$1"
   mkdir -p "$PG_STATE"
   chmod 0700 "$PG_STATE"
   is_root && chown postgres: "$PG_STATE"
@@ -443,6 +551,10 @@ wal_receiver_status_interval = 1s
 EOF
   pg_start primary
   info "primary up on $(pg_port 0) after $(since "$t0") s"
+  # The unprivileged user, before the copies: they get it with the data.
+  pg_sql "$(pg_port 0)" "CREATE ROLE $PLAIN_USER LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+      GRANT ALL ON SCHEMA public TO $PLAIN_USER" >/dev/null ||
+    die "could not create the $PLAIN_USER role on the PostgreSQL primary"
 
   # Slots created (and reserving WAL) before the copies start: with
   # pg_basebackup -C, two copies in parallel race, the checkpoint of one
@@ -450,24 +562,40 @@ EOF
   # ... has already been removed"). Slots also let a replica paused or stopped
   # by a test catch up later.
   pg_sql "$(pg_port 0)" "SELECT pg_create_physical_replication_slot('multidb_replica', true),
-      pg_create_physical_replication_slot('multidb_delayed', true)" >/dev/null ||
+      pg_create_physical_replication_slot('multidb_delayed', true),
+      pg_create_physical_replication_slot('multidb_spare', true)" >/dev/null ||
     die "could not create the replication slots on the PostgreSQL primary"
-  local p1 p2
-  pg_make_replica replica & p1=$!
-  pg_make_replica delayed & p2=$!
-  wait "$p1" || exit 1
-  wait "$p2" || exit 1
-  info "replicas up on $(pg_port 1), $(pg_port 2) (delay ${PG_DELAY_MS} ms) after $(since "$t0") s"
+  # One base backup, copied for the other replicas before any starts
+  # (cheaper than one each on two cores: a local copy instead of a
+  # checkpoint and a stream per replica). The slots, created before it, hold
+  # the WAL each replica needs from there.
+  pg_basebackup_into replica
+  local -a jobs=()
+  local r
+  for r in 2 3; do
+    cp -a -- "$PG_STATE/replica" "$PG_STATE/${INSTANCES[$r]}" &
+    jobs+=($!)
+  done
+  for r in "${jobs[@]}"; do wait "$r" || die "could not copy the PostgreSQL base backup"; done
+  jobs=()
+  for r in "${REPLICA_INDEXES[@]}"; do
+    pg_configure_replica "${INSTANCES[$r]}"
+    pg_start "${INSTANCES[$r]}" &
+    jobs+=($!)
+  done
+  for r in "${jobs[@]}"; do wait "$r" || exit 1; done
+  info "replicas up on $(pg_port 1) (delay ${PG_FAST_DELAY_MS} ms), $(pg_port 2) (delay ${PG_DELAY_MS} ms), $(pg_port 3) after $(since "$t0") s"
 
   local token t1
   token="multidb-replicas marker $(now_us)-$$"
   pg_sql "$(pg_port 0)" "COMMENT ON DATABASE postgres IS '$token'" ||
     die "could not write the marker on the PostgreSQL primary"
   t1=$(now_us)
+  # The spare and the fast replica first: the delayed one takes longest.
+  pg_wait_marker spare "$token" "$t1"
   pg_wait_marker replica "$token" "$t1"
   pg_wait_marker delayed "$token" "$t1"
-  local r
-  for r in 1 2; do
+  for r in "${REPLICA_INDEXES[@]}"; do
     [[ $(pg_sql "$(pg_port "$r")" "SELECT pg_is_in_recovery()") == t ]] ||
       die "PostgreSQL ${INSTANCES[$r]} is not in recovery"
   done
@@ -562,7 +690,7 @@ my_wait_marker() { # index gtid token t0
     [[ $got == -1* ]] || sleep 0.02
     if (($(now_us) > deadline)); then
       printf '%s: --- SHOW SLAVE STATUS on MariaDB %s ---\n' "$LOG_PREFIX" "$name" >&2
-      my_root "$i" -e 'SHOW SLAVE STATUS\G' 2>&1 |
+      my_root "$i" --column-names -e 'SHOW SLAVE STATUS\G' 2>&1 |
         grep -E 'Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:|Gtid_IO_Pos|Seconds_Behind' | sed 's/^/    /' >&2 || true
       show_log "$MY_STATE/$name/error.log"
       die "MariaDB $name (port $(my_port "$i")) did not replicate the marker within ${TIMEOUT}s"
@@ -571,10 +699,36 @@ my_wait_marker() { # index gtid token t0
   info "$name replicated the marker after $(since "$t0") s"
 }
 
+# Point replica `index` at the primary, from GTID position `pos`, with its
+# delay, and start replicating.
+my_follow_primary() { # index pos
+  local i=$1 pos=$2 delay
+  delay=$(($(my_delay_of "$i") / 1000))
+  my_root "$i" <<EOF || die "could not configure replication on MariaDB ${INSTANCES[$i]}"
+SET GLOBAL gtid_slave_pos = '$pos';
+CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $(my_port 0),
+  MASTER_USER = '$MY_REPL_USER', MASTER_PASSWORD = '$MY_REPL_PASSWORD',
+  MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_DELAY = $delay;
+START SLAVE;
+EOF
+}
+
+# Install the system tables in the data folder of instance `index` (which
+# must not exist). The administrator account: the OS user we run as, over the
+# unix socket (unix_socket authentication, no password).
+my_install() { # index log
+  local i=$1 log=$2 d=$MY_STATE/${INSTANCES[$1]}
+  if ! "$MY_INSTALL_BIN" --defaults-file="$d/my.cnf" --skip-test-db \
+    --skip-name-resolve --auth-root-authentication-method=socket \
+    --auth-root-socket-user="$MY_SOCKET_USER" >"$log" 2>&1; then
+    show_log "$log"
+    show_log "$d/error.log"
+    die "mariadb-install-db failed"
+  fi
+}
+
 stack_mariadb() { # state-dir
-  MY_STATE=$1/mariadb
-  MY_SOCKET_USER=$(id -un)
-  unset MYSQL_PWD MYSQL_HOST MYSQL_TCP_PORT MYSQL_UNIX_PORT MYSQL_TEST_LOGIN_FILE
+  my_setup_env "$1"
   local -r sock_path="$MY_STATE/delayed/mysqld.sock"
   ((${#sock_path} < 100)) ||
     die "state folder path too long for a unix socket ($sock_path); set a shorter MULTIDB_REPLICAS_DIR"
@@ -582,58 +736,54 @@ stack_mariadb() { # state-dir
   cd "$MY_STATE"
   local t0 i
   t0=$(now_us)
-  for i in 0 1 2; do my_write_cnf "$i"; done
+  for i in 0 1 2 3; do my_write_cnf "$i"; done
   is_root && chown -R mysql: "$MY_STATE"
 
   # One installation, copied before first start: every server then has the
   # same system tables; the replicas replay everything the primary does after.
-  # The administrator account: the OS user we run as, over the unix socket
-  # (unix_socket authentication, no password).
-  if ! "$MY_INSTALL_BIN" --defaults-file="$MY_STATE/primary/my.cnf" --skip-test-db \
-    --skip-name-resolve --auth-root-authentication-method=socket \
-    --auth-root-socket-user="$MY_SOCKET_USER" >"$MY_STATE/install.log" 2>&1; then
-    show_log "$MY_STATE/install.log"
-    show_log "$MY_STATE/primary/error.log"
-    die "mariadb-install-db failed"
-  fi
-  cp -a "$MY_STATE/primary/data" "$MY_STATE/replica/data"
-  cp -a "$MY_STATE/primary/data" "$MY_STATE/delayed/data"
-  for i in 0 1 2; do my_launch "$i"; done
+  my_install 0 "$MY_STATE/install.log"
+  # In parallel: the copies are independent (two cores).
+  local -a jobs=()
+  for i in "${REPLICA_INDEXES[@]}"; do
+    cp -a "$MY_STATE/primary/data" "$MY_STATE/${INSTANCES[$i]}/data" &
+    jobs+=($!)
+  done
+  for i in "${jobs[@]}"; do wait "$i" || die "could not copy the MariaDB data folder"; done
+  for i in 0 1 2 3; do my_launch "$i"; done
 
   my_wait_up 0
   info "primary up on $(my_port 0) after $(since "$t0") s"
   local start_pos
   start_pos=$(my_root 0 -e 'SELECT @@gtid_binlog_pos') || die "cannot read the MariaDB primary's GTID position"
+  # For `ctl rebuild`: a new installation replays the binlog from there.
+  printf '%s\n' "$start_pos" >"$MY_STATE/start_pos"
+  printf '%s\n' "$MY_SOCKET_USER" >"$MY_STATE/socket_user"
   my_root 0 <<EOF || die "could not create the database and users on the MariaDB primary"
 CREATE DATABASE $MY_DB CHARACTER SET utf8mb4;
 CREATE USER '$MY_APP_USER'@'%' IDENTIFIED BY '$MY_APP_PASSWORD';
 GRANT ALL PRIVILEGES ON \`$MY_DB\`.* TO '$MY_APP_USER'@'%';
 GRANT ALL PRIVILEGES ON \`${MY_DB}\\_%\`.* TO '$MY_APP_USER'@'%';
 GRANT BINLOG MONITOR, SLAVE MONITOR ON *.* TO '$MY_APP_USER'@'%';
+CREATE USER '$PLAIN_USER'@'%' IDENTIFIED BY '$MY_PLAIN_PASSWORD';
+GRANT ALL PRIVILEGES ON \`$MY_DB\`.* TO '$PLAIN_USER'@'%';
+GRANT ALL PRIVILEGES ON \`${MY_DB}\\_%\`.* TO '$PLAIN_USER'@'%';
 CREATE USER '$MY_ADMIN_USER'@'%' IDENTIFIED BY '$MY_ADMIN_PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO '$MY_ADMIN_USER'@'%' WITH GRANT OPTION;
 CREATE USER '$MY_REPL_USER'@'%' IDENTIFIED BY '$MY_REPL_PASSWORD';
 GRANT REPLICATION SLAVE ON *.* TO '$MY_REPL_USER'@'%';
 EOF
-  for i in 1 2; do
+  for i in "${REPLICA_INDEXES[@]}"; do
     my_wait_up "$i"
-    local delay=0
-    ((i == 2)) && delay=$((MY_DELAY_MS / 1000))
-    my_root "$i" <<EOF || die "could not configure replication on MariaDB ${INSTANCES[$i]}"
-SET GLOBAL gtid_slave_pos = '$start_pos';
-CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $(my_port 0),
-  MASTER_USER = '$MY_REPL_USER', MASTER_PASSWORD = '$MY_REPL_PASSWORD',
-  MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_DELAY = $delay;
-START SLAVE;
-EOF
+    my_follow_primary "$i" "$start_pos"
   done
-  info "replicas up on $(my_port 1), $(my_port 2) (delay ${MY_DELAY_MS} ms) after $(since "$t0") s"
+  info "replicas up on $(my_port 1) (delay ${MY_FAST_DELAY_MS} ms), $(my_port 2) (delay ${MY_DELAY_MS} ms), $(my_port 3) after $(since "$t0") s"
 
   local token gtid t1
   token="multidb-replicas marker $(now_us)-$$"
   gtid=$(my_root 0 -e "ALTER DATABASE $MY_DB COMMENT '$token'; SELECT @@gtid_binlog_pos") ||
     die "could not write the marker on the MariaDB primary"
   t1=$(now_us)
+  my_wait_marker 3 "$gtid" "$token" "$t1"
   my_wait_marker 1 "$gtid" "$token" "$t1"
   my_wait_marker 2 "$gtid" "$token" "$t1"
   info "ready after $(since "$t0") s"
@@ -861,13 +1011,16 @@ dir_state() { # dir
     if pid_alive "$starter"; then echo starting; else echo stale; fi
     return
   fi
-  # Ready once: check that every server still runs.
+  # Ready once: check that every server still runs, except those a test
+  # stopped on purpose (`ctl stop`, or `ctl rebuild` under way).
   local d pid
   for d in "$dir"/pg/*/; do
+    [[ -e ${d%/}.stopped ]] && continue
     pid=$(head -n1 "$d/postmaster.pid" 2>/dev/null) || { echo stale; return; }
     pid_alive "$pid" || { echo stale; return; }
   done
   for d in "$dir"/mariadb/*/; do
+    [[ -e ${d%/}.stopped ]] && continue
     pid=$(cat "$d/launch.pid" 2>/dev/null) || { echo stale; return; }
     pid_alive "$pid" || { echo stale; return; }
   done
@@ -887,8 +1040,11 @@ start_cluster() { # dir
   # concurrent starts, one wins). An existing empty folder is accepted.
   mkdir -m 0755 -- "$dir" 2>/dev/null || [[ -d $dir && -z $(ls -A -- "$dir") ]] ||
     die "cannot create $dir (or it is no longer empty: another start?)"
-  (set -o noclobber && printf 'selection=%s\nstarter=%s\npg_port=%s\nmysql_port=%s\n' \
-    "$SELECTION" "$$" "$PG_PORT" "$MY_PORT" >"$dir/$MARKER_FILE") 2>/dev/null ||
+  # The settings are recorded for `ctl`, which acts on this cluster whatever
+  # its caller's environment says.
+  (set -o noclobber && printf 'selection=%s\nstarter=%s\npg_port=%s\nmysql_port=%s\npg_delay_ms=%s\npg_fast_delay_ms=%s\nmysql_delay_ms=%s\nmysql_fast_delay_ms=%s\n' \
+    "$SELECTION" "$$" "$PG_PORT" "$MY_PORT" "$PG_DELAY_MS" "$PG_FAST_DELAY_MS" "$MY_DELAY_MS" \
+    "$MY_FAST_DELAY_MS" >"$dir/$MARKER_FILE") 2>/dev/null ||
     die "$dir is being started by another process"
   TEARDOWN_DIR=$dir
   chmod 0755 -- "$dir"
@@ -903,9 +1059,9 @@ start_cluster() { # dir
   fi
 
   local what=""
-  ((WANT_PG)) && what+="PostgreSQL on $(pg_port 0)-$(pg_port 2)"
+  ((WANT_PG)) && what+="PostgreSQL on $(pg_port 0)-$(pg_port 3)"
   ((WANT_PG && WANT_MY)) && what+=" and "
-  ((WANT_MY)) && what+="MariaDB on $(my_port 0)-$(my_port 2)"
+  ((WANT_MY)) && what+="MariaDB on $(my_port 0)-$(my_port 3)"
   info "starting $what in $dir"
   local t0 stack pid rc failed=0
   t0=$(now_us)
@@ -938,8 +1094,311 @@ start_cluster() { # dir
     die "starting ${stack_of[$pid]} failed (see above); tearing down"
   fi
   STACK_PIDS=()
-  env_lines "$SELECTION" >"$dir/env"
+  env_lines "$SELECTION" "$dir" >"$dir/env"
   info "ready in $(since "$t0") s"
+}
+
+# ===================================================================== ctl ==
+# `ctl`: stop, start, rebuild one replica of a running cluster. A file
+# <stack>/<name>.stopped marks an instance stopped on purpose: dir_state then
+# still counts the cluster as running (so `env` and `status` work, and a
+# `start` does not take the folder for stale and tear it down).
+
+# The settings the cluster was started with, from its marker file: ctl acts
+# on that cluster whatever its caller's environment says.
+ctl_load_settings() { # dir
+  local key value
+  while IFS='=' read -r key value; do
+    [[ $value =~ ^[0-9]+$ ]] || continue
+    case $key in
+      pg_port) PG_PORT=$value ;;
+      mysql_port) MY_PORT=$value ;;
+      pg_delay_ms) PG_DELAY_MS=$value ;;
+      pg_fast_delay_ms) PG_FAST_DELAY_MS=$value ;;
+      mysql_delay_ms) MY_DELAY_MS=$value ;;
+      mysql_fast_delay_ms) MY_FAST_DELAY_MS=$value ;;
+    esac
+  done <"$1/$MARKER_FILE"
+}
+
+pg_setup_env() { # state-dir
+  PG_STATE=$1/pg
+  # Our own clients must not pick up the caller's PG* settings.
+  unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGPASSFILE PGSERVICE \
+    PGSERVICEFILE PGOPTIONS PGSSLMODE PGREQUIRESSL PGGSSENCMODE PGTARGETSESSIONATTRS PGDATA
+}
+
+my_setup_env() { # state-dir
+  MY_STATE=$1/mariadb
+  MY_SOCKET_USER=$(id -un)
+  unset MYSQL_PWD MYSQL_HOST MYSQL_TCP_PORT MYSQL_UNIX_PORT MYSQL_TEST_LOGIN_FILE
+}
+
+pg_running() { # name
+  local pid
+  pid=$(head -n1 "$PG_STATE/$1/postmaster.pid" 2>/dev/null) && pid_alive "$pid"
+}
+
+pg_ctl_stop() { # name
+  local name=$1
+  touch "$PG_STATE/$name.stopped"
+  [[ -f $PG_STATE/$name/postmaster.pid ]] || return 0
+  if ! as_pg "$PG_BIN/pg_ctl" stop -D "$PG_STATE/$name" -m immediate -w -t "$TIMEOUT" -s \
+    >>"$PG_STATE/pg_ctl.log" 2>&1; then
+    show_log "$PG_STATE/pg_ctl.log" 5
+    die "PostgreSQL $name did not stop"
+  fi
+}
+
+pg_ctl_start() { # name
+  local name=$1
+  [[ -d $PG_STATE/$name ]] || die "PostgreSQL $name has no data folder (a rebuild failed?); use: ctl pg $name rebuild"
+  pg_running "$name" || pg_start "$name"
+  rm -f -- "$PG_STATE/$name.stopped"
+}
+
+# Wait until replica `name` has replayed the primary's current WAL position.
+pg_wait_caught_up() { # name
+  local name=$1 port target got deadline
+  port=$(pg_port "$(instance_index "$name")")
+  target=$(pg_sql "$(pg_port 0)" "SELECT pg_current_wal_lsn()") ||
+    die "cannot read the PostgreSQL primary's WAL position"
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  until got=$(pg_sql "$port" "SELECT pg_is_in_recovery() AND pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '$target') >= 0" 2>/dev/null) &&
+    [[ $got == t ]]; do
+    if (($(now_us) > deadline)); then
+      show_log "$PG_STATE/$name.log"
+      die "PostgreSQL $name (port $port) did not catch up with the primary ($target) within ${TIMEOUT}s"
+    fi
+    sleep 0.01
+  done
+}
+
+pg_ctl_rebuild() { # name
+  local name=$1 slot="multidb_$1" active deadline
+  pg_ctl_stop "$name"
+  rm -rf -- "${PG_STATE:?}/$name"
+  # The slot survives a promotion (inactive) and keeps the WAL the new copy
+  # starts from; recreate it if a test dropped it. The primary's walsender
+  # may take a moment to notice the stopped replica is gone.
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  while :; do
+    active=$(pg_sql "$(pg_port 0)" "SELECT active FROM pg_replication_slots WHERE slot_name = '$slot'") ||
+      die "cannot read the replication slots of the PostgreSQL primary"
+    case $active in
+      f) break ;;
+      '')
+        pg_sql "$(pg_port 0)" "SELECT pg_create_physical_replication_slot('$slot', true)" >/dev/null ||
+          die "could not create the replication slot $slot on the PostgreSQL primary"
+        break
+        ;;
+    esac
+    (($(now_us) < deadline)) || die "the replication slot $slot stays in use on the PostgreSQL primary"
+    sleep 0.01
+  done
+  pg_make_replica "$name"
+  pg_wait_caught_up "$name"
+  rm -f -- "$PG_STATE/$name.stopped"
+}
+
+pg_ctl_pause() { # name
+  local name=$1 port got deadline
+  port=$(pg_port "$(instance_index "$name")")
+  got=$(pg_sql "$port" "SELECT pg_wal_replay_pause()" 2>&1) ||
+    die "could not pause PostgreSQL $name (port $port): $got"
+  # The request is asynchronous: wait until replay has actually stopped.
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  until got=$(pg_sql "$port" "SELECT pg_get_wal_replay_pause_state()" 2>&1) && [[ $got == paused ]]; do
+    (($(now_us) < deadline)) || die "PostgreSQL $name (port $port) did not pause: $got"
+    sleep 0.005
+  done
+}
+
+pg_ctl_resume() { # name
+  local name=$1 port got
+  port=$(pg_port "$(instance_index "$name")")
+  got=$(pg_sql "$port" "SELECT pg_wal_replay_resume()" 2>&1) ||
+    die "could not resume PostgreSQL $name (port $port): $got"
+}
+
+pg_ctl_status() { # name
+  local name=$1 port line
+  port=$(pg_port "$(instance_index "$name")")
+  if ! pg_running "$name"; then
+    echo "pg $name (port $port): stopped"
+    return 0
+  fi
+  line=$(pg_sql "$port" "SELECT CASE WHEN pg_is_in_recovery() THEN 'in recovery' ELSE 'not in recovery' END
+      || ', replication ' || coalesce((SELECT status FROM pg_stat_wal_receiver), 'not running')
+      || CASE WHEN pg_is_in_recovery() THEN ', replay ' || pg_get_wal_replay_pause_state() ELSE '' END" 2>&1) ||
+    die "PostgreSQL $name (port $port) runs but does not answer: $line"
+  echo "pg $name (port $port): running, $line"
+}
+
+my_alive_pids() { # name: the live server processes of an instance
+  local d=$MY_STATE/$1 f pid
+  for f in "$d/launch.pid" "$d/mariadbd.pid"; do
+    pid=""
+    { read -r pid <"$f"; } 2>/dev/null
+    if pid_alive "$pid" && pid_mentions "$pid" "$d"; then echo "$pid"; fi
+  done | sort -u
+}
+
+my_ctl_stop() { # index
+  local i=$1 name=${INSTANCES[$1]} pid deadline
+  local -a pids
+  touch "$MY_STATE/$name.stopped"
+  mapfile -t pids < <(my_alive_pids "$name")
+  ((${#pids[@]})) || return 0
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  # Gone or a zombie (which holds no port and no file); not `kill -0`.
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  for pid in "${pids[@]}"; do
+    while pid_alive "$pid"; do
+      (($(now_us) < deadline)) || die "MariaDB $name (pid $pid) still runs after SIGKILL"
+      sleep 0.005
+    done
+  done
+}
+
+my_ctl_start() { # index
+  local i=$1 name=${INSTANCES[$1]}
+  [[ -d $MY_STATE/$name/data ]] || die "MariaDB $name has no data folder (a rebuild failed?); use: ctl mariadb $name rebuild"
+  if [[ -z $(my_alive_pids "$name") ]]; then
+    my_launch "$i"
+  fi
+  my_wait_up "$i"
+  rm -f -- "$MY_STATE/$name.stopped"
+}
+
+# Wait until replica `index` has applied the primary's current GTID position.
+my_wait_caught_up() { # index
+  local i=$1 name=${INSTANCES[$1]} gtid got deadline
+  gtid=$(my_root 0 -e 'SELECT @@gtid_binlog_pos') || die "cannot read the MariaDB primary's GTID position"
+  deadline=$(($(now_us) + TIMEOUT * 1000000))
+  until got=$(my_root "$i" -e "SELECT MASTER_GTID_WAIT('$gtid', 0.5)" 2>&1) && [[ $got == 0 ]]; do
+    [[ $got == -1 ]] || sleep 0.02
+    if (($(now_us) > deadline)); then
+      my_root "$i" --column-names -e 'SHOW SLAVE STATUS\G' 2>&1 |
+        grep -E 'Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:|Gtid_IO_Pos' | sed 's/^/    /' >&2 || true
+      show_log "$MY_STATE/$name/error.log"
+      die "MariaDB $name (port $(my_port "$i")) did not catch up with the primary ($gtid) within ${TIMEOUT}s"
+    fi
+  done
+}
+
+# A fresh installation replaying the primary's binlog from its first
+# position: the same data as the primary whatever a test did to this one
+# (rows written while it was writable, transactions it missed), which
+# resetting its GTID position alone would not guarantee.
+my_ctl_rebuild() { # index
+  local i=$1 name=${INSTANCES[$1]} d=$MY_STATE/${INSTANCES[$1]} start_pos
+  [[ -f $MY_STATE/start_pos ]] || die "no $MY_STATE/start_pos: this cluster was started by an older replicas.sh; restart it"
+  start_pos=$(<"$MY_STATE/start_pos")
+  [[ -f $MY_STATE/socket_user ]] && MY_SOCKET_USER=$(<"$MY_STATE/socket_user")
+  my_ctl_stop "$i"
+  rm -rf -- "${d:?}/data" "$d/tmp"
+  mkdir -p "$d/tmp"
+  is_root && chown mysql: "$d/tmp"
+  my_install "$i" "$d/install.log"
+  my_launch "$i"
+  my_wait_up "$i"
+  my_follow_primary "$i" "$start_pos"
+  my_wait_caught_up "$i"
+  rm -f -- "$MY_STATE/$name.stopped"
+}
+
+my_ctl_pause() { # index
+  local i=$1 got
+  got=$(my_root "$i" -e 'STOP SLAVE SQL_THREAD' 2>&1) ||
+    die "could not pause MariaDB ${INSTANCES[$i]} (port $(my_port "$i")): $got"
+}
+
+my_ctl_resume() { # index
+  local i=$1 got
+  got=$(my_root "$i" -e 'START SLAVE SQL_THREAD' 2>&1) ||
+    die "could not resume MariaDB ${INSTANCES[$i]} (port $(my_port "$i")): $got"
+}
+
+my_ctl_status() { # index
+  local i=$1 name=${INSTANCES[$1]} port out ro io sql
+  port=$(my_port "$i")
+  if [[ -z $(my_alive_pids "$name") ]]; then
+    echo "mariadb $name (port $port): stopped"
+    return 0
+  fi
+  ro=$(my_root "$i" -e 'SELECT @@read_only' 2>&1) || die "MariaDB $name (port $port) runs but does not answer: $ro"
+  out=$(my_root "$i" --column-names -e 'SHOW SLAVE STATUS\G' 2>&1) || die "SHOW SLAVE STATUS failed on MariaDB $name: $out"
+  io=$(sed -n 's/^ *Slave_IO_Running: //p' <<<"$out")
+  sql=$(sed -n 's/^ *Slave_SQL_Running: //p' <<<"$out")
+  if [[ -z $io ]]; then
+    out="not configured"
+  elif [[ $io == Yes && $sql == Yes ]]; then
+    out="running"
+  else
+    out="stopped (io $io, sql $sql)"
+  fi
+  echo "mariadb $name (port $port): running, read_only=$ro, replication $out"
+}
+
+cmd_ctl() { # stack instance action
+  local usage="usage: scripts/replicas.sh ctl <pg|mariadb> <replica|delayed|spare> <stop|start|rebuild|pause|resume|status>"
+  (($# == 3)) || die "$usage"
+  local stack=$1 name=$2 action=$3 i dir state
+  case $stack in
+    pg | postgres | postgresql) stack=pg ;;
+    mariadb | mysql) stack=mariadb ;;
+    *) die "unknown stack '$stack'; $usage" ;;
+  esac
+  case $name in
+    replica | delayed | spare) i=$(instance_index "$name") ;;
+    *) die "unknown instance '$name' (the primary cannot be controlled); $usage" ;;
+  esac
+  case $action in
+    stop | start | rebuild | pause | resume | status) ;;
+    *) die "unknown action '$action'; $usage" ;;
+  esac
+  if [[ -n ${MULTIDB_REPLICAS_STATE_DIR:-} ]]; then
+    dir=${MULTIDB_REPLICAS_STATE_DIR%/}
+  else
+    dir=$(resolve_dir)
+  fi
+  state=$(dir_state "$dir")
+  [[ $state == running ]] || die "no running cluster in $dir ($state)"
+  [[ " $(recorded_selection "$dir") " == *" $stack "* ]] || die "the cluster in $dir has no $stack stack"
+  ctl_load_settings "$dir"
+  LOG_PREFIX="replicas ctl $stack $name $action"
+  MULTIDB_REPLICAS_QUIET=1 # quiet on success
+  WANT_PG=0 WANT_MY=0
+  if [[ $stack == pg ]]; then
+    WANT_PG=1
+    locate_binaries
+    [[ -n ${PG_BIN:-} ]] || die "the PostgreSQL server binaries are missing"
+    pg_setup_env "$dir"
+    cd "$PG_STATE" # the server tools run with this as working folder
+    case $action in
+      stop) pg_ctl_stop "$name" ;;
+      start) pg_ctl_start "$name" ;;
+      rebuild) pg_ctl_rebuild "$name" ;;
+      pause) pg_ctl_pause "$name" ;;
+      resume) pg_ctl_resume "$name" ;;
+      status) pg_ctl_status "$name" ;;
+    esac
+  else
+    WANT_MY=1
+    locate_binaries
+    [[ -n ${MY_CLIENT_BIN:-} && -n ${MY_SERVER_BIN:-} ]] || die "the MariaDB binaries are missing"
+    my_setup_env "$dir"
+    cd "$MY_STATE"
+    case $action in
+      stop) my_ctl_stop "$i" ;;
+      start) my_ctl_start "$i" ;;
+      rebuild) my_ctl_rebuild "$i" ;;
+      pause) my_ctl_pause "$i" ;;
+      resume) my_ctl_resume "$i" ;;
+      status) my_ctl_status "$i" ;;
+    esac
+  fi
 }
 
 # ================================================================ commands ==
@@ -976,7 +1435,7 @@ cmd_start() {
   start_cluster "$dir"
   TEARDOWN_DIR="" # success: keep running
   info "stop with: scripts/replicas.sh stop"
-  env_lines "$SELECTION"
+  cat -- "$dir/env"
 }
 
 cmd_stop() {
@@ -1008,6 +1467,12 @@ cmd_status() {
   case $state in
     running)
       echo "running: $(recorded_selection "$dir") in $dir"
+      local f stopped=""
+      for f in "$dir"/pg/*.stopped "$dir"/mariadb/*.stopped; do
+        f=${f#"$dir"/}
+        stopped+=" ${f%.stopped}"
+      done
+      [[ -z $stopped ]] || echo "stopped with ctl:$stopped"
       sed -n 's/^export //p' "$dir/env"
       ;;
     none) echo "not running"; return 1 ;;
@@ -1089,6 +1554,7 @@ main() {
     env) load_config; cmd_env ;;
     status) load_config; cmd_status ;;
     run) load_config; cmd_run "$@" ;;
+    ctl) load_config; cmd_ctl "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

@@ -5,13 +5,16 @@
 //! developer machine too, with the command to start them, unless
 //! `MULTIDB_SKIP_SERVER_TESTS=1` says to skip on purpose.
 
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use multidb_seaorm::MultiDb;
 use multidb_seaorm::policy::RoundRobin;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
-/// One primary, one replica without delay and one with a replay delay.
+/// One primary, one replica without delay (unless `fast_delay`), one with a
+/// replay delay, and a spare replica for destructive tests.
 #[derive(Clone, Debug)]
 pub struct Cluster {
     /// The backend.
@@ -24,6 +27,104 @@ pub struct Cluster {
     pub delayed: String,
     /// The delayed replica's replay delay.
     pub delay: Duration,
+    /// A replica without delay that only destructive tests use: stopped,
+    /// promoted or made writable, then put back with
+    /// [`Cluster::ctl`]`(Instance::Spare, CtlAction::Rebuild)`. As the same
+    /// user as `replica`.
+    pub spare: String,
+    /// The spare as an administrator: PostgreSQL the superuser (the same
+    /// URL as `spare`), MariaDB `multidb_admin` (ALL PRIVILEGES: `STOP
+    /// SLAVE`, `SET GLOBAL read_only`; not read-only on a replica).
+    pub spare_admin: String,
+    /// Every server as the unprivileged `multidb_plain` user.
+    pub plain: PlainUrls,
+    /// The replay delay of `replica` (`MULTIDB_<stack>_FAST_REPLICA_DELAY_MS`;
+    /// zero unless the cluster was started with one, e.g. for a benchmark).
+    pub fast_delay: Duration,
+    /// The cluster's state folder (`MULTIDB_REPLICAS_STATE_DIR`), which
+    /// [`Cluster::ctl`] acts on.
+    pub state_dir: String,
+}
+
+/// The URLs of a cluster's servers as `multidb_plain`, a user without
+/// privileges: on PostgreSQL a LOGIN role that is not superuser (it owns
+/// nothing but may create tables in `public`); on MariaDB ALL on `multidb`.*
+/// and `multidb\_%`.* only, without BINLOG MONITOR, SLAVE MONITOR (so `SHOW
+/// SLAVE STATUS` fails) or READ_ONLY ADMIN. What a replica monitor may read
+/// that way: `pg_is_in_recovery()`, `pg_last_wal_replay_lsn()`,
+/// `pg_current_wal_lsn()`; `@@read_only`, `@@gtid_slave_pos`,
+/// `@@gtid_binlog_pos`.
+#[derive(Clone, Debug)]
+pub struct PlainUrls {
+    /// The primary.
+    pub primary: String,
+    /// The replica without delay.
+    pub replica: String,
+    /// The delayed replica.
+    pub delayed: String,
+    /// The spare replica.
+    pub spare: String,
+}
+
+/// A replica that [`Cluster::ctl`] can act on (the primary cannot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Instance {
+    /// `Cluster::replica`.
+    Replica,
+    /// `Cluster::delayed`.
+    Delayed,
+    /// `Cluster::spare`.
+    Spare,
+}
+
+impl Instance {
+    /// Every replica.
+    pub const ALL: [Instance; 3] = [Instance::Replica, Instance::Delayed, Instance::Spare];
+
+    /// Its name for `scripts/replicas.sh ctl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Instance::Replica => "replica",
+            Instance::Delayed => "delayed",
+            Instance::Spare => "spare",
+        }
+    }
+}
+
+/// What [`Cluster::ctl`] does to a replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CtlAction {
+    /// Hard stop (PostgreSQL `pg_ctl stop -m immediate`, MariaDB SIGKILL),
+    /// returning once the server is gone: open connections break, new ones
+    /// are refused. About 0.1 s.
+    Stop,
+    /// Start it again, returning once it accepts connections; it resumes
+    /// replicating from where it stopped. About 0.2 s.
+    Start,
+    /// Stop it, throw its data away, make it a fresh replica of the primary
+    /// (read-only, replicating) and return once it caught up: for the spare
+    /// after a test promoted it or made it writable. About 0.5–1 s.
+    Rebuild,
+    /// Stop applying changes, which keep arriving (PostgreSQL
+    /// `pg_wal_replay_pause()`, returning once paused; MariaDB `STOP SLAVE
+    /// SQL_THREAD`): the replica lags, without limit, until `Resume`, or a
+    /// restart.
+    Pause,
+    /// Apply again after `Pause`.
+    Resume,
+}
+
+impl CtlAction {
+    /// Its name for `scripts/replicas.sh ctl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CtlAction::Stop => "stop",
+            CtlAction::Start => "start",
+            CtlAction::Rebuild => "rebuild",
+            CtlAction::Pause => "pause",
+            CtlAction::Resume => "resume",
+        }
+    }
 }
 
 /// Whether to skip the cluster's tests: only when a developer opted out
@@ -77,7 +178,107 @@ impl Cluster {
             replica: var(&format!("MULTIDB_{stack}_REPLICA_URL")),
             delayed: var(&format!("MULTIDB_{stack}_DELAYED_REPLICA_URL")),
             delay: delay(&format!("MULTIDB_{stack}_REPLICA_DELAY_MS")),
+            spare: var(&format!("MULTIDB_{stack}_SPARE_REPLICA_URL")),
+            spare_admin: match backend {
+                DbBackend::Postgres => var(&format!("MULTIDB_{stack}_SPARE_REPLICA_URL")),
+                _ => var(&format!("MULTIDB_{stack}_ADMIN_SPARE_REPLICA_URL")),
+            },
+            plain: PlainUrls {
+                primary: var(&format!("MULTIDB_{stack}_PLAIN_PRIMARY_URL")),
+                replica: var(&format!("MULTIDB_{stack}_PLAIN_REPLICA_URL")),
+                delayed: var(&format!("MULTIDB_{stack}_PLAIN_DELAYED_REPLICA_URL")),
+                spare: var(&format!("MULTIDB_{stack}_PLAIN_SPARE_REPLICA_URL")),
+            },
+            fast_delay: delay(&format!("MULTIDB_{stack}_FAST_REPLICA_DELAY_MS")),
+            state_dir: var("MULTIDB_REPLICAS_STATE_DIR"),
         })
+    }
+
+    /// The stack's name for `scripts/replicas.sh ctl`: `pg` or `mariadb`.
+    pub fn stack(&self) -> &'static str {
+        match self.backend {
+            DbBackend::Postgres => "pg",
+            _ => "mariadb",
+        }
+    }
+
+    /// The URL of a replica (as the same user as `primary`).
+    pub fn url(&self, instance: Instance) -> &str {
+        match instance {
+            Instance::Replica => &self.replica,
+            Instance::Delayed => &self.delayed,
+            Instance::Spare => &self.spare,
+        }
+    }
+
+    /// The URL of a replica as the unprivileged `multidb_plain`.
+    pub fn plain_url(&self, instance: Instance) -> &str {
+        match instance {
+            Instance::Replica => &self.plain.replica,
+            Instance::Delayed => &self.plain.delayed,
+            Instance::Spare => &self.plain.spare,
+        }
+    }
+
+    /// The port of a replica, as [`Cluster::port_of`] reports it.
+    pub fn port(&self, instance: Instance) -> i64 {
+        let url = self.url(instance);
+        port_of_url(url).unwrap_or_else(|| panic!("no port in {url}"))
+    }
+
+    /// The spare's port.
+    pub fn spare_port(&self) -> i64 {
+        self.port(Instance::Spare)
+    }
+
+    /// Stop, start, rebuild, pause or resume a replica through
+    /// `scripts/replicas.sh ctl`.
+    /// Blocks until done (see [`CtlAction`] for how long); `Err` carries the
+    /// script's message. From a test that keeps other tasks running
+    /// meanwhile (a load on the pool), use [`Cluster::ctl_async`].
+    ///
+    /// A test that stops a replica must start it again (or rebuild it)
+    /// before it ends, even on failure: the other tests share it. Calls on
+    /// the same replica are not serialized: tests that stop, promote or
+    /// rebuild one must not run at the same time (hold a shared lock).
+    pub fn ctl(&self, instance: Instance, action: CtlAction) -> Result<(), String> {
+        self.run_ctl(instance, action.as_str()).map(|_| ())
+    }
+
+    /// [`Cluster::ctl`] on tokio's blocking pool.
+    pub async fn ctl_async(&self, instance: Instance, action: CtlAction) -> Result<(), String> {
+        let cluster = self.clone();
+        tokio::task::spawn_blocking(move || cluster.ctl(instance, action))
+            .await
+            .map_err(|e| format!("ctl task failed: {e}"))?
+    }
+
+    /// One line on a replica: running or stopped, in recovery or not
+    /// (PostgreSQL) or `read_only` (MariaDB), replication running or not.
+    pub fn ctl_status(&self, instance: Instance) -> Result<String, String> {
+        self.run_ctl(instance, "status")
+    }
+
+    fn run_ctl(&self, instance: Instance, action: &str) -> Result<String, String> {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/replicas.sh");
+        let args = ["ctl", self.stack(), instance.as_str(), action];
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .env("MULTIDB_REPLICAS_STATE_DIR", &self.state_dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        } else {
+            Err(format!(
+                "scripts/replicas.sh {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
     }
 
     /// `MultiDb` over the primary and both replicas, round-robin from the
