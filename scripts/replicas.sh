@@ -17,7 +17,7 @@
 #                                 clusters: eval "$(scripts/replicas.sh env)"
 #   scripts/replicas.sh status    Say what is running (exit 1 if nothing).
 #   scripts/replicas.sh stop      Stop every server and remove the state folder.
-#   scripts/replicas.sh ctl <pg|mariadb> <replica|delayed|spare> <action>
+#   scripts/replicas.sh ctl <pg|mariadb> <primary|replica|delayed|spare> <action>
 #       Act on one replica of the running cluster (found through
 #       MULTIDB_REPLICAS_STATE_DIR, else as below), for failover tests:
 #         stop     hard stop: PostgreSQL `pg_ctl stop -m immediate`, MariaDB
@@ -1342,7 +1342,7 @@ my_ctl_status() { # index
 }
 
 cmd_ctl() { # stack instance action
-  local usage="usage: scripts/replicas.sh ctl <pg|mariadb> <replica|delayed|spare> <stop|start|rebuild|pause|resume|status>"
+  local usage="usage: scripts/replicas.sh ctl <pg|mariadb> <primary|replica|delayed|spare> <stop|start|rebuild|pause|resume|status>"
   (($# == 3)) || die "$usage"
   local stack=$1 name=$2 action=$3 i dir state
   case $stack in
@@ -1352,7 +1352,14 @@ cmd_ctl() { # stack instance action
   esac
   case $name in
     replica | delayed | spare) i=$(instance_index "$name") ;;
-    *) die "unknown instance '$name' (the primary cannot be controlled); $usage" ;;
+    # The primary can be stopped and started (its replicas reconnect by
+    # themselves), never rebuilt or paused.
+    primary)
+      i=0
+      [[ $action == stop || $action == start || $action == status ]] ||
+        die "the primary can only be stopped, started or shown; $usage"
+      ;;
+    *) die "unknown instance '$name'; $usage" ;;
   esac
   case $action in
     stop | start | rebuild | pause | resume | status) ;;

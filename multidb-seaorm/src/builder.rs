@@ -171,9 +171,10 @@ impl MultiDbBuilder {
     /// get no reads until they recover. `Duration::ZERO` turns it off; it is
     /// always off on SQLite (no replication) and on mock connections.
     ///
-    /// Each check has a timeout of one interval (at least 250 ms), and the
-    /// replicas are checked concurrently, so one hung replica delays no
-    /// other. The task holds no strong reference: it ends once the last
+    /// Each check has a timeout of half an interval (at least 100 ms), and
+    /// the replicas are checked concurrently, so one hung replica delays no
+    /// other; a replica that served reads since the last check and only
+    /// timed out is taken for busy, not down. The task holds no strong reference: it ends once the last
     /// clone of the `MultiDb` is dropped.
     ///
     /// It needs no privileges: what it reads is readable by any user. On

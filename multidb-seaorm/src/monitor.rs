@@ -100,7 +100,9 @@ impl Monitor {
     fn new(replicas: usize, interval: Duration) -> Self {
         Monitor {
             interval,
-            timeout: interval.max(Duration::from_millis(250)),
+            // A healthy server answers the check in milliseconds; a dead one
+            // makes sqlx retry its connect until the pool's acquire timeout.
+            timeout: (interval / 2).max(Duration::from_millis(100)),
             flavor: None,
             may_show_status: None,
             history: VecDeque::new(),

@@ -4,6 +4,7 @@
 //! differ, so a test can see which database answered; the replicas are
 //! opened read-only, so a misrouted write fails loudly.
 
+pub mod failover_scenarios;
 pub mod http_scenarios;
 pub mod monitor_scenarios;
 pub mod scenarios;

@@ -69,6 +69,8 @@ pub struct PlainUrls {
 /// A replica that [`Cluster::ctl`] can act on (the primary cannot).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Instance {
+    /// `Cluster::primary` (only `Stop` and `Start`).
+    Primary,
     /// `Cluster::replica`.
     Replica,
     /// `Cluster::delayed`.
@@ -84,6 +86,7 @@ impl Instance {
     /// Its name for `scripts/replicas.sh ctl`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Instance::Primary => "primary",
             Instance::Replica => "replica",
             Instance::Delayed => "delayed",
             Instance::Spare => "spare",
@@ -205,6 +208,7 @@ impl Cluster {
     /// The URL of a replica (as the same user as `primary`).
     pub fn url(&self, instance: Instance) -> &str {
         match instance {
+            Instance::Primary => &self.primary,
             Instance::Replica => &self.replica,
             Instance::Delayed => &self.delayed,
             Instance::Spare => &self.spare,
@@ -214,6 +218,7 @@ impl Cluster {
     /// The URL of a replica as the unprivileged `multidb_plain`.
     pub fn plain_url(&self, instance: Instance) -> &str {
         match instance {
+            Instance::Primary => &self.plain.primary,
             Instance::Replica => &self.plain.replica,
             Instance::Delayed => &self.plain.delayed,
             Instance::Spare => &self.plain.spare,

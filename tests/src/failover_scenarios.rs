@@ -1,0 +1,343 @@
+//! Failover against a real [`Cluster`]: replicas stopped hard, paused,
+//! promoted, the primary stopped. These change servers, so they run one at
+//! a time per backend (`tests/tests/failover.rs` holds a lock) and on the
+//! spare replica, and they leave the cluster as they found it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use multidb_seaorm::{MultiDb, Reason, ReplicaHealth, Target, scope};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+use crate::monitor_scenarios::keep_writing;
+use crate::scenarios::Outcome;
+use crate::servers::{Cluster, CtlAction, Instance, port_of_url, wait_until};
+
+fn boxed<E: std::fmt::Display>(error: E) -> Box<dyn std::error::Error + Send + Sync> {
+    error.to_string().into()
+}
+
+const INTERVAL: Duration = Duration::from_millis(200);
+
+/// `MultiDb` over the spare (replica 0) and the fast replica, monitored
+/// every [`INTERVAL`], connecting to the replicas as `plain` users or not.
+async fn spare_and_replica(
+    c: &Cluster,
+    plain: bool,
+) -> Result<MultiDb, Box<dyn std::error::Error>> {
+    let url = |i| if plain { c.plain_url(i) } else { c.url(i) };
+    Ok(MultiDb::builder()
+        .policy(multidb_seaorm::policy::RoundRobin::starting_at(0))
+        .monitor_interval(INTERVAL)
+        .max_replica_lag(Duration::from_millis(400))
+        .primary(url(Instance::Primary))
+        .replica(url(Instance::Spare))
+        .replica(url(Instance::Replica))
+        .connect()
+        .await?)
+}
+
+/// Totals of a read load.
+#[derive(Debug, Default)]
+struct Load {
+    attempted: AtomicU64,
+    failed: AtomicU64,
+    on_spare: AtomicU64,
+}
+
+/// 16 tasks reading the answering port in fresh scopes until `stop`.
+fn read_load(
+    c: &Cluster,
+    db: &MultiDb,
+    load: &Arc<Load>,
+) -> (
+    Vec<tokio::task::JoinHandle<()>>,
+    tokio::sync::watch::Sender<bool>,
+) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let spare = c.spare_port();
+    let tasks = (0..16)
+        .map(|_| {
+            let (c, db, load, stopped) = (c.clone(), db.clone(), load.clone(), stopped.clone());
+            tokio::spawn(async move {
+                while !*stopped.borrow() {
+                    load.attempted.fetch_add(1, Ordering::Relaxed);
+                    match scope(c.port_of(&db)).await {
+                        Ok(port) if port == spare => {
+                            load.on_spare.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            load.failed.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("failed read: {error}");
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+    (tasks, stop)
+}
+
+fn health(db: &MultiDb, index: usize) -> ReplicaHealth {
+    db.replica_status()[index].health
+}
+
+/// A replica stopped hard in the middle of a 16-task read load: no read
+/// fails, the replica is out at once, back within seconds of its restart.
+pub async fn a_replica_stopped_hard_under_load_fails_no_read(c: &Cluster) -> Outcome {
+    let db = spare_and_replica(c, false).await.map_err(boxed)?;
+    let load = Arc::new(Load::default());
+    let (tasks, stop) = read_load(c, &db, &load);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = load.on_spare.load(Ordering::Relaxed);
+    c.ctl_async(Instance::Spare, CtlAction::Stop).await?;
+    let stopped = Instant::now();
+    let excluded = wait_until(Duration::from_secs(5), || async {
+        health(&db, 0) == ReplicaHealth::Down
+    })
+    .await
+    .map_err(|w| format!("not excluded after {w:?}"))?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let while_down = load.on_spare.load(Ordering::Relaxed);
+    let started = Instant::now(); // the restart takes ~0.15 s itself
+    c.ctl_async(Instance::Spare, CtlAction::Start).await?;
+    let readmitted = wait_until(Duration::from_secs(10), || async {
+        load.on_spare.load(Ordering::Relaxed) > while_down
+    })
+    .await
+    .map_err(|w| format!("not back in rotation {w:?} after its restart"))?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = stop.send(true);
+    for task in tasks {
+        task.await?;
+    }
+    let stats = db.stats();
+    let status = db.replica_status();
+    println!(
+        "{:?} stop -m immediate / kill -9 of a replica under 16 readers: reads attempted {}, failed {}, \
+         retried {} (fallback to the other replica {}, to the primary {}), failures seen on it {}; \
+         excluded {excluded:?} after the stop, back in rotation {readmitted:?} after its restart began \
+         ({:?} stop→start)",
+        c.backend,
+        load.attempted.load(Ordering::Relaxed),
+        load.failed.load(Ordering::Relaxed),
+        status[0].failures,
+        stats.count(Target::Replica, Reason::Fallback),
+        stats.count(Target::Primary, Reason::Fallback),
+        status[0].failures,
+        started.duration_since(stopped),
+    );
+    assert_eq!(load.failed.load(Ordering::Relaxed), 0, "a read failed");
+    assert!(before > 0, "the spare served reads before");
+    assert!(excluded <= INTERVAL * 2, "excluded in {excluded:?}");
+    assert!(
+        readmitted < Duration::from_secs(5),
+        "readmitted in {readmitted:?}"
+    );
+    Ok(())
+}
+
+/// Every replica down: reads are served by the primary, writes unaffected.
+pub async fn all_replicas_down_reads_go_to_the_primary(c: &Cluster) -> Outcome {
+    c.create_table("failover_all_down").await.map_err(boxed)?;
+    let db = MultiDb::builder()
+        .monitor_interval(INTERVAL)
+        .primary(c.primary.as_str())
+        .replica(c.spare.as_str())
+        .connect()
+        .await?;
+    c.ctl_async(Instance::Spare, CtlAction::Stop).await?;
+    let primary = port_of_url(&c.primary);
+    for _ in 0..10 {
+        assert_eq!(Some(scope(c.port_of(&db)).await?), primary);
+    }
+    db.execute_unprepared("INSERT INTO failover_all_down (title) VALUES ('w')")
+        .await?;
+    c.ctl_async(Instance::Spare, CtlAction::Start).await?;
+    let stats = db.stats();
+    println!(
+        "{:?} all replicas down: 10 reads on the primary (down {}, fallback {}), 1 write",
+        c.backend,
+        stats.count(Target::Primary, Reason::Down),
+        stats.count(Target::Primary, Reason::Fallback)
+    );
+    // At most the first read met the replica before it was known down (and
+    // was then served by the primary, as the ports show).
+    assert!(stats.total(Target::Replica) <= 1, "{stats:?}");
+    Ok(())
+}
+
+/// Replication paused while the primary writes: the replica is excluded
+/// once it lags past the limit, included again after resume. Both with the
+/// application user and with one that may not run `SHOW SLAVE STATUS`.
+pub async fn paused_replication_excludes_the_replica_until_resumed(c: &Cluster) -> Outcome {
+    c.create_table("failover_paused").await.map_err(boxed)?;
+    for plain in [false, true] {
+        let db = spare_and_replica(c, plain).await.map_err(boxed)?;
+        wait_until(Duration::from_secs(5), || async {
+            db.replica_status()[0].position.is_some()
+        })
+        .await
+        .map_err(|w| format!("no position after {w:?}"))?;
+        let (writer, stop) = keep_writing(c, "failover_paused", Duration::from_millis(20));
+        c.ctl_async(Instance::Spare, CtlAction::Pause).await?;
+        let paused = Instant::now();
+        let excluded = wait_until(Duration::from_secs(5), || async {
+            health(&db, 0) == ReplicaHealth::Lagging
+        })
+        .await
+        .map_err(|w| {
+            format!(
+                "paused replica not excluded after {w:?}: {:?}",
+                db.replica_status()
+            )
+        })?;
+        for _ in 0..10 {
+            assert_ne!(
+                scope(c.port_of(&db)).await?,
+                c.spare_port(),
+                "a paused replica served a read"
+            );
+        }
+        let status = db.replica_status();
+        c.ctl_async(Instance::Spare, CtlAction::Resume).await?;
+        let resumed = Instant::now();
+        let _ = stop.send(true);
+        writer.await?;
+        let readmitted = wait_until(Duration::from_secs(5), || async {
+            health(&db, 0) == ReplicaHealth::Up
+        })
+        .await
+        .map_err(|w| format!("not readmitted {w:?} after resume"))?;
+        println!(
+            "{:?} replay paused ({} user): excluded {excluded:?} after the pause (lag {:?}, {:?} bytes), \
+             readmitted {readmitted:?} after resume ({:?} paused); replication threads seen: {:?}",
+            c.backend,
+            if plain { "plain" } else { "app" },
+            status[0].lag,
+            status[0].lag_bytes,
+            resumed.duration_since(paused),
+            status[0].replication_running,
+        );
+        if c.backend == DbBackend::MySql {
+            // SHOW SLAVE STATUS: the app user may, the plain one may not.
+            assert_eq!(
+                status[0].replication_running.is_some(),
+                !plain,
+                "{status:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A promoted replica gets no more replica reads; then it is rebuilt.
+pub async fn a_promoted_replica_gets_no_reads(c: &Cluster) -> Outcome {
+    let db = spare_and_replica(c, true).await.map_err(boxed)?;
+    let admin = Database::connect(c.spare_admin.as_str()).await?;
+    let promote = match c.backend {
+        DbBackend::Postgres => vec!["SELECT pg_promote(true, 10)"],
+        _ => vec!["STOP SLAVE", "SET GLOBAL read_only = 0"],
+    };
+    for sql in promote {
+        admin
+            .execute_raw(Statement::from_string(c.backend, sql))
+            .await?;
+    }
+    let promoted = Instant::now();
+    let excluded = wait_until(Duration::from_secs(5), || async {
+        health(&db, 0) == ReplicaHealth::NotReplica
+    })
+    .await
+    .map_err(|w| {
+        format!(
+            "promoted replica still in rotation after {w:?}: {:?}",
+            db.replica_status()
+        )
+    })?;
+    for _ in 0..10 {
+        assert_ne!(
+            scope(c.port_of(&db)).await?,
+            c.spare_port(),
+            "a promoted replica served a read"
+        );
+    }
+    drop(admin);
+    c.ctl_async(Instance::Spare, CtlAction::Rebuild).await?;
+    let readmitted = wait_until(Duration::from_secs(10), || async {
+        health(&db, 0) == ReplicaHealth::Up
+    })
+    .await
+    .map_err(|w| {
+        format!(
+            "rebuilt replica not readmitted after {w:?}: {:?}",
+            db.replica_status()
+        )
+    })?;
+    println!(
+        "{:?} replica promoted (plain user): excluded {excluded:?} after the promotion, \
+         readmitted {readmitted:?} after its rebuild ({:?} in all)",
+        c.backend,
+        promoted.elapsed()
+    );
+    Ok(())
+}
+
+/// The primary stopped: reads are still served by the replica, an insert
+/// fails within seconds, and nothing lands on a replica.
+pub async fn the_primary_stopped_reads_go_on_writes_fail_fast(c: &Cluster) -> Outcome {
+    c.create_table("failover_primary").await.map_err(boxed)?;
+    let db = MultiDb::builder()
+        .monitor_interval(INTERVAL)
+        .primary(c.primary.as_str())
+        .replica(c.replica.as_str())
+        .connect()
+        .await?;
+    c.ctl_async(Instance::Primary, CtlAction::Stop).await?;
+    let outcome = async {
+        let replica = port_of_url(&c.replica);
+        for _ in 0..10 {
+            assert_eq!(Some(scope(c.port_of(&db)).await?), replica);
+        }
+        let tried = Instant::now();
+        let insert = scope(db.execute_unprepared(
+            "INSERT INTO failover_primary (title) VALUES ('lost?')",
+        ))
+        .await;
+        let failed_after = tried.elapsed();
+        let error = insert.expect_err("the primary is down");
+        println!(
+            "{:?} primary stopped: 10 reads served by the replica; the insert failed after {failed_after:?}: {error}",
+            c.backend
+        );
+        assert!(failed_after < Duration::from_secs(3), "{failed_after:?}");
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    c.ctl_async(Instance::Primary, CtlAction::Start).await?;
+    outcome?;
+    // Nothing landed on the replica, and replication works again for the
+    // tests that follow (the replicas reconnect by themselves).
+    let primary = Database::connect(c.primary.as_str()).await?;
+    primary
+        .execute_unprepared("INSERT INTO failover_primary (title) VALUES ('after')")
+        .await?;
+    for url in [&c.replica, &c.delayed, &c.spare] {
+        let replica = Database::connect(url.as_str()).await?;
+        let sql = "SELECT COUNT(*) AS n FROM failover_primary";
+        wait_until(Duration::from_secs(30), || async {
+            let row = replica
+                .query_one_raw(Statement::from_string(c.backend, sql))
+                .await
+                .ok()
+                .flatten();
+            row.and_then(|r| r.try_get::<i64>("", "n").ok()) == Some(1)
+        })
+        .await
+        .map_err(|w| format!("{url} did not get exactly the one later row in {w:?}"))?;
+    }
+    Ok(())
+}
