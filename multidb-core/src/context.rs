@@ -42,9 +42,14 @@
 //! ```
 
 use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::position::WritePosition;
 
 tokio::task_local! {
     static CONTEXT: TaskContext;
@@ -87,7 +92,7 @@ pub struct RequestContext {
     facts: Arc<RequestFacts>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct RequestFacts {
     wrote: AtomicBool,
     db_write_marked: AtomicBool,
@@ -95,12 +100,141 @@ struct RequestFacts {
     /// open: it pins, but for read-your-writes it counts as no scope, so a
     /// write in it still opens the connection's unscoped write window.
     implicit: bool,
+    /// The replica the scope read from last (monotonic reads); `usize::MAX`
+    /// = none yet.
+    sticky: AtomicUsize,
+    causal: Mutex<Causal>,
+}
+
+impl Default for RequestFacts {
+    fn default() -> Self {
+        RequestFacts {
+            wrote: AtomicBool::new(false),
+            db_write_marked: AtomicBool::new(false),
+            implicit: false,
+            sticky: AtomicUsize::new(usize::MAX),
+            causal: Mutex::new(Causal::default()),
+        }
+    }
+}
+
+/// Captures the primary's position after a scope's writes; the connection
+/// that wrote registers one, so that the HTTP layer (which knows no
+/// database) can ask for the position at the end of a request.
+#[doc(hidden)]
+pub trait CapturePosition: Send + Sync + 'static {
+    /// The primary's position now, or `None` when it cannot be read.
+    fn capture(&self) -> Pin<Box<dyn Future<Output = Option<WritePosition>> + Send + 'static>>;
+}
+
+/// The causal-reads facts of one scope (plumbing between multidb crates).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Causal {
+    /// The scope must read at least this (a pin's position, `scope_after`).
+    pub after: Option<WritePosition>,
+    /// Where the scope's own writes reached, captured after them.
+    pub own: Option<WritePosition>,
+    /// The scope wrote since `own` was captured.
+    pub pending: bool,
+    /// When the scope's last write finished.
+    pub last_write_done: Option<Instant>,
+    /// The scope opened a transaction that may commit after any capture:
+    /// its reads go to the primary.
+    pub uncertain: bool,
+    /// The newest position a read of this scope was served at (monotonic
+    /// reads): later reads must not go to a replica behind it.
+    pub floor: Option<WritePosition>,
+    /// A read was served by a replica that had reached `after`.
+    pub caught_up: bool,
+    /// How to capture `own` when it is asked for.
+    pub capturer: Option<Arc<dyn CapturePosition>>,
+}
+
+impl fmt::Debug for Causal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Causal")
+            .field("after", &self.after)
+            .field("own", &self.own)
+            .field("pending", &self.pending)
+            .field("uncertain", &self.uncertain)
+            .field("floor", &self.floor)
+            .field("caught_up", &self.caught_up)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RequestContext {
     /// A new request with nothing written or marked yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A new request whose reads must see at least `position` (the position
+    /// a client's pin carried): they go to replicas that reached it, else
+    /// the primary.
+    pub fn after(position: WritePosition) -> Self {
+        let request = Self::default();
+        request.with_causal(|causal| causal.after = Some(position));
+        request
+    }
+
+    /// Where this request's writes reached on the primary, captured now if
+    /// it wrote since (one round trip to the primary); `None` when it wrote
+    /// nothing, or the connection has no positions (SQLite, causal reads
+    /// off).
+    pub async fn write_position(&self) -> Option<WritePosition> {
+        let (capturer, own) = self.with_causal(|c| {
+            let stale = c.pending || c.uncertain;
+            (c.capturer.clone().filter(|_| stale), c.own.clone())
+        });
+        let Some(capturer) = capturer else {
+            return own;
+        };
+        let captured = capturer.capture().await;
+        self.with_causal(|c| {
+            if captured.is_some() {
+                c.own = captured.clone();
+                c.pending = false;
+            }
+        });
+        captured.or(own)
+    }
+
+    /// Whether a read of this request was served by a replica that had
+    /// reached the position it came with ([`after`](Self::after)): the
+    /// client needs no pin for it any more.
+    pub fn caught_up(&self) -> bool {
+        self.with_causal(|c| c.caught_up)
+    }
+
+    /// The position this request must read at least, if any.
+    pub fn min_position(&self) -> Option<WritePosition> {
+        self.with_causal(|c| c.after.clone())
+    }
+
+    /// Run `f` on this request's causal facts (plumbing for the connection).
+    #[doc(hidden)]
+    pub fn with_causal<R>(&self, f: impl FnOnce(&mut Causal) -> R) -> R {
+        let mut causal = self
+            .facts
+            .causal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut causal)
+    }
+
+    /// The replica this request read from last (plumbing).
+    #[doc(hidden)]
+    pub fn sticky(&self) -> Option<usize> {
+        let index = self.facts.sticky.load(Ordering::Relaxed);
+        (index != usize::MAX).then_some(index)
+    }
+
+    /// Remember the replica a read was served by (plumbing).
+    #[doc(hidden)]
+    pub fn set_sticky(&self, replica: usize) {
+        self.facts.sticky.store(replica, Ordering::Relaxed);
     }
 
     fn implicit() -> Self {
@@ -166,6 +300,27 @@ pub type Scoped<F> = tokio::task::futures::TaskLocalFuture<TaskContext, F>;
 /// ```
 pub fn scope<F: Future>(future: F) -> Scoped<F> {
     RequestContext::new().scope(false, future)
+}
+
+/// Run `future` in a fresh routing context whose reads see at least
+/// `position`: the position a handler's writes reached
+/// ([`MultiDb::write_position`](https://docs.rs/multidb-seaorm)), carried in
+/// a job's payload. Its reads go to a replica that has reached it, else the
+/// primary — so the job reads its handler's writes, from a replica as soon
+/// as one caught up.
+///
+/// ```
+/// use multidb_core::context::scope_after;
+/// use multidb_core::position::{Position, WritePosition};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let payload = WritePosition::new(1, Position::Lsn(42)).to_string(); // sent with the job
+/// let position: WritePosition = payload.parse().expect("a position we wrote");
+/// scope_after(position, async { /* the job's reads */ }).await;
+/// # }
+/// ```
+pub fn scope_after<F: Future>(position: WritePosition, future: F) -> Scoped<F> {
+    RequestContext::after(position).scope(false, future)
 }
 
 /// Run `future` with every statement on the primary, then restore the
@@ -296,6 +451,16 @@ pub fn task_state() -> TaskState {
             }
         })
         .unwrap_or(TaskState::Unscoped)
+}
+
+/// The current request if a real scope is open (not the context
+/// `use_master` opens when none is): where read-your-writes facts go.
+#[doc(hidden)]
+pub fn scope_request() -> Option<RequestContext> {
+    CONTEXT
+        .try_with(|ctx| (!ctx.request.facts.implicit).then(|| ctx.request.clone()))
+        .ok()
+        .flatten()
 }
 
 /// The current request, if a scope is open.

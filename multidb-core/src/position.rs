@@ -319,3 +319,188 @@ mod tests {
         assert_eq!(gtid.bytes_behind(&lsn), None);
     }
 }
+
+/// Where the writes of a scope reached on the primary: what a later read
+/// must see. Opaque and compact, tagged with the cluster it belongs to;
+/// its text form ([`Display`](fmt::Display) / [`FromStr`](std::str::FromStr))
+/// uses only `[0-9A-Za-z.:~-]`, so it fits a cookie, a header, a URL or any
+/// job payload.
+///
+/// ```
+/// use multidb_core::position::{Position, WritePosition};
+///
+/// let position = WritePosition::new(0x5eed, Position::Lsn(0x16B3748));
+/// let text = position.to_string();
+/// assert_eq!(text, "v1.0000000000005eed.pg.16b3748");
+/// assert_eq!(text.parse::<WritePosition>().unwrap(), position);
+/// assert!("v1.nonsense".parse::<WritePosition>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WritePosition {
+    cluster: u64,
+    position: Position,
+}
+
+impl WritePosition {
+    /// `position` on the cluster whose identity hashes to `cluster` (see
+    /// [`cluster_id`]).
+    pub fn new(cluster: u64, position: Position) -> Self {
+        WritePosition { cluster, position }
+    }
+
+    /// The cluster's identity.
+    pub fn cluster(&self) -> u64 {
+        self.cluster
+    }
+
+    /// The replication position.
+    pub fn position(&self) -> &Position {
+        &self.position
+    }
+
+    /// Whether a server at `position` of cluster `cluster` has this.
+    pub fn reached_by(&self, cluster: u64, position: &Position) -> bool {
+        self.cluster == cluster && position.reached(&self.position)
+    }
+}
+
+/// A stable 64-bit identity for a cluster, from what identifies it
+/// (PostgreSQL's `system_identifier`; MariaDB/MySQL the primary's host, port
+/// and server id or uuid). FNV-1a: the same everywhere, across processes.
+pub fn cluster_id(identity: &str) -> u64 {
+    identity.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A [`WritePosition`] that could not be read back from text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WritePositionError {
+    reason: &'static str,
+}
+
+impl fmt::Display for WritePositionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not a multidb write position ({}); it is the text of a WritePosition, \
+             e.g. v1.<cluster>.pg.<lsn>",
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for WritePositionError {}
+
+impl fmt::Display for WritePosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v1.{:016x}.", self.cluster)?;
+        match &self.position {
+            Position::Lsn(lsn) => write!(f, "pg.{lsn:x}"),
+            Position::MariaDb(gtids) => {
+                f.write_str("mdb.")?;
+                for (i, g) in gtids.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "~" };
+                    write!(f, "{sep}{}-{}-{}", g.domain, g.server, g.seq)?;
+                }
+                Ok(())
+            }
+            Position::MySql(_) => {
+                // The GTID set's own text, with `,` (not cookie-safe) as `~`.
+                let text = self.position.to_string();
+                write!(f, "my.{}", text.replace(',', "~"))
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for WritePosition {
+    type Err = WritePositionError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |reason| WritePositionError { reason };
+        if text.len() > 4096 {
+            return Err(bad("too long"));
+        }
+        let rest = text.strip_prefix("v1.").ok_or(bad("no v1. prefix"))?;
+        let (cluster, rest) = rest.split_once('.').ok_or(bad("no cluster"))?;
+        if cluster.len() != 16 {
+            return Err(bad("the cluster is not 16 hex digits"));
+        }
+        let cluster =
+            u64::from_str_radix(cluster, 16).map_err(|_| bad("the cluster is not hex"))?;
+        let (kind, body) = rest.split_once('.').ok_or(bad("no kind"))?;
+        let position = match kind {
+            "pg" if !body.is_empty() && body.len() <= 16 => {
+                Position::Lsn(u64::from_str_radix(body, 16).map_err(|_| bad("the LSN is not hex"))?)
+            }
+            "mdb" => Position::parse_mariadb(&body.replace('~', ","))
+                .map_err(|_| bad("not a MariaDB GTID list"))?,
+            "my" => Position::parse_mysql(&body.replace('~', ","))
+                .map_err(|_| bad("not a MySQL GTID set"))?,
+            _ => return Err(bad("unknown kind")),
+        };
+        Ok(WritePosition { cluster, position })
+    }
+}
+
+#[cfg(test)]
+mod write_position_tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_text_with_cookie_safe_characters() {
+        let positions = [
+            WritePosition::new(1, Position::Lsn(0)),
+            WritePosition::new(u64::MAX, Position::Lsn(u64::MAX)),
+            WritePosition::new(7, Position::parse_mariadb("0-1-42,1-2-7").expect("gtid")),
+            WritePosition::new(7, Position::parse_mariadb("").expect("gtid")),
+            WritePosition::new(
+                9,
+                Position::parse_mysql("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,4e11fa47-71ca-11e1-9e33-c80aa9429562:3")
+                    .expect("gtid set"),
+            ),
+        ];
+        for position in positions {
+            let text = position.to_string();
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".:~-".contains(&b)),
+                "{text}"
+            );
+            assert_eq!(text.parse::<WritePosition>(), Ok(position), "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_text_is_refused() {
+        for text in [
+            "",
+            "v2.0000000000000001.pg.1",
+            "v1.1.pg.1",
+            "v1.000000000000000g.pg.1",
+            "v1.0000000000000001.pg.",
+            "v1.0000000000000001.pg.xyz",
+            "v1.0000000000000001.pg.11111111111111111",
+            "v1.0000000000000001.mdb.0-1",
+            "v1.0000000000000001.zz.1",
+            "v1.0000000000000001",
+        ] {
+            assert!(text.parse::<WritePosition>().is_err(), "{text:?}");
+        }
+        assert!("v1.".repeat(2000).parse::<WritePosition>().is_err());
+    }
+
+    #[test]
+    fn positions_of_another_cluster_are_never_reached() {
+        let position = WritePosition::new(1, Position::Lsn(10));
+        assert!(position.reached_by(1, &Position::Lsn(10)));
+        assert!(!position.reached_by(2, &Position::Lsn(99)));
+        assert!(!position.reached_by(1, &Position::Lsn(9)));
+        assert_ne!(cluster_id("a"), cluster_id("b"));
+        assert_eq!(
+            cluster_id("7714269837312367919"),
+            cluster_id("7714269837312367919")
+        );
+    }
+}

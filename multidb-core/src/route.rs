@@ -14,7 +14,8 @@
 //!    then replicas that have not reached it read as
 //!    [`ReplicaState::Behind`]);
 //! 5. no scope and a recent unscoped write → the primary
-//!    (`recent_unscoped_write`);
+//!    (`recent_unscoped_write`), unless the caller waits for its position
+//!    (causal reads, as in 4);
 //! 6. no replica configured → the primary (`no_replica`);
 //! 7. the scope's sticky replica when it is usable, else the policy's replica,
 //!    else the next usable one in order (`policy`, or `fallback` when retrying
@@ -337,7 +338,7 @@ pub fn decide(
         TaskState::Scoped { wrote: true, .. } if !facts.causal => {
             return Ok(Route::primary(Reason::ReadAfterWrite));
         }
-        TaskState::Unscoped if facts.recent_unscoped_write => {
+        TaskState::Unscoped if facts.recent_unscoped_write && !facts.causal => {
             return Ok(Route::primary(Reason::RecentUnscopedWrite));
         }
         _ => {}
@@ -434,6 +435,7 @@ mod tests {
             Row { name: "causal: wrote, replica 1 reached", facts: Facts { causal: true, ..facts(READ, WROTE, 2) }, states: &[Behind, Usable], pick: 0, expect: Ok((Some(1), Reason::Policy, false)) },
             Row { name: "causal: none reached", facts: Facts { causal: true, ..facts(READ, WROTE, 2) }, states: &[Behind, Down], pick: 0, expect: Ok((None, Reason::Causal, false)) },
             Row { name: "recent unscoped write", facts: Facts { recent_unscoped_write: true, ..facts(READ, TaskState::Unscoped, 2) }, states: TWO, pick: 0, expect: Ok((None, Reason::RecentUnscopedWrite, false)) },
+            Row { name: "causal: unscoped write, replica 0 reached", facts: Facts { causal: true, recent_unscoped_write: true, ..facts(READ, TaskState::Unscoped, 2) }, states: &[Usable, Behind], pick: 1, expect: Ok((Some(0), Reason::Policy, false)) },
             Row { name: "unscoped window ignored in a scope", facts: Facts { recent_unscoped_write: true, ..facts(READ, FRESH, 2) }, states: TWO, pick: 0, expect: Ok((Some(0), Reason::Policy, false)) },
             Row { name: "no replica", facts: facts(READ, FRESH, 0), states: &[], pick: 0, expect: Ok((None, Reason::NoReplica, false)) },
             Row { name: "policy", facts: facts(READ, FRESH, 2), states: TWO, pick: 1, expect: Ok((Some(1), Reason::Policy, false)) },

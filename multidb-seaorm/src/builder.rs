@@ -37,6 +37,7 @@ pub(crate) struct Config {
     pub(crate) max_replica_lag_bytes: Option<u64>,
     pub(crate) fallback_to_primary: bool,
     pub(crate) require_all_replicas: bool,
+    pub(crate) causal_reads: bool,
 }
 
 impl Default for Config {
@@ -50,6 +51,7 @@ impl Default for Config {
             max_replica_lag_bytes: None,
             fallback_to_primary: true,
             require_all_replicas: false,
+            causal_reads: true,
         }
     }
 }
@@ -216,6 +218,31 @@ impl MultiDbBuilder {
     /// the whole read load.
     pub fn fallback_to_primary(mut self, fallback: bool) -> Self {
         self.config.fallback_to_primary = fallback;
+        self
+    }
+
+    /// Exact read-your-writes by replication position (default `true`):
+    /// after a scope writes, its reads go to any replica that has replayed
+    /// past the primary's position after the write (PostgreSQL WAL LSN,
+    /// MariaDB `@@gtid_binlog_pos`, MySQL `@@gtid_executed`), else the
+    /// primary — instead of all going to the primary. Outside any scope, the
+    /// [unscoped write window](Self::unscoped_write_window) waits for the
+    /// write's position the same way. Within a scope, reads are monotonic:
+    /// never from a replica behind one the scope already read from.
+    ///
+    /// It costs one round trip to the primary after a scope's writes, and
+    /// only when a replica may have caught up already (the monitor saw one
+    /// after the write) or when the position is asked for
+    /// ([`MultiDb::write_position`], or `PinningLayer` at the end of a
+    /// request); none per read. A scope that opened a transaction with
+    /// `begin()` reads the primary for the rest of the scope (its commit
+    /// is not seen).
+    ///
+    /// `false` keeps the timed behaviour exactly (a writing scope reads the
+    /// primary). It needs the [monitor](Self::monitor_interval) and has no
+    /// effect on SQLite, which has no replication positions.
+    pub fn causal_reads(mut self, causal: bool) -> Self {
+        self.config.causal_reads = causal;
         self
     }
 

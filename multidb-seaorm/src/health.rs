@@ -3,8 +3,8 @@
 //! ([`ReplicaStatus`]).
 
 use std::fmt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use multidb_core::position::Position;
@@ -130,6 +130,8 @@ pub(crate) struct Health {
     /// Stamp of the last read it served.
     served_at: AtomicU64,
     details: Mutex<Details>,
+    /// (stamp the check that read it started, position): for causal reads.
+    known: RwLock<Option<(u64, Position)>>,
 }
 
 impl Health {
@@ -140,6 +142,7 @@ impl Health {
             answered_at: AtomicU64::new(0),
             served_at: AtomicU64::new(0),
             details: Mutex::new(Details::default()),
+            known: RwLock::new(None),
         }
     }
 
@@ -183,6 +186,22 @@ impl Health {
 
     pub(crate) fn served_at(&self) -> u64 {
         self.served_at.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_known(&self, checked_at: u64, position: Position) {
+        *self
+            .known
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((checked_at, position));
+    }
+
+    /// Run `f` on the last known position and when its check started.
+    pub(crate) fn with_known<R>(&self, f: impl FnOnce(Option<&(u64, Position)>) -> R) -> R {
+        let known = self
+            .known
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(known.as_ref())
     }
 
     pub(crate) fn update(&self, f: impl FnOnce(&mut Details)) {

@@ -17,6 +17,7 @@ mod failover;
 mod health;
 mod monitor;
 mod multidb;
+mod positions;
 mod stats;
 
 pub use builder::{
@@ -29,10 +30,10 @@ pub use multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
 pub use stats::RoutingStats;
 
 pub use multidb_core::context::{
-    RequestContext, db_write, in_current_scope, mark_db_write, pin_this_task, scope,
+    RequestContext, db_write, in_current_scope, mark_db_write, pin_this_task, scope, scope_after,
     this_task_is_pinned, unpin_this_task, use_master,
 };
-pub use multidb_core::position::Position;
+pub use multidb_core::position::{Position, WritePosition, WritePositionError};
 pub use multidb_core::route::{Reason, Target};
 pub use multidb_core::{Access, classify, policy};
 pub use multidb_macros::{db_write, use_master};

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use multidb_core::position::Position;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use crate::health::{Health, ReplicaHealth};
 use crate::multidb::{Inner, millis};
+use crate::positions::{Flavor, flavor_of, one, primary_position};
 
 const TARGET: &str = "multidb::monitor";
 
@@ -58,14 +59,6 @@ async fn run(weak: Weak<Inner>, interval: Duration) {
     tracing::debug!(target: TARGET, "MultiDb dropped: monitor stopped");
 }
 
-/// Which SQL dialect of replication status to speak.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    Postgres,
-    MariaDb,
-    MySql,
-}
-
 /// What one check of a replica found.
 #[derive(Debug)]
 struct Probe {
@@ -87,7 +80,6 @@ struct Tracked {
 struct Monitor {
     interval: Duration,
     timeout: Duration,
-    flavor: Option<Flavor>,
     /// `SHOW SLAVE STATUS` allowed: unknown until tried.
     may_show_status: Option<bool>,
     /// (stamp first seen, primary position), oldest first.
@@ -103,7 +95,6 @@ impl Monitor {
             // A healthy server answers the check in milliseconds; a dead one
             // makes sqlx retry its connect until the pool's acquire timeout.
             timeout: (interval / 2).max(Duration::from_millis(100)),
-            flavor: None,
             may_show_status: None,
             history: VecDeque::new(),
             primary_up: None,
@@ -112,15 +103,15 @@ impl Monitor {
     }
 
     async fn tick(&mut self, inner: &Inner) {
-        let flavor = match self.flavor {
-            Some(flavor) => flavor,
+        let flavor = match inner.flavor.get() {
+            Some(flavor) => *flavor,
             None => match self.bounded(flavor_of(&inner.primary)).await {
-                Ok(flavor) => *self.flavor.insert(flavor),
+                Ok(flavor) => *inner.flavor.get_or_init(|| flavor),
                 Err(error) => {
                     self.primary_seen(false, &error);
                     // Without the primary we cannot tell MariaDB from MySQL
                     // yet: still check that the replicas answer.
-                    fallback_flavor(inner.primary.get_database_backend())
+                    Flavor::guess(inner.primary.get_database_backend())
                 }
             },
         };
@@ -128,8 +119,10 @@ impl Monitor {
         // look ahead of the newest primary position we know.
         let started = inner.now_stamp();
         match self.bounded(primary_position(&inner.primary, flavor)).await {
-            Ok(position) => {
+            Ok(tagged) => {
                 self.primary_seen(true, &DbErr::Custom(String::new()));
+                inner.set_cluster(tagged.cluster());
+                let position = tagged.position().clone();
                 if self
                     .history
                     .back()
@@ -300,6 +293,9 @@ impl Monitor {
             (Some(position), Some(newest)) => position.bytes_behind(newest),
             _ => None,
         };
+        if let Some(position) = &probe.position {
+            health.set_known(started, position.clone());
+        }
         health.update(|details| {
             details.lag = lag;
             details.lag_bytes = lag_bytes;
@@ -341,54 +337,6 @@ enum Checked {
     Failed(DbErr),
 }
 
-fn fallback_flavor(backend: DbBackend) -> Flavor {
-    match backend {
-        DbBackend::Postgres => Flavor::Postgres,
-        _ => Flavor::MariaDb,
-    }
-}
-
-async fn flavor_of(primary: &DatabaseConnection) -> Result<Flavor, DbErr> {
-    Ok(match primary.get_database_backend() {
-        DbBackend::Postgres => Flavor::Postgres,
-        _ => {
-            let row = one(primary, "SELECT CAST(VERSION() AS CHAR) AS v").await?;
-            let version: String = row.try_get("", "v")?;
-            if version.to_ascii_lowercase().contains("mariadb") {
-                Flavor::MariaDb
-            } else {
-                Flavor::MySql
-            }
-        }
-    })
-}
-
-async fn one(db: &DatabaseConnection, sql: &str) -> Result<QueryResult, DbErr> {
-    let statement = Statement::from_string(db.get_database_backend(), sql);
-    db.query_one_raw(statement)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("no row from {sql}")))
-}
-
-async fn primary_position(db: &DatabaseConnection, flavor: Flavor) -> Result<Position, DbErr> {
-    let (sql, parse): (_, fn(&str) -> _) = match flavor {
-        Flavor::Postgres => (
-            "SELECT pg_current_wal_lsn()::text AS p",
-            Position::parse_pg_lsn,
-        ),
-        Flavor::MariaDb => (
-            "SELECT CAST(@@gtid_binlog_pos AS CHAR) AS p",
-            Position::parse_mariadb,
-        ),
-        Flavor::MySql => (
-            "SELECT CAST(@@global.gtid_executed AS CHAR) AS p",
-            Position::parse_mysql,
-        ),
-    };
-    let text: String = one(db, sql).await?.try_get("", "p")?;
-    parse(&text).map_err(|error| DbErr::Custom(error.to_string()))
-}
-
 /// Check one replica; also says whether `SHOW SLAVE STATUS` was allowed,
 /// when it was tried.
 async fn probe_replica(
@@ -397,6 +345,7 @@ async fn probe_replica(
     may_show_status: Option<bool>,
 ) -> Result<(Probe, Option<bool>), Checked> {
     let failed = Checked::Failed;
+    let parse = |text: &str| flavor.parse(text).ok();
     if flavor == Flavor::Postgres {
         let row = one(
             db,
@@ -406,9 +355,7 @@ async fn probe_replica(
         .map_err(failed)?;
         let in_recovery: bool = row.try_get("", "r").map_err(failed)?;
         let lsn: Option<String> = row.try_get("", "p").map_err(failed)?;
-        let position = lsn
-            .as_deref()
-            .and_then(|lsn| Position::parse_pg_lsn(lsn).ok());
+        let position = lsn.as_deref().and_then(parse);
         return Ok((
             Probe {
                 is_replica: in_recovery,
@@ -419,22 +366,18 @@ async fn probe_replica(
             None,
         ));
     }
-    let (sql, parse): (_, fn(&str) -> _) = match flavor {
-        Flavor::MySql => (
-            "SELECT CAST(@@global.read_only AS SIGNED) AS ro, CAST(@@global.gtid_executed AS CHAR) AS p",
-            Position::parse_mysql,
-        ),
-        _ => (
-            "SELECT CAST(@@read_only AS SIGNED) AS ro, CAST(@@gtid_slave_pos AS CHAR) AS p",
-            Position::parse_mariadb,
-        ),
+    let sql = match flavor {
+        Flavor::MySql => {
+            "SELECT CAST(@@global.read_only AS SIGNED) AS ro, CAST(@@global.gtid_executed AS CHAR) AS p"
+        }
+        _ => "SELECT CAST(@@read_only AS SIGNED) AS ro, CAST(@@gtid_slave_pos AS CHAR) AS p",
     };
     let row = one(db, sql).await.map_err(failed)?;
     let read_only: i64 = row.try_get("", "ro").map_err(failed)?;
     let text: String = row.try_get("", "p").map_err(failed)?;
     let mut probe = Probe {
         is_replica: read_only != 0,
-        position: parse(&text).ok(),
+        position: parse(&text),
         replication_running: None,
         seconds_behind_master: None,
     };

@@ -4,11 +4,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use multidb_core::context::{note_write, task_state};
-use multidb_core::position::Position;
+use multidb_core::context::{
+    CapturePosition, Causal, RequestContext, TaskState, note_write, scope_request, task_state,
+};
+use multidb_core::position::{Position, WritePosition};
 use multidb_core::route::{Facts, Op, Reason, ReplicaState, Route, decide};
 use multidb_core::{Access, classify};
 use sea_orm::{
@@ -22,6 +24,7 @@ use crate::error::{MultiDbError, Role};
 use crate::failover::{Failure, failure};
 use crate::health::{Health, ReplicaHealth, ReplicaStatus};
 use crate::monitor;
+use crate::positions::{Flavor, flavor_of, primary_position};
 use crate::stats::{Counters, RoutingStats};
 
 /// How long, by default, reads go to the primary after a write made outside
@@ -75,6 +78,15 @@ pub(crate) struct Inner {
     counters: Counters,
     /// Whether a monitor watches the replicas.
     monitored: bool,
+    /// The backend has replication positions (not SQLite, not a mock).
+    positions: bool,
+    /// Reads after writes wait for the write's position (causal reads).
+    causal: bool,
+    pub(crate) flavor: OnceLock<Flavor>,
+    /// The cluster's identity (see `WritePosition`); 0 = not known yet.
+    cluster: AtomicU64,
+    /// The causal facts of writes made outside any scope.
+    unscoped: Mutex<Causal>,
     /// Stamp (see [`Inner::now_stamp`]) of the last write outside any
     /// scope; 0 = never.
     last_unscoped_write: AtomicU64,
@@ -85,6 +97,14 @@ impl Inner {
     /// Milliseconds since this `MultiDb` was built, plus one (0 means never).
     pub(crate) fn now_stamp(&self) -> u64 {
         millis(self.created.elapsed()).saturating_add(1)
+    }
+
+    fn stamp_of(&self, at: Instant) -> u64 {
+        millis(at.saturating_duration_since(self.created)).saturating_add(1)
+    }
+
+    pub(crate) fn set_cluster(&self, cluster: u64) {
+        self.cluster.store(cluster, Ordering::Relaxed);
     }
 }
 
@@ -144,6 +164,8 @@ impl MultiDb {
             );
         }
         let monitored = monitor::wanted(&primary, replicas.len(), config.monitor_interval);
+        let positions = backend != DbBackend::Sqlite && !primary.is_mock_connection();
+        let causal = config.causal_reads && positions && monitored;
         let health = (0..replicas.len())
             .map(|index| {
                 Health::new(if unreachable.contains(&index) {
@@ -161,6 +183,11 @@ impl MultiDb {
             replicas,
             config,
             monitored,
+            positions,
+            causal,
+            flavor: OnceLock::new(),
+            cluster: AtomicU64::new(0),
+            unscoped: Mutex::new(Causal::default()),
             last_unscoped_write: AtomicU64::new(0),
             created: Instant::now(),
         });
@@ -271,20 +298,32 @@ impl MultiDb {
     /// The facts of `op` for the current task.
     fn facts(&self, op: Op) -> Facts {
         let task = task_state();
+        let sticky = match task {
+            TaskState::Scoped { .. } => scope_request().and_then(|r| r.sticky()),
+            _ => None,
+        };
         Facts {
             task,
             recent_unscoped_write: self.recent_unscoped_write(),
             fallback_to_primary: self.inner.config.fallback_to_primary,
+            sticky,
             ..Facts::new(op, self.inner.replicas.len())
         }
     }
 
     /// Decide where `op` goes (`after_failure`: a retry, skipping the
     /// replicas in `tried`), record it, and remember a write.
-    fn route(&self, op: Op, sql: &str, after_failure: Option<&[usize]>) -> Result<Route, DbErr> {
+    fn route(
+        &self,
+        op: Op,
+        sql: &str,
+        after_failure: Option<&[usize]>,
+        need: &Need,
+    ) -> Result<Route, DbErr> {
         let now = self.inner.now_stamp();
         let facts = Facts {
             retry: after_failure.is_some(),
+            causal: need.causal(),
             ..self.facts(op)
         };
         let tried = after_failure.unwrap_or(&[]);
@@ -296,9 +335,11 @@ impl MultiDb {
         };
         let state_of = |index| {
             if tried.contains(&index) {
-                ReplicaState::Down
-            } else {
-                self.state_of(index, now)
+                return ReplicaState::Down;
+            }
+            match self.state_of(index, now) {
+                ReplicaState::Usable if !self.has_reached(index, need) => ReplicaState::Behind,
+                state => state,
             }
         };
         match decide(&facts, pick, state_of) {
@@ -346,12 +387,251 @@ impl MultiDb {
     /// Reads after a write go to the primary: per scope when one is open,
     /// else process-wide for the unscoped write window.
     fn note_write(&self) {
-        if !note_write() {
+        if note_write() {
+            if let Some(request) = self.positions_request() {
+                let capturer: Arc<dyn CapturePosition> = Arc::new(Capturer(self.clone()));
+                request.with_causal(|c| {
+                    c.pending = true;
+                    c.capturer.get_or_insert(capturer);
+                });
+            }
+        } else {
             let stamp = self.inner.now_stamp();
             self.inner
                 .last_unscoped_write
                 .fetch_max(stamp, Ordering::AcqRel);
+            self.with_unscoped(|c| c.pending = true);
         }
+    }
+
+    /// A write finished (or failed: it may have committed all the same):
+    /// its position must be captured anew.
+    fn write_done(&self) {
+        if !self.inner.positions {
+            return;
+        }
+        let done = |c: &mut Causal| {
+            c.pending = true;
+            c.last_write_done = Some(Instant::now());
+        };
+        match scope_request() {
+            Some(request) => request.with_causal(done),
+            None => self.with_unscoped(done),
+        }
+    }
+
+    fn positions_request(&self) -> Option<RequestContext> {
+        self.inner.positions.then(scope_request).flatten()
+    }
+
+    fn with_unscoped<R>(&self, f: impl FnOnce(&mut Causal) -> R) -> R {
+        let mut causal = self
+            .inner
+            .unscoped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut causal)
+    }
+
+    /// What a read of the current task must see (causal reads), capturing
+    /// the position of its writes first when a replica may have it.
+    async fn need(&self) -> Result<Need, DbErr> {
+        if !self.inner.causal {
+            return Ok(Need::Timed);
+        }
+        let task = task_state();
+        let facts = match task {
+            TaskState::Scoped { pinned: true, .. } => return Ok(Need::Timed),
+            TaskState::Scoped { .. } => match scope_request() {
+                Some(request) => Facts_::Scope(request),
+                None => return Ok(Need::Timed),
+            },
+            TaskState::Unscoped if self.recent_unscoped_write() => Facts_::Unscoped,
+            _ => return Ok(Need::Nothing),
+        };
+        let with = |f: &mut dyn FnMut(&mut Causal)| match &facts {
+            Facts_::Scope(request) => request.with_causal(|c| f(c)),
+            Facts_::Unscoped => self.with_unscoped(|c| f(c)),
+        };
+        let mut snapshot = None;
+        with(&mut |c| {
+            snapshot = Some((c.uncertain, c.pending, c.last_write_done));
+        });
+        let Some((uncertain, pending, last_write_done)) = snapshot else {
+            return Ok(Need::Nothing);
+        };
+        if uncertain {
+            return Ok(Need::Timed);
+        }
+        if pending {
+            // Capture only if a replica was checked after the write: else
+            // none can be known to have it, and the read goes to the primary.
+            let done = last_write_done.map_or(0, |at| self.inner.stamp_of(at));
+            let maybe = (0..self.inner.replicas.len()).any(|i| {
+                self.inner.health[i].with_known(|known| known.is_some_and(|(at, _)| *at > done))
+            });
+            if !maybe {
+                return Ok(Need::Unreachable);
+            }
+            let captured = match self.capture().await {
+                Ok(captured) => captured,
+                // The primary's position cannot be read: wait for nothing
+                // we cannot check, read the primary.
+                Err(_) => return Ok(Need::Unreachable),
+            };
+            with(&mut |c| {
+                c.own = Some(captured.clone());
+                c.pending = false;
+            });
+        }
+        let mut positions = Vec::new();
+        with(&mut |c| {
+            positions.extend([&c.after, &c.own, &c.floor].into_iter().flatten().cloned())
+        });
+        Ok(if positions.is_empty() {
+            Need::Nothing
+        } else {
+            Need::See(positions)
+        })
+    }
+
+    /// Whether replica `index` is known to have everything `need` asks.
+    fn has_reached(&self, index: usize, need: &Need) -> bool {
+        match need {
+            Need::Timed | Need::Nothing => true,
+            Need::Unreachable => false,
+            Need::See(positions) => {
+                let cluster = self.inner.cluster.load(Ordering::Relaxed);
+                self.inner.health[index].with_known(|known| {
+                    known.is_some_and(|(_, at)| positions.iter().all(|p| p.reached_by(cluster, at)))
+                })
+            }
+        }
+    }
+
+    /// After a read served by replica `index`: stay on it (monotonic reads),
+    /// remember the position read at, and whether the request's pin is met.
+    fn served(&self, index: usize) {
+        self.inner.health[index].served(self.inner.now_stamp());
+        let Some(request) = scope_request() else {
+            return;
+        };
+        request.set_sticky(index);
+        if !self.inner.causal {
+            return;
+        }
+        let cluster = self.inner.cluster.load(Ordering::Relaxed);
+        self.inner.health[index].with_known(|known| {
+            let Some((_, position)) = known else { return };
+            request.with_causal(|c| {
+                let newer = c
+                    .floor
+                    .as_ref()
+                    .is_none_or(|floor| floor.reached_by(cluster, position));
+                if newer && cluster != 0 {
+                    c.floor = Some(WritePosition::new(cluster, position.clone()));
+                }
+                if c.after
+                    .as_ref()
+                    .is_some_and(|after| after.reached_by(cluster, position))
+                {
+                    c.caught_up = true;
+                }
+            });
+        });
+    }
+
+    /// The primary's position now (one round trip).
+    async fn capture(&self) -> Result<WritePosition, DbErr> {
+        let flavor = match self.inner.flavor.get() {
+            Some(flavor) => *flavor,
+            None => {
+                let flavor = flavor_of(&self.inner.primary).await?;
+                *self.inner.flavor.get_or_init(|| flavor)
+            }
+        };
+        let position = primary_position(&self.inner.primary, flavor).await?;
+        self.inner.set_cluster(position.cluster());
+        Ok(position)
+    }
+
+    /// Where the current scope's writes reached on the primary — the token
+    /// for a job that must read them ([`scope_after`](crate::scope_after)).
+    /// `Ok(None)` when the scope wrote nothing, and on SQLite. Outside any
+    /// scope: the position of the last unscoped write, within the
+    /// [unscoped write window](MultiDbBuilder::unscoped_write_window).
+    ///
+    /// One round trip to the primary when the scope wrote since the
+    /// position was last captured.
+    ///
+    /// ```no_run
+    /// use multidb_seaorm::{MultiDb, WritePosition, scope, scope_after};
+    /// use sea_orm::ConnectionTrait;
+    ///
+    /// # async fn run(db: MultiDb) -> Result<(), Box<dyn std::error::Error>> {
+    /// let token = scope(async {
+    ///     db.execute_unprepared("INSERT INTO post (title) VALUES ('hi')").await?;
+    ///     db.write_position().await
+    /// })
+    /// .await?;
+    /// let payload = token.map(|position| position.to_string()); // into the job queue
+    /// // … in the worker:
+    /// if let Some(text) = payload {
+    ///     let position: WritePosition = text.parse()?;
+    ///     db.check_position(&position)?;
+    ///     scope_after(position, async { /* reads see the handler's insert */ }).await;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_position(&self) -> Result<Option<WritePosition>, DbErr> {
+        if !self.inner.positions {
+            return Ok(None);
+        }
+        match (scope_request(), task_state()) {
+            (Some(request), TaskState::Scoped { wrote: true, .. }) => {
+                let stale = request.with_causal(|c| c.pending || c.uncertain || c.own.is_none());
+                if stale {
+                    let captured = self.capture().await?;
+                    request.with_causal(|c| {
+                        c.own = Some(captured);
+                        c.pending = false;
+                    });
+                }
+                Ok(request.with_causal(|c| c.own.clone()))
+            }
+            (Some(_), _) => Ok(None),
+            (None, _) if self.recent_unscoped_write() => {
+                let stale = self.with_unscoped(|c| c.pending || c.own.is_none());
+                if stale {
+                    let captured = self.capture().await?;
+                    self.with_unscoped(|c| {
+                        c.own = Some(captured);
+                        c.pending = false;
+                    });
+                }
+                Ok(self.with_unscoped(|c| c.own.clone()))
+            }
+            (None, _) => Ok(None),
+        }
+    }
+
+    /// Check that `position` belongs to this connection's cluster before a
+    /// job waits for it ([`scope_after`](crate::scope_after)): a position of
+    /// another cluster or backend would send every read to the primary.
+    pub fn check_position(&self, position: &WritePosition) -> Result<(), DbErr> {
+        let kind_matches = matches!(
+            (position.position(), self.get_database_backend()),
+            (Position::Lsn(_), DbBackend::Postgres)
+                | (Position::MariaDb(_) | Position::MySql(_), DbBackend::MySql)
+        );
+        let cluster = self.inner.cluster.load(Ordering::Relaxed);
+        if !kind_matches || (cluster != 0 && cluster != position.cluster()) {
+            return Err(DbErr::Custom(format!(
+                "multidb: the write position {position} belongs to another cluster or backend \
+                 than this MultiDb's: was it made by another application's database?"
+            )));
+        }
+        Ok(())
     }
 
     fn recent_unscoped_write(&self) -> bool {
@@ -373,15 +653,23 @@ impl MultiDb {
         Fut: Future<Output = Result<T, DbErr>>,
     {
         let access = classify(input.sql());
-        let mut route = self.route(Op::Statement(access), input.sql(), None)?;
+        let need = match access {
+            Access::Read => self.need().await?,
+            Access::Write => Need::Nothing,
+        };
+        let mut route = self.route(Op::Statement(access), input.sql(), None, &need)?;
         let mut tried: Vec<usize> = Vec::new();
         loop {
             let Some(index) = route.replica else {
-                return op(self.connection(route), input).await;
+                let result = op(self.connection(route), input).await;
+                if route.writes {
+                    self.write_done();
+                }
+                return result;
             };
             let error = match op(&self.inner.replicas[index], input.clone()).await {
                 Ok(value) => {
-                    self.inner.health[index].served(self.inner.now_stamp());
+                    self.served(index);
                     return Ok(value);
                 }
                 Err(error) => error,
@@ -404,7 +692,9 @@ impl MultiDb {
                     self.note_write();
                     let route = Route::primary(Reason::Fallback);
                     self.record(route, sql);
-                    return op(&self.inner.primary, input).await;
+                    let result = op(&self.inner.primary, input).await;
+                    self.write_done();
+                    return result;
                 }
                 Failure::Unreachable | Failure::Transient => {
                     self.inner.counters.failed(index);
@@ -421,13 +711,22 @@ impl MultiDb {
                 }
             }
             tried.push(index);
-            route = self.route(Op::Statement(access), sql, Some(&tried))?;
+            route = self.route(Op::Statement(access), sql, Some(&tried), &need)?;
         }
     }
 
     /// The primary, for work routing cannot see into (a transaction, a
     /// migration), recorded as `what`.
-    fn primary_for(&self, op: Op, what: &str) -> &DatabaseConnection {
+    /// `commit_seen`: the caller awaits the commit (`transaction(…)`) and
+    /// then calls `write_done`; otherwise the commit comes later, unseen.
+    fn primary_for(&self, op: Op, what: &str, commit_seen: bool) -> &DatabaseConnection {
+        if !commit_seen
+            && matches!(op, Op::Transaction { read_only: false } | Op::Executor)
+            && let Some(request) = self.positions_request()
+        {
+            // Its commit comes later, unseen: the scope reads the primary.
+            request.with_causal(|c| c.uncertain = true);
+        }
         let facts = self.facts(op);
         if let Ok(route) = decide(&facts, || 0, |_| ReplicaState::Down) {
             if route.writes {
@@ -436,6 +735,50 @@ impl MultiDb {
             self.record(route, what);
         }
         &self.inner.primary
+    }
+}
+
+/// What a read must see, for causal reads.
+#[derive(Debug)]
+enum Need {
+    /// Causal reads off (or a pinned task, a scope with an open
+    /// transaction): the timed rules apply.
+    Timed,
+    /// No write to wait for.
+    Nothing,
+    /// The task wrote, and no replica can be known to have it yet.
+    Unreachable,
+    /// Replicas must have reached all of these.
+    See(Vec<WritePosition>),
+}
+
+impl Need {
+    fn causal(&self) -> bool {
+        !matches!(self, Need::Timed)
+    }
+}
+
+/// Where the causal facts of a read live.
+enum Facts_ {
+    Scope(RequestContext),
+    Unscoped,
+}
+
+/// Captures a scope's position for the HTTP layer (see `CapturePosition`).
+struct Capturer(MultiDb);
+
+impl CapturePosition for Capturer {
+    fn capture(&self) -> Pin<Box<dyn Future<Output = Option<WritePosition>> + Send + 'static>> {
+        let db = self.0.clone();
+        Box::pin(async move {
+            match db.capture().await {
+                Ok(position) => Some(position),
+                Err(error) => {
+                    tracing::warn!(target: "multidb::route", %error, "could not read the primary's position");
+                    None
+                }
+            }
+        })
     }
 }
 
@@ -525,7 +868,7 @@ impl TransactionTrait for MultiDb {
     type Transaction = DatabaseTransaction;
 
     async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.primary_for(Op::Transaction { read_only: false }, "BEGIN")
+        self.primary_for(Op::Transaction { read_only: false }, "BEGIN", false)
             .begin()
             .await
     }
@@ -535,7 +878,7 @@ impl TransactionTrait for MultiDb {
         isolation_level: Option<IsolationLevel>,
         access_mode: Option<AccessMode>,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.primary_for(transaction(access_mode), "BEGIN")
+        self.primary_for(transaction(access_mode), "BEGIN", false)
             .begin_with_config(isolation_level, access_mode)
             .await
     }
@@ -544,7 +887,7 @@ impl TransactionTrait for MultiDb {
         &self,
         options: TransactionOptions,
     ) -> Result<DatabaseTransaction, DbErr> {
-        self.primary_for(transaction(options.access_mode), "BEGIN")
+        self.primary_for(transaction(options.access_mode), "BEGIN", false)
             .begin_with_options(options)
             .await
     }
@@ -558,9 +901,12 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.primary_for(Op::Transaction { read_only: false }, "BEGIN")
+        let result = self
+            .primary_for(Op::Transaction { read_only: false }, "BEGIN", true)
             .transaction(callback)
-            .await
+            .await;
+        self.write_done();
+        result
     }
 
     async fn transaction_with_config<F, T, E>(
@@ -577,9 +923,14 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        self.primary_for(transaction(access_mode), "BEGIN")
+        let result = self
+            .primary_for(transaction(access_mode), "BEGIN", true)
             .transaction_with_config(callback, isolation_level, access_mode)
-            .await
+            .await;
+        if access_mode != Some(AccessMode::ReadOnly) {
+            self.write_done();
+        }
+        result
     }
 }
 
@@ -587,7 +938,7 @@ impl TransactionTrait for MultiDb {
 /// (`Migrator::up(&db, None)`); this counts as a write for read-your-writes.
 impl<'c> IntoDatabaseExecutor<'c> for &'c MultiDb {
     fn into_database_executor(self) -> DatabaseExecutor<'c> {
-        DatabaseExecutor::Connection(self.primary_for(Op::Executor, "(migration executor)"))
+        DatabaseExecutor::Connection(self.primary_for(Op::Executor, "(migration executor)", false))
     }
 }
 

@@ -323,19 +323,18 @@ pub async fn primary_only_statements_and_streams(c: &Cluster) -> Outcome {
     let primary = Database::connect(c.primary.as_str()).await?;
     assert_eq!(count_rows(&primary, c.backend, "migrated_post").await?, 0);
 
-    // Streams read replicas.
-    let stream_ports: BTreeSet<i64> = scope(async {
-        let mut ports = BTreeSet::new();
-        for _ in 0..2 {
+    // Streams read replicas (one scope each: a scope stays on one replica).
+    let mut stream_ports = BTreeSet::new();
+    for _ in 0..2 {
+        let rows: Vec<_> = scope(async {
             let stmt = Statement::from_string(c.backend, c.port_query());
-            let rows: Vec<_> = db.stream_raw(stmt).await?.try_collect().await?;
-            for row in rows {
-                ports.insert(row.try_get::<i64>("", "port")?);
-            }
+            db.stream_raw(stmt).await?.try_collect().await
+        })
+        .await?;
+        for row in rows {
+            stream_ports.insert(row.try_get::<i64>("", "port")?);
         }
-        Ok::<_, DbErr>(ports)
-    })
-    .await?;
+    }
     let replica_ports: BTreeSet<i64> = [port_of_url(&c.replica), port_of_url(&c.delayed)]
         .into_iter()
         .flatten()

@@ -352,10 +352,12 @@ impl Cluster {
         for url in [&self.replica, &self.delayed] {
             let replica = Database::connect(url.as_str()).await?;
             wait_until(self.delay * 10, || async {
-                replica
+                // Empty, not just present: a table left by an earlier run on
+                // the same cluster must be replaced here first.
+                let row = replica
                     .query_one_raw(Statement::from_string(self.backend, probe.clone()))
-                    .await
-                    .is_ok()
+                    .await;
+                matches!(row, Ok(Some(row)) if row.try_get::<i64>("", "n").ok() == Some(0))
             })
             .await
             .map_err(|waited| format!("{table} did not reach {url} in {waited:?}"))?;
