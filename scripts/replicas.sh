@@ -340,7 +340,21 @@ locate_binaries() {
   return 0
 }
 
+# A second message language for the tests that check errors are recognised
+# by code, not by their English text (PostgreSQL `SET lc_messages`).
+ensure_test_locale() {
+  ((WANT_PG)) || return 0
+  locale -a 2>/dev/null | grep -qix 'de_DE.utf8' && return 0
+  if is_root && command -v localedef >/dev/null && [[ -d /usr/share/i18n/locales ]]; then
+    localedef -i de_DE -f UTF-8 de_DE.UTF-8 >/dev/null 2>&1 ||
+      warn "could not generate the de_DE.UTF-8 locale: the German-messages test will fail"
+  else
+    warn "no de_DE.UTF-8 locale (as root: localedef -i de_DE -f UTF-8 de_DE.UTF-8): the German-messages test will fail"
+  fi
+}
+
 ensure_binaries() {
+  ensure_test_locale
   locate_binaries
   ((${#MISSING[@]} == 0)) && return 0
   if is_root && command -v apt-get >/dev/null; then

@@ -44,6 +44,17 @@ pub use multidb_macros::{db_write, use_master};
 #[cfg(feature = "tower")]
 pub use multidb_tower::{DbWrite, PinningConfig, PinningLayer, SameSite, pinning};
 
+/// Plumbing for this workspace's own tests; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    /// How failover classifies `error` from a replica: (what it means,
+    /// how it was recognised), both as short names.
+    pub fn failure_of(error: &sea_orm::DbErr) -> (String, String) {
+        let (failure, evidence) = crate::failover::failure(error);
+        (format!("{failure:?}"), format!("{evidence:?}"))
+    }
+}
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "tower"))]
 #[doc = include_str!("../../README.md")]

@@ -237,3 +237,83 @@ pub async fn the_monitor_watches_pools_given_to_new(c: &Cluster) -> Outcome {
     assert_eq!(db.replica_status()[0].health, ReplicaHealth::Up);
     Ok(())
 }
+
+/// Failover recognises real servers' errors by their code, also when the
+/// server speaks German (PostgreSQL `lc_messages`): a write refused by a
+/// replica, a connection terminated by the server, a refused connect.
+pub async fn driver_errors_are_recognised_by_code(c: &Cluster) -> Outcome {
+    use multidb_seaorm::__private::failure_of;
+    c.create_table("errors_post").await.map_err(boxed)?;
+    let mut options = ConnectOptions::new(c.replica.as_str());
+    options.max_connections(1);
+    let replica = Database::connect(options).await?;
+    let german = c.backend == DbBackend::Postgres;
+    if german {
+        replica
+            .execute_unprepared("SET lc_messages TO 'de_DE.UTF-8'")
+            .await
+            .map_err(|e| {
+                format!(
+                    "no German messages (scripts/replicas.sh generates de_DE.UTF-8 as root): {e}"
+                )
+            })?;
+    }
+    let mut seen = Vec::new();
+    let refused = replica
+        .execute_unprepared("INSERT INTO errors_post (title) VALUES ('x')")
+        .await
+        .expect_err("a replica refuses writes");
+    seen.push((
+        "write on a replica",
+        failure_of(&refused),
+        refused.to_string(),
+    ));
+    let kill = match c.backend {
+        DbBackend::Postgres => "SELECT pg_terminate_backend(pg_backend_pid())",
+        _ => "KILL CONNECTION CONNECTION_ID()",
+    };
+    let killed = replica
+        .execute_unprepared(kill)
+        .await
+        .expect_err("the server ends the connection");
+    seen.push((
+        "connection terminated",
+        failure_of(&killed),
+        killed.to_string(),
+    ));
+    let mut dead = ConnectOptions::new(dead_url(c));
+    dead.connect_lazy(true)
+        .acquire_timeout(Duration::from_millis(300));
+    let dead = Database::connect(dead).await?;
+    let unreachable = dead
+        .execute_unprepared("SELECT 1")
+        .await
+        .expect_err("nothing listens");
+    seen.push((
+        "connect refused",
+        failure_of(&unreachable),
+        unreachable.to_string(),
+    ));
+    for (what, found, text) in &seen {
+        println!("{:?} {what}: {found:?} ({text})", c.backend);
+    }
+    let code = |kind: &str| (kind.to_string(), "Code".to_string());
+    match c.backend {
+        DbBackend::Postgres => {
+            assert_eq!(seen[0].1, code("ReadOnly"), "25006, in German");
+            assert!(
+                !seen[0].2.contains("read-only transaction"),
+                "the message is German: {}",
+                seen[0].2
+            );
+            assert_eq!(seen[1].1, code("Unreachable"), "57P01, in German");
+        }
+        _ => {
+            // 1290's SQLSTATE is the generic HY000: recognised by its text.
+            assert_eq!(seen[0].1, ("ReadOnly".to_string(), "Text".to_string()));
+            assert_eq!(seen[1].1.0, "Unreachable");
+        }
+    }
+    assert_eq!(seen[2].1, code("Unreachable"));
+    Ok(())
+}
