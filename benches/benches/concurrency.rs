@@ -84,6 +84,19 @@ fn main() {
     );
     let bare = Arc::new(replica);
 
+    if let Some(profile) = &mode.profile {
+        let mut cases = Vec::new();
+        for (name, tasks) in [
+            ("concurrency/1_task", 1),
+            ("concurrency/10000_tasks", TASKS),
+        ] {
+            let (without, with) = (format!("{name}/bare"), format!("{name}/multidb"));
+            profile.maybe(&without, |n| run(&rt, &bare, tasks, n));
+            profile.maybe(&with, |n| run(&rt, &routed, tasks, n));
+            cases.extend([without, with]);
+        }
+        profile.unknown(&cases.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     let mut c: Criterion = multidb_benches::criterion();
     for (name, tasks) in [
         ("concurrency/1_task", 1),

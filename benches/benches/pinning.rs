@@ -135,6 +135,19 @@ fn main() {
         .expect("a tokio runtime");
     let (bare, layered) = (app(false), app(true));
     let cookie = signed_cookie(&rt, &layered);
+    if let Some(profile) = &mode.profile {
+        let mut cases = Vec::new();
+        for case in Case::ALL {
+            let (without, with) = (
+                format!("{}/bare", case.name()),
+                format!("{}/pinning_layer", case.name()),
+            );
+            profile.maybe(&without, |n| calls(&rt, &bare, case, &cookie, n));
+            profile.maybe(&with, |n| calls(&rt, &layered, case, &cookie, n));
+            cases.extend([without, with]);
+        }
+        profile.unknown(&cases.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     let mut c: Criterion = multidb_benches::criterion();
     for case in Case::ALL {
         let mut g = c.benchmark_group(case.name());

@@ -83,6 +83,11 @@ fn bench(
     db: &MultiDb,
 ) {
     check(rt, bare, db);
+    if let Some(profile) = &mode.profile {
+        profile.maybe(&format!("{group}/bare"), |n| reads(rt, bare, n));
+        profile.maybe(&format!("{group}/multidb"), |n| reads(rt, db, n));
+        return;
+    }
     let mut g = c.benchmark_group(group);
     g.bench_function("bare", |b| b.iter_custom(|n| reads(rt, bare, n)));
     g.bench_function("multidb", |b| b.iter_custom(|n| reads(rt, db, n)));
@@ -169,5 +174,13 @@ fn main() {
     let mut c = multidb_benches::criterion();
     sqlite(&mut c, &mode);
     postgres(&mut c, &mode);
+    if let Some(profile) = &mode.profile {
+        profile.unknown(&[
+            "point_read/sqlite/bare",
+            "point_read/sqlite/multidb",
+            "point_read/postgres/bare",
+            "point_read/postgres/multidb",
+        ]);
+    }
     c.final_summary();
 }

@@ -62,6 +62,51 @@ pub struct Mode {
     /// Free arguments: only comparisons whose name contains one of them run
     /// (criterion applies the same filter to its own benches).
     pub filters: Vec<String>,
+    /// `MULTIDB_BENCH_PROFILE=<case>=<n>`: run only that case `n` times, for
+    /// callgrind (see `benches/callgrind.sh`), and exit.
+    pub profile: Option<Profile>,
+}
+
+/// One case run alone, for a profiler.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// The case, e.g. `pinning/post_sets_cookie/pinning_layer`.
+    pub case: String,
+    /// How many operations.
+    pub n: u64,
+}
+
+impl Profile {
+    fn from_env() -> Option<Self> {
+        let spec = std::env::var("MULTIDB_BENCH_PROFILE").ok()?;
+        let (case, n) = spec.rsplit_once('=')?;
+        let n = n.parse().ok()?;
+        Some(Profile {
+            case: case.to_owned(),
+            n,
+        })
+    }
+
+    /// When `case` is the one asked for: 200 operations to warm up, then
+    /// the `n` asked for, and exit the process.
+    pub fn maybe(&self, case: &str, mut run: impl FnMut(u64) -> Duration) {
+        if self.case == case {
+            run(200);
+            let took = run(self.n);
+            eprintln!("profiled {case}: {} operations in {took:?}", self.n);
+            std::process::exit(0);
+        }
+    }
+
+    /// After every case was offered: the one asked for does not exist.
+    pub fn unknown(&self, cases: &[&str]) -> ! {
+        eprintln!(
+            "MULTIDB_BENCH_PROFILE: no case {} in this bench; its cases: {}",
+            self.case,
+            cases.join(", ")
+        );
+        std::process::exit(2);
+    }
 }
 
 impl Mode {
@@ -70,7 +115,11 @@ impl Mode {
         let args: Vec<String> = std::env::args().skip(1).collect();
         let measure = args.iter().any(|a| a == "--bench");
         let filters = args.into_iter().filter(|a| !a.starts_with('-')).collect();
-        Mode { measure, filters }
+        Mode {
+            measure,
+            filters,
+            profile: Profile::from_env(),
+        }
     }
 
     /// Whether the comparison `name` passes the filter.

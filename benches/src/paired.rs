@@ -29,6 +29,8 @@ pub struct Comparison {
     pub ratio: f64,
     /// 10th and 90th percentiles of the per-round ratios.
     pub ratio_p10_p90: (f64, f64),
+    /// 95 % confidence interval of the median ratio (order statistics).
+    pub ratio_ci95: (f64, f64),
     /// Median of the per-round differences routed − bare, ns.
     pub added_ns: f64,
     /// 10th and 90th percentiles of the per-round differences, ns.
@@ -40,13 +42,15 @@ impl Comparison {
     pub fn line(&self) -> String {
         format!(
             "paired {}: bare {}, multidb {} (medians of {} rounds x {} ops); \
-             ratio {:.3} [p10 {:.3}, p90 {:.3}]; added {} [p10 {}, p90 {}]",
+             ratio {:.3} [95% CI {:.3}..{:.3}; p10 {:.3}, p90 {:.3}]; added {} [p10 {}, p90 {}]",
             self.name,
             fmt_ns(self.bare_ns),
             fmt_ns(self.routed_ns),
             self.rounds,
             self.batch,
             self.ratio,
+            self.ratio_ci95.0,
+            self.ratio_ci95.1,
             self.ratio_p10_p90.0,
             self.ratio_p10_p90.1,
             fmt_ns(self.added_ns),
@@ -65,16 +69,20 @@ where
     B: FnMut(u64) -> Duration,
 {
     let budget = mode.budget();
-    // Warm up both, then size a batch to about 2 ms of the bare operation
-    // (so timer resolution and the round's bookkeeping do not count).
+    // Warm up both, then size a batch to about 2 ms of work (so timer
+    // resolution and the round's bookkeeping do not count): double it while
+    // a batch is shorter, until three batches in a row are long enough.
     let mut batch = 1u64;
     let warm_until = Instant::now() + budget / 10;
-    loop {
+    let mut long_enough = 0;
+    while mode.measure && long_enough < 3 && Instant::now() < warm_until {
         let took = bare(batch).max(routed(batch));
-        if Instant::now() >= warm_until || took >= Duration::from_millis(2) || !mode.measure {
-            break;
+        if took < Duration::from_millis(2) {
+            batch = batch.saturating_mul(2);
+            long_enough = 0;
+        } else {
+            long_enough += 1;
         }
-        batch = batch.saturating_mul(2);
     }
     let min_rounds = if mode.measure { 20 } else { 2 };
     let (mut bare_ns, mut routed_ns, mut ratios, mut added) =
@@ -105,9 +113,24 @@ where
         routed_ns: quantile(&mut routed_ns, 0.5),
         ratio: quantile(&mut ratios, 0.5),
         ratio_p10_p90: (quantile(&mut ratios, 0.1), quantile(&mut ratios, 0.9)),
+        ratio_ci95: median_ci95(&mut ratios),
         added_ns: quantile(&mut added, 0.5),
         added_p10_p90: (quantile(&mut added, 0.1), quantile(&mut added, 0.9)),
     };
     println!("{}", comparison.line());
     comparison
+}
+
+/// A distribution-free 95 % confidence interval of the median: the order
+/// statistics n/2 ± 0.98·√n.
+fn median_ci95(values: &mut [f64]) -> (f64, f64) {
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len() as f64;
+    let half = 0.98 * n.sqrt();
+    let lo = (n / 2.0 - half).floor().max(0.0) as usize;
+    let hi = ((n / 2.0 + half).ceil() as usize).min(values.len() - 1);
+    (values[lo], values[hi])
 }
