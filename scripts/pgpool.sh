@@ -223,6 +223,17 @@ STATE_DIR="" PGPOOL_PID="" CHILD_PID=""
 
 # shellcheck disable=SC2317 # called from the trap handlers
 teardown() {
+  if [[ -n $PGPOOL_PID && -n ${MULTIDB_PGPOOL_URL:-} ]]; then
+    # What pgpool did: statements per backend (select_cnt), as it counts them.
+    local out line
+    out=$(PGCONNECT_TIMEOUT=3 "$PSQL" -X -q -A -t -F ' ' -h 127.0.0.1 -p "$PORT" -U "$PG_USER" -d postgres \
+      -c 'SHOW pool_nodes' 2>/dev/null) || out=""
+    while read -r line; do
+      # node_id hostname port status pg_status lb_weight role pg_role select_cnt ...
+      read -r -a f <<<"$line"
+      ((${#f[@]} > 8)) && info "backend ${f[0]} (${f[6]}, port ${f[2]}): select_cnt ${f[8]}"
+    done <<<"$out"
+  fi
   if [[ -n $PGPOOL_PID ]]; then
     # pgpool (and runuser above it) run in their own session (setsid), whose
     # process group is its pid: SIGINT asks every process of it for a fast

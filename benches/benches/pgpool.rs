@@ -152,29 +152,6 @@ async fn connect(url: &str, pool: u32) -> DatabaseConnection {
     })
 }
 
-/// pgpool's per-backend counters (`SHOW pool_nodes`), as text, when it
-/// answers that over the extended protocol.
-async fn pool_nodes(db: &DatabaseConnection) -> String {
-    let stmt = Statement::from_string(DbBackend::Postgres, "SHOW pool_nodes");
-    match db.query_all_raw(stmt).await {
-        Ok(rows) => rows
-            .iter()
-            .map(|row| {
-                let cell = |name: &str| row.try_get::<String>("", name).unwrap_or_default();
-                format!(
-                    "node {} port {} role {} select_cnt {}",
-                    cell("node_id"),
-                    cell("port"),
-                    cell("role"),
-                    cell("select_cnt")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        Err(e) => format!("(SHOW pool_nodes failed: {e})"),
-    }
-}
-
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
         .ok()
@@ -223,6 +200,9 @@ fn main() {
             replicas.push(connect(url, POOL).await);
         }
         let pgpool = connect(&pgpool_url, POOL).await;
+        if std::env::var("MULTIDB_PGPOOL_STATEMENT_LB").is_ok_and(|v| v == "on") {
+            println!("pgpool: statement_level_load_balance = on");
+        }
         // Every replica (the delayed one too) has the rows before we read.
         let until = Instant::now() + Duration::from_secs(10);
         for replica in &replicas {
@@ -243,9 +223,15 @@ fn main() {
             "| scenario | clients | pgpool p50 | multidb p50 | p50 ratio | pgpool p99 | multidb p99 | p99 ratio | pgpool ops/s | multidb ops/s | throughput ratio |"
         );
         println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        // Warm-up, once: every pooled connection of both systems opened and
+        // used (pgpool's children connect to the backends, statements get
+        // prepared, pgpool's relation cache fills).
+        for system in &systems {
+            phase(system, POOL as usize, Some(10), length.max(Duration::from_secs(1))).await;
+        }
         for (scenario, write_every) in [("point", None), ("mix 90/10", Some(10))] {
             for clients in [1usize, 32] {
-                // Warm-up: pools full, statements prepared, caches hot.
+                // A short warm-up at this concurrency.
                 for system in &systems {
                     phase(system, clients, write_every, length / 4).await;
                 }
@@ -278,7 +264,7 @@ fn main() {
             }
         }
         println!("ratios: latency = pgpool / multidb (above 1: pgpool is slower); throughput = multidb / pgpool");
-        println!("{} backends: {}", systems[0].name(), pool_nodes(&pgpool).await);
+        println!("(pgpool's own counts per backend: scripts/pgpool.sh prints SHOW pool_nodes when it stops)");
         let stats = multidb.stats();
         println!(
             "{}: {} statements on replicas ({}), {} on the primary",

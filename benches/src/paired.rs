@@ -21,6 +21,9 @@ pub struct Comparison {
     pub rounds: usize,
     /// Operations per batch.
     pub batch: u64,
+    /// The fastest rounds' times: 10th percentile of bare and routed times
+    /// per operation, ns (the least disturbed by other load).
+    pub fast_ns: (f64, f64),
     /// Median bare time per operation, ns.
     pub bare_ns: f64,
     /// Median routed time per operation, ns.
@@ -35,6 +38,8 @@ pub struct Comparison {
     pub added_ns: f64,
     /// 10th and 90th percentiles of the per-round differences, ns.
     pub added_p10_p90: (f64, f64),
+    /// 95 % confidence interval of the median difference, ns.
+    pub added_ci95: (f64, f64),
 }
 
 impl Comparison {
@@ -42,7 +47,9 @@ impl Comparison {
     pub fn line(&self) -> String {
         format!(
             "paired {}: bare {}, multidb {} (medians of {} rounds x {} ops); \
-             ratio {:.3} [95% CI {:.3}..{:.3}; p10 {:.3}, p90 {:.3}]; added {} [p10 {}, p90 {}]",
+             ratio {:.3} [95% CI {:.3}..{:.3}; p10 {:.3}, p90 {:.3}]; \
+             added {} [95% CI {}..{}; p10 {}, p90 {}]; \
+             fastest decile: bare {}, multidb {}, ratio {:.3}",
             self.name,
             fmt_ns(self.bare_ns),
             fmt_ns(self.routed_ns),
@@ -54,8 +61,13 @@ impl Comparison {
             self.ratio_p10_p90.0,
             self.ratio_p10_p90.1,
             fmt_ns(self.added_ns),
+            fmt_ns(self.added_ci95.0),
+            fmt_ns(self.added_ci95.1),
             fmt_ns(self.added_p10_p90.0),
             fmt_ns(self.added_p10_p90.1),
+            fmt_ns(self.fast_ns.0),
+            fmt_ns(self.fast_ns.1),
+            self.fast_ns.1 / self.fast_ns.0,
         )
     }
 }
@@ -63,7 +75,23 @@ impl Comparison {
 /// Compare `bare` and `routed`, each a function that runs its operation
 /// `n` times and returns how long that took (criterion's `iter_custom`
 /// shape, so the same closures serve both). Runs for `mode.budget()`.
-pub fn compare<A, B>(name: &str, mode: &Mode, mut bare: A, mut routed: B) -> Comparison
+pub fn compare<A, B>(name: &str, mode: &Mode, bare: A, routed: B) -> Comparison
+where
+    A: FnMut(u64) -> Duration,
+    B: FnMut(u64) -> Duration,
+{
+    compare_scaled(name, mode, 1, bare, routed)
+}
+
+/// [`compare`] for functions that run `n × ops_per_n` operations (many
+/// tasks at once, say) and return the time for all of them.
+pub fn compare_scaled<A, B>(
+    name: &str,
+    mode: &Mode,
+    ops_per_n: u64,
+    mut bare: A,
+    mut routed: B,
+) -> Comparison
 where
     A: FnMut(u64) -> Duration,
     B: FnMut(u64) -> Duration,
@@ -97,7 +125,7 @@ where
             let r = routed(batch);
             (bare(batch), r)
         };
-        let per = |d: Duration| d.as_nanos() as f64 / batch as f64;
+        let per = |d: Duration| d.as_nanos() as f64 / (batch * ops_per_n) as f64;
         let (b, r) = (per(b), per(r));
         bare_ns.push(b);
         routed_ns.push(r);
@@ -108,7 +136,8 @@ where
     let comparison = Comparison {
         name: name.to_owned(),
         rounds: round,
-        batch,
+        batch: batch * ops_per_n,
+        fast_ns: (quantile(&mut bare_ns, 0.1), quantile(&mut routed_ns, 0.1)),
         bare_ns: quantile(&mut bare_ns, 0.5),
         routed_ns: quantile(&mut routed_ns, 0.5),
         ratio: quantile(&mut ratios, 0.5),
@@ -116,6 +145,7 @@ where
         ratio_ci95: median_ci95(&mut ratios),
         added_ns: quantile(&mut added, 0.5),
         added_p10_p90: (quantile(&mut added, 0.1), quantile(&mut added, 0.9)),
+        added_ci95: median_ci95(&mut added),
     };
     println!("{}", comparison.line());
     comparison
