@@ -147,13 +147,17 @@ where
         added_p10_p90: (quantile(&mut added, 0.1), quantile(&mut added, 0.9)),
         added_ci95: median_ci95(&mut added),
     };
-    println!("{}", comparison.line());
+    if mode.measure {
+        println!("{}", comparison.line());
+    } else {
+        println!("{} (test run: not a measurement)", comparison.line());
+    }
     comparison
 }
 
-/// A distribution-free 95 % confidence interval of the median: the order
+/// A distribution-free 95 % confidence interval of the median of `values`: the order
 /// statistics n/2 ± 0.98·√n.
-fn median_ci95(values: &mut [f64]) -> (f64, f64) {
+pub fn median_ci95(values: &mut [f64]) -> (f64, f64) {
     if values.is_empty() {
         return (f64::NAN, f64::NAN);
     }
