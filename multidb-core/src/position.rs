@@ -323,7 +323,7 @@ mod tests {
 /// Where the writes of a scope reached on the primary: what a later read
 /// must see. Opaque and compact, tagged with the cluster it belongs to;
 /// its text form ([`Display`](fmt::Display) / [`FromStr`](std::str::FromStr))
-/// uses only `[0-9A-Za-z.:~-]`, so it fits a cookie, a header, a URL or any
+/// uses only `[0-9A-Za-z.~-]`, so it fits a cookie, a header, a URL or any
 /// job payload.
 ///
 /// ```
@@ -406,9 +406,10 @@ impl fmt::Display for WritePosition {
                 Ok(())
             }
             Position::MySql(_) => {
-                // The GTID set's own text, with `,` (not cookie-safe) as `~`.
+                // The GTID set's own text, with `,` and `:` (not token-safe)
+                // as `~` and `.` (neither occurs in uuids, tags or numbers).
                 let text = self.position.to_string();
-                write!(f, "my.{}", text.replace(',', "~"))
+                write!(f, "my.{}", text.replace(',', "~").replace(':', "."))
             }
         }
     }
@@ -436,7 +437,7 @@ impl std::str::FromStr for WritePosition {
             }
             "mdb" => Position::parse_mariadb(&body.replace('~', ","))
                 .map_err(|_| bad("not a MariaDB GTID list"))?,
-            "my" => Position::parse_mysql(&body.replace('~', ","))
+            "my" => Position::parse_mysql(&body.replace('~', ",").replace('.', ":"))
                 .map_err(|_| bad("not a MySQL GTID set"))?,
             _ => return Err(bad("unknown kind")),
         };
@@ -465,7 +466,7 @@ mod write_position_tests {
             let text = position.to_string();
             assert!(
                 text.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".:~-".contains(&b)),
+                    .all(|b| b.is_ascii_alphanumeric() || b".~-".contains(&b)),
                 "{text}"
             );
             assert_eq!(text.parse::<WritePosition>(), Ok(position), "{text}");
