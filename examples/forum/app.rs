@@ -74,7 +74,7 @@ pub(crate) fn pinning(key: Option<&str>) -> Result<PinningLayer, ConfigError> {
     if let Some(key) = key {
         config = config.signing_key(key);
     }
-    PinningLayer::try_new(config)
+    PinningLayer::new(config)
 }
 
 /// The forum: `GET /posts`, `POST /posts`, `GET /posts/{id}`, behind

@@ -1,0 +1,1 @@
+//! actix-web middleware of multidb (work in progress).
