@@ -3,8 +3,10 @@
 //! Kept apart from `main.rs` so that `tests/forum_e2e.rs` serves exactly
 //! this code (`#[path = "../forum/app.rs"] mod app;`).
 
+use std::time::Duration;
+
 use axum::Router;
-use axum::extract::{Form, Path, Request, State};
+use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -12,8 +14,10 @@ use axum::routing::get;
 use multidb_seaorm::pinning::ConfigError;
 use multidb_seaorm::{MultiDb, PinningConfig, PinningLayer};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, DbBackend, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, DbBackend, QueryOrder, QuerySelect, Set};
 use serde::Deserialize;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 
 /// The `forum_post` table.
 pub(crate) mod post {
@@ -38,6 +42,12 @@ pub(crate) mod post {
 
 /// The longest title accepted, in characters (the column is `VARCHAR(200)`).
 const MAX_TITLE_CHARS: usize = 200;
+
+/// Posts per page of `GET /posts`.
+pub(crate) const PAGE_SIZE: u64 = 50;
+
+/// How long a request may take before it is answered `408`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `CREATE TABLE IF NOT EXISTS forum_post` for `backend`.
 pub(crate) fn create_table_sql(backend: DbBackend) -> String {
@@ -70,6 +80,8 @@ pub(crate) async fn create_schema(db: &MultiDb) -> Result<(), DbErr> {
 /// clients cannot forge them; without it a client could forge a pin, which
 /// only sends its own reads to the primary.
 pub(crate) fn pinning(key: Option<&str>) -> Result<PinningLayer, ConfigError> {
+    // `__Host-` would need `Secure`; behind TLS, name it
+    // `__Host-multidb_pin_writes` so sibling subdomains cannot plant copies.
     let mut config = PinningConfig::default().secure(false);
     if let Some(key) = key {
         config = config.signing_key(key);
@@ -77,24 +89,50 @@ pub(crate) fn pinning(key: Option<&str>) -> Result<PinningLayer, ConfigError> {
     PinningLayer::new(config)
 }
 
-/// The forum: `GET /posts`, `POST /posts`, `GET /posts/{id}`, behind
-/// `pinning` and a one-line access log.
+/// The forum: `GET /posts`, `POST /posts`, `GET /posts/{id}`.
+///
+/// The layer order is the point: in axum each `.layer` wraps the ones
+/// before it, so the timeout and the panic catcher are *inside* `pinning`
+/// — their 408 and 500 pass through it and pin a client whose request may
+/// have written — and the access log is outside, where it sees the
+/// `Set-Cookie`. (The other way round, a POST that timed out after its
+/// insert would leave the client unpinned, reading a lagging replica.)
 pub(crate) fn app(db: MultiDb, pinning: PinningLayer) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/posts") }))
         .route("/posts", get(list).post(create))
         .route("/posts/{id}", get(show))
         .with_state(db)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::new())
         .layer(pinning)
         .layer(middleware::from_fn(access_log))
 }
 
-/// `GET /posts`: every post, newest first, and the form to write one.
-async fn list(State(db): State<MultiDb>) -> Result<Html<String>, AppError> {
-    let posts = post::Entity::find()
-        .order_by_desc(post::Column::Id)
-        .all(&db)
-        .await?;
+/// The query of `GET /posts`: `?before=<id>` for the page of older posts.
+#[derive(Deserialize)]
+struct Page {
+    before: Option<i32>,
+}
+
+/// `GET /posts`: one page of posts, newest first (keyset pagination: the
+/// page after is `?before=<the last id shown>`, which stays right while
+/// posts are added), and the form to write one.
+async fn list(
+    State(db): State<MultiDb>,
+    Query(Page { before }): Query<Page>,
+) -> Result<Html<String>, AppError> {
+    let mut query = post::Entity::find().order_by_desc(post::Column::Id);
+    if let Some(before) = before {
+        query = query.filter(post::Column::Id.lt(before));
+    }
+    // One more than a page says whether there is a next page.
+    let mut posts = query.limit(PAGE_SIZE + 1).all(&db).await?;
+    let more = posts.len() as u64 > PAGE_SIZE;
+    posts.truncate(PAGE_SIZE as usize);
     let mut page = String::from(
         "<!doctype html><title>forum</title><h1>Forum</h1>\n\
          <form method=post action=/posts>\
@@ -109,7 +147,14 @@ async fn list(State(db): State<MultiDb>) -> Result<Html<String>, AppError> {
             escape(&post.title)
         ));
     }
-    page.push_str(&format!("</ul>\n<p>{} posts</p>\n", posts.len()));
+    page.push_str("</ul>\n");
+    match posts.last() {
+        Some(last) if more => page.push_str(&format!(
+            "<p><a href=\"/posts?before={}\">older posts</a></p>\n",
+            last.id
+        )),
+        _ => page.push_str("<p>no older posts</p>\n"),
+    }
     Ok(Html(page))
 }
 

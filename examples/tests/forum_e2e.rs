@@ -18,6 +18,7 @@ mod sqlite;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use sea_orm::ConnectionTrait;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -257,5 +258,53 @@ async fn bad_forms_and_missing_posts() -> TestResult {
     assert_eq!(list.status, 200);
     assert!(list.body.contains("<form method=post action=/posts>"));
     assert!(list.header("set-cookie").is_none(), "reads do not pin");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_is_paginated() -> TestResult {
+    let served = Served::start().await?;
+    let addr = served.addr;
+    let primary = served.forum.db.primary();
+    for n in 0..120 {
+        primary
+            .execute_unprepared(&format!(
+                "INSERT INTO forum_post (title, body) VALUES ('post {n}', '')"
+            ))
+            .await?;
+    }
+    // The pin of a POST makes the lists read the primary, which has them all.
+    let posted = send(addr, "POST", "/posts", None, Some("title=newest&body=")).await?;
+    let cookie = cookie_pair(posted.header("set-cookie").ok_or("no pin")?).to_owned();
+
+    let mut path = "/posts".to_owned();
+    let mut sizes = Vec::new();
+    let mut titles = Vec::new();
+    loop {
+        let page = send(addr, "GET", &path, Some(&cookie), None).await?;
+        assert_eq!(page.status, 200, "{page:?}");
+        let items: Vec<&str> = page
+            .body
+            .lines()
+            .filter(|l| l.starts_with("<li>"))
+            .collect();
+        sizes.push(items.len());
+        titles.extend(items.iter().map(|l| l.to_string()));
+        match page.body.split("href=\"/posts?before=").nth(1) {
+            Some(rest) => {
+                let id = rest.split('"').next().ok_or("no id")?;
+                path = format!("/posts?before={id}");
+            }
+            None => {
+                assert!(page.body.contains("no older posts"));
+                break;
+            }
+        }
+    }
+    assert_eq!(sizes, [50, 50, 21]);
+    assert!(titles[0].contains(">newest<"), "{}", titles[0]);
+    assert!(titles[120].contains(">post 0<"), "{}", titles[120]);
+    let bad = send(addr, "GET", "/posts?before=soon", None, None).await?;
+    assert_eq!(bad.status, 400);
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! differ, so a test can see which database answered; the replicas are
 //! opened read-only, so a misrouted write fails loudly.
 
+pub mod actix_scenarios;
 pub mod http_scenarios;
 pub mod scenarios;
 pub mod servers;
@@ -61,6 +62,7 @@ macro_rules! cluster_tests {
             scenarios::primary_only_statements_and_streams,
             scenarios::an_unreachable_replica_is_skipped_for_reads,
             http_scenarios::post_then_get_with_the_cookie_sees_the_row,
+            actix_scenarios::actix_post_then_get_with_the_cookie_sees_the_row,
         );
     };
     (@each $cluster:path: $($module:ident::$name:ident),* $(,)?) => {$(
