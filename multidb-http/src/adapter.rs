@@ -3,6 +3,9 @@
 //! handler in it ([`RequestState::scope`]), and reports how it ended; the
 //! state decides, issues the pin, and warns when a request that may have
 //! written ends without a response.
+//!
+//! What the framework middleware crates build on; not for applications, no
+//! stability promise.
 
 use std::any::Any;
 use std::fmt;

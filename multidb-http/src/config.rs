@@ -235,16 +235,9 @@ impl PinningConfig {
     /// With a key, a pin that is unsigned, signed with another key, or
     /// whose expiry was altered is ignored: every pin accepted is one this
     /// service (or another holding the key) issued. Without one, a client
-    /// can forge a pin for itself at will: that only sends its own reads to
-    /// the primary, for at most the pin duration per token (never a wrong
-    /// answer, but load on the primary). A key is recommended.
-    ///
-    /// A key does not stop a client from pinning itself: any request that
-    /// pins earns a genuine pin for the pin duration — any `POST` does,
-    /// even one the application rejects with a 4xx — and a client can
-    /// repeat it, as a client that really writes would. If the load that
-    /// puts on the primary matters, rate-limit writes (the requests that
-    /// pin).
+    /// can forge a pin for itself (its own reads go to the primary). A key
+    /// does not stop a client from *earning* genuine pins: see
+    /// [the cost of timed pins](crate#the-cost-of-timed-pins).
     pub fn signing_key(self, key: impl AsRef<[u8]>) -> Self {
         self.signing_keys([key])
     }

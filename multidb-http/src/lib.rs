@@ -170,8 +170,5 @@ pub use config::{
 pub use error::ConfigError;
 pub use pin::DbWrite;
 
-/// What the framework middleware crates build on: the compiled
-/// [`Settings`](adapter::Settings), the decisions and the request's life
-/// cycle. Not for applications; no stability promise.
 #[doc(hidden)]
 pub mod adapter;
