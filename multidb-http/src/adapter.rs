@@ -54,6 +54,12 @@ impl RequestState {
         &self.settings
     }
 
+    /// The request's routing as decided from its head (and the position
+    /// its pin carried, [`Incoming::position`]).
+    pub fn incoming(&self) -> &Incoming {
+        &self.incoming
+    }
+
     /// The request's routing facts, shared with the handler and the body.
     pub fn request(&self) -> &RequestContext {
         &self.request

@@ -70,11 +70,13 @@ pub fn is_read_method(method: &str) -> bool {
 }
 
 /// What the middleware decided when a request came in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incoming {
     exempt: bool,
     writes: bool,
     pinned_by: Option<PinnedBy>,
+    /// The position carried by the valid pin, if any (allocated only then).
+    position: Option<Box<str>>,
 }
 
 impl Incoming {
@@ -91,6 +93,13 @@ impl Incoming {
     /// Whether the path is exempt: never pinned, never earns a pin.
     pub fn exempt(&self) -> bool {
         self.exempt
+    }
+
+    /// The replication position carried by the pin that pinned the request
+    /// (`[A-Za-z0-9._~-]`, at most 200 bytes), if it carried one: what a
+    /// causal read waits for. Pins carry none until causal pins land.
+    pub fn position(&self) -> Option<&str> {
+        self.position.as_deref()
     }
 }
 
@@ -125,23 +134,29 @@ impl Settings {
     ) -> Incoming {
         let exempt = self.is_exempt(path);
         let writes = !is_read_method(method);
+        let mut position = None;
+        let mut found = |checked: Option<Checked<'_>>| match checked {
+            Some(checked) => {
+                position = checked
+                    .position
+                    .and_then(|p| std::str::from_utf8(p).ok())
+                    .map(Box::from);
+                true
+            }
+            None => false,
+        };
         let pinned_by = if exempt {
             None
         } else if writes {
             Some(PinnedBy::Method)
-        } else if self
-            .first_valid(
-                cookie_values(cookies, self.cookie_name.as_bytes()),
-                now,
-                PinnedBy::Cookie,
-            )
-            .is_some()
-        {
+        } else if found(self.first_valid(
+            cookie_values(cookies, self.cookie_name.as_bytes()),
+            now,
+            PinnedBy::Cookie,
+        )) {
             Some(PinnedBy::Cookie)
         } else if self.header_name.is_some()
-            && self
-                .first_valid(header_values(pin_headers), now, PinnedBy::Header)
-                .is_some()
+            && found(self.first_valid(header_values(pin_headers), now, PinnedBy::Header))
         {
             Some(PinnedBy::Header)
         } else {
@@ -160,6 +175,7 @@ impl Settings {
             exempt,
             writes,
             pinned_by,
+            position,
         }
     }
 
@@ -380,6 +396,21 @@ mod tests {
         assert!(pin.token().starts_with(&format!("{}:0-16B3F28.", NOW + 15)));
         let cookie = format!("multidb_pin_writes={}", pin.token());
         assert_eq!(get(&settings, &[cookie.as_bytes()]), Some(PinnedBy::Cookie));
+        let none = [].into_iter();
+        let incoming = settings.incoming("GET", "/", [cookie.as_bytes()].into_iter(), none, NOW);
+        assert_eq!(incoming.position(), Some("0-16B3F28"));
+        let plain = format!(
+            "multidb_pin_writes={}",
+            settings.issue(NOW, None, PinnedBy::Wrote, 200).token()
+        );
+        let incoming = settings.incoming(
+            "GET",
+            "/",
+            [plain.as_bytes()].into_iter(),
+            [].into_iter(),
+            NOW,
+        );
+        assert_eq!(incoming.position(), None);
         assert!(pin.into_set_cookie().starts_with(&cookie));
     }
 }
