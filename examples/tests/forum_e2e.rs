@@ -10,8 +10,12 @@
 //! delayed replica) is `multidb_tests::http_scenarios`, run by
 //! `tests/tests/{postgres,mariadb}.rs`.
 
+#[path = "../forum/actix.rs"]
+mod actix;
 #[path = "../forum/app.rs"]
 mod app;
+#[path = "../forum/model.rs"]
+mod model;
 #[path = "../forum/sqlite.rs"]
 mod sqlite;
 
@@ -159,7 +163,7 @@ async fn a_user_who_posts_is_redirected_and_sees_the_post_thanks_to_the_pin() ->
     assert!(served.forum.dir().join("primary.db").is_file());
     assert!(served.forum.dir().join("replica1.db").is_file());
     // Creating the schema again is harmless (IF NOT EXISTS).
-    app::create_schema(&served.forum.db).await?;
+    model::create_schema(&served.forum.db).await?;
 
     let sent = Instant::now();
     let posted = send(
@@ -307,4 +311,95 @@ async fn the_list_is_paginated() -> TestResult {
     let bad = send(addr, "GET", "/posts?before=soon", None, None).await?;
     assert_eq!(bad.status, 400);
     Ok(())
+}
+
+/// The actix-web forum, on its own thread and runtime (its SQLite files and
+/// replayer live there too), served on `127.0.0.1:0`.
+struct ActixServed {
+    addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ActixServed {
+    async fn start() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let setup = async {
+                    let forum = sqlite::SqliteForum::start(2, LAG).await?;
+                    let pinning = actix::pinning(Some(KEY))?;
+                    let db = forum.db.clone();
+                    let server =
+                        actix_web::HttpServer::new(move || actix::app(db.clone(), pinning.clone()))
+                            .workers(1)
+                            .disable_signals()
+                            .bind("127.0.0.1:0")?;
+                    let addr = *server.addrs().first().ok_or("bound to no address")?;
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>((forum, addr, server.run()))
+                };
+                match setup.await {
+                    Ok((_forum, addr, server)) => {
+                        let _ = ready.send(Ok((addr, server.handle())));
+                        let _ = server.await;
+                    }
+                    Err(error) => {
+                        let _ = ready.send(Err(error.to_string()));
+                    }
+                }
+            });
+        });
+        let (addr, handle) = started.await??;
+        Ok(ActixServed {
+            addr,
+            handle,
+            thread: Some(thread),
+        })
+    }
+
+    async fn stop(mut self) -> TestResult {
+        self.handle.stop(true).await;
+        if let Some(thread) = self.thread.take() {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await?
+                .map_err(|_| "the server thread panicked")?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_story_on_actix_web() -> TestResult {
+    let served = ActixServed::start().await?;
+    let addr = served.addr;
+    let sent = Instant::now();
+    let posted = send(addr, "POST", "/posts", None, Some("title=On+actix&body=x")).await?;
+    assert_eq!(posted.status, 303, "{posted:?}");
+    let location = posted.header("location").ok_or("no Location")?.to_owned();
+    let set_cookie = posted.header("set-cookie").ok_or("POST set no cookie")?;
+    assert!(
+        set_cookie.starts_with("multidb_pin_writes="),
+        "{set_cookie}"
+    );
+    assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
+    assert_eq!(posted.header("cache-control"), Some("private"));
+    let cookie = cookie_pair(set_cookie).to_owned();
+
+    let stale = send(addr, "GET", &location, None, None).await?;
+    assert_eq!(stale.status, 404, "the replicas are not lagging: {stale:?}");
+    let followed = send(addr, "GET", &location, Some(&cookie), None).await?;
+    assert_eq!(followed.status, 200, "{followed:?}");
+    assert!(followed.body.contains("On actix"), "{}", followed.body);
+    assert!(followed.header("set-cookie").is_none());
+    let listed = send(addr, "GET", "/posts", Some(&cookie), None).await?;
+    assert!(listed.body.contains(&format!("<a href=\"{location}\">")));
+    assert!(sent.elapsed() < LAG, "took {:?}", sent.elapsed());
+
+    let empty = send(addr, "POST", "/posts", None, Some("title=+&body=x")).await?;
+    assert_eq!(empty.status, 422);
+    assert!(
+        empty.header("set-cookie").is_some(),
+        "a POST pins even when refused"
+    );
+    served.stop().await
 }
