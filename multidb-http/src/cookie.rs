@@ -19,6 +19,9 @@ use crate::token::Tokens;
 /// 10000-01-01T00:00:00Z: the first time `httpdate` cannot format.
 const LAST_HTTP_DATE: u64 = 253_402_300_800;
 
+/// `; Expires=` and an IMF-fixdate (`Tue, 14 Nov 2023 22:13:35 GMT`).
+const EXPIRES_LEN: usize = 10 + 29;
+
 /// The values of every cookie named `name` in `headers` (all `Cookie`
 /// headers, in order: HTTP/2 clients send one header per cookie), double
 /// quotes stripped. Works on bytes, so a non-UTF-8 byte elsewhere does not
@@ -91,21 +94,25 @@ impl SetCookie {
     }
 
     /// `name=<token>; Max-Age=…; Expires=…; <attributes>` for a pin from
-    /// `now`, in one allocation.
+    /// `now`, in one allocation of the exact size (so turning it into a
+    /// header value allocates nothing more).
     pub(crate) fn write(&self, tokens: &Tokens, now: u64, position: Option<&str>) -> Written {
-        // expiry + `:` + position + `.` + MAC, `; Expires=` + 29-byte date.
-        let token_max = 20 + position.map_or(0, |p| p.len() + 1) + 44;
-        let mut line = String::with_capacity(
-            self.prefix.len() + token_max + self.max_age.len() + 39 + self.attributes.len(),
-        );
-        line.push_str(&self.prefix);
-        let start = line.len();
-        let expiry = tokens.write(now, position, &mut line);
-        let token = start..line.len();
-        line.push_str(&self.max_age);
+        let expiry = now.saturating_add(tokens.pin_secs());
         // `Max-Age` wins in every current browser; `Expires` is for old ones.
         // httpdate panics after year 9999: a clock that wrong gets no `Expires`.
-        if expiry < LAST_HTTP_DATE {
+        let expires = expiry < LAST_HTTP_DATE;
+        let len = self.prefix.len()
+            + tokens.token_len(now, position)
+            + self.max_age.len()
+            + if expires { EXPIRES_LEN } else { 0 }
+            + self.attributes.len();
+        let mut line = String::with_capacity(len);
+        line.push_str(&self.prefix);
+        let start = line.len();
+        tokens.write(now, position, &mut line);
+        let token = start..line.len();
+        line.push_str(&self.max_age);
+        if expires {
             let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(expiry);
             // Writing to a String cannot fail.
             let _ = write!(line, "; Expires={}", HttpDate::from(at));
@@ -166,9 +173,22 @@ mod tests {
             "pin=1700000015; Max-Age=15; Expires=Tue, 14 Nov 2023 22:13:35 GMT; Path=/; HttpOnly"
         );
         assert_eq!(&written.line[written.token.clone()], "1700000015");
-        assert!(written.line.capacity() >= written.line.len());
+        assert_eq!(
+            written.line.capacity(),
+            written.line.len(),
+            "one exact allocation"
+        );
+        let signed = Tokens::new("pin", 15, Some(&[vec![1u8; 32]]));
+        let written = set_cookie.write(&signed, 1_700_000_000, Some("0-1A2B"));
+        assert_eq!(
+            written.line.capacity(),
+            written.line.len(),
+            "{}",
+            written.line
+        );
         // A clock past year 9999 gets no Expires rather than a panic.
         let far = set_cookie.write(&tokens, LAST_HTTP_DATE, None);
         assert!(!far.line.contains("Expires"), "{}", far.line);
+        assert_eq!(far.line.capacity(), far.line.len());
     }
 }

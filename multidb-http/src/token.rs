@@ -136,6 +136,22 @@ impl Tokens {
         self.signer.is_some()
     }
 
+    /// The length of the token [`write`](Self::write) makes for `now` and
+    /// `position`, so the caller can allocate exactly once.
+    pub(crate) fn token_len(&self, now: u64, position: Option<&str>) -> usize {
+        let expiry = now.saturating_add(self.pin_secs);
+        let digits = expiry.checked_ilog10().map_or(1, |log| log as usize + 1);
+        let position = position
+            .filter(|p| is_valid_position(p.as_bytes()))
+            .map_or(0, |p| 1 + p.len());
+        let mac = if self.signer.is_some() {
+            1 + MAC_B64_LEN
+        } else {
+            0
+        };
+        digits + position + mac
+    }
+
     /// Append to `out` the token of a pin from `now` for the pin duration,
     /// carrying `position` if it is valid ([`is_valid_position`]; an invalid
     /// one is left out, with a warning). Returns the expiry.
@@ -254,6 +270,7 @@ mod tests {
     fn issue(tokens: &Tokens, now: u64, position: Option<&str>) -> String {
         let mut out = String::new();
         tokens.write(now, position, &mut out);
+        assert_eq!(out.len(), tokens.token_len(now, position), "{out}");
         out
     }
 
