@@ -493,3 +493,11 @@ async fn an_inner_error_after_a_post_still_pins() {
     assert_eq!(out.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(out.pin_cookie().is_none());
 }
+
+#[actix_web::test]
+async fn timed_pins_a_post_to_a_missing_route_the_documented_cost() {
+    let app = app(PinningConfig::default()).await;
+    let out = send(&app, request(Method::POST, "/no/such/route")).await;
+    assert_eq!(out.status, StatusCode::NOT_FOUND);
+    assert!(out.pin_cookie().is_some());
+}

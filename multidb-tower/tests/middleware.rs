@@ -780,3 +780,12 @@ async fn hyper_polls_the_body_in_the_requests_context() -> std::io::Result<()> {
     server.abort();
     Ok(())
 }
+
+#[tokio::test]
+async fn timed_pins_a_post_to_a_missing_route_the_documented_cost() {
+    // django's rule: the method pins, whatever the handler did. Causal pins
+    // (replication positions) will pin only after a real write.
+    let out = send(&default_app(), request("POST", "/no/such/route")).await;
+    assert_eq!(out.status, StatusCode::NOT_FOUND);
+    assert!(out.pin_cookie().is_some());
+}
