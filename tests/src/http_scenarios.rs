@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use multidb_seaorm::{MultiDb, PinningConfig, PinningLayer, Reason, Target};
+use multidb_seaorm::{MultiDb, PinningLayer, Reason, Target};
 use sea_orm::entity::prelude::*;
 use sea_orm::{Database, Set};
 use tower::ServiceExt;
@@ -33,7 +33,7 @@ pub fn items_app(db: MultiDb) -> Router {
         .route("/items", post(create_item))
         .route("/items/{id}", get(show_item))
         .with_state(db)
-        .layer(PinningLayer::new(PinningConfig::default()))
+        .layer(PinningLayer::default())
 }
 
 async fn create_item(State(db): State<MultiDb>, title: String) -> Response {
