@@ -25,7 +25,7 @@ pin_project! {
     /// completes with a response, pins the client if the request earned
     /// it, and wraps the body in a [`ScopedBody`]. Dropped before that, it
     /// logs a warning if the request may have written.
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<F: Future> {
         #[pin]
         inner: Scoped<WithFinalPin<F>>,
         state: RequestState,
@@ -33,7 +33,7 @@ pin_project! {
     }
 }
 
-impl<F> ResponseFuture<F> {
+impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(
         inner: Scoped<WithFinalPin<F>>,
         state: RequestState,
@@ -47,7 +47,7 @@ impl<F> ResponseFuture<F> {
     }
 }
 
-impl<F> fmt::Debug for ResponseFuture<F> {
+impl<F: Future> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
             .field("state", &self.state)

@@ -15,7 +15,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use multidb_core::context::{RequestContext, Scoped, this_task_is_pinned};
+use multidb_core::context::{RequestContext, Scoped, scope_request, this_task_is_pinned};
+use multidb_core::position::WritePosition;
 use pin_project_lite::pin_project;
 
 pub use crate::config::Settings;
@@ -41,10 +42,14 @@ impl RequestState {
     /// The request's routing, decided from its head (see
     /// [`Settings::incoming`]).
     pub fn new(settings: Arc<Settings>, incoming: Incoming) -> Self {
+        let request = match incoming.after() {
+            Some(position) => RequestContext::after(position.clone()),
+            None => RequestContext::new(),
+        };
         RequestState {
             settings,
             incoming,
-            request: RequestContext::new(),
+            request,
             done: false,
         }
     }
@@ -77,6 +82,8 @@ impl RequestState {
         let future = WithFinalPin {
             inner: future,
             catch: self.settings.catch_panics(),
+            ready: None,
+            capture: None,
         };
         self.request.scope(self.incoming.pinned(), future)
     }
@@ -98,7 +105,18 @@ impl RequestState {
         let reason = self
             .settings
             .earns_pin(&self.incoming, &self.request, marked)?;
-        Some(self.settings.issue(now_secs(), None, reason, status))
+        // The position the handler's writes reached (captured when the
+        // handler finished, see `WithFinalPin`), for the next requests.
+        let position = self
+            .request
+            .with_causal(|c| c.own.clone().filter(|_| !c.pending))
+            .map(|position| position.to_string())
+            // Too long for a token (many GTID domains): a timed pin instead.
+            .filter(|position| position.len() <= 200);
+        Some(
+            self.settings
+                .issue(now_secs(), position.as_deref(), reason, status),
+        )
     }
 
     /// The inner service failed with an error, not a response: nothing to
@@ -134,18 +152,24 @@ impl fmt::Debug for RequestState {
     }
 }
 
+type Capture = Pin<Box<dyn Future<Output = Option<WritePosition>> + Send>>;
+
 pin_project! {
     /// The handler's future, reporting with its output whether the task was
     /// pinned when it finished (the body goes on from there), and, with
-    /// `catch`, a panic instead of unwinding.
-    pub struct WithFinalPin<F> {
+    /// `catch`, a panic instead of unwinding. If the handler wrote, it then
+    /// captures the position its writes reached (one round trip to the
+    /// primary), still in the request's scope, for the pin.
+    pub struct WithFinalPin<F: Future> {
         #[pin]
         inner: F,
         catch: bool,
+        ready: Option<(Result<F::Output, Panic>, bool)>,
+        capture: Option<Capture>,
     }
 }
 
-impl<F> fmt::Debug for WithFinalPin<F> {
+impl<F: Future> fmt::Debug for WithFinalPin<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WithFinalPin")
             .field("catch", &self.catch)
@@ -158,17 +182,32 @@ impl<F: Future> Future for WithFinalPin<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let output = if *this.catch {
-            // Not polled again after a panic: the output is ready.
-            match catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(output)) => Ok(output),
-                Err(panic) => Err(panic),
+        if this.ready.is_none() {
+            let output = if *this.catch {
+                // Not polled again after a panic: the output is ready.
+                match catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(output)) => Ok(output),
+                    Err(panic) => Err(panic),
+                }
+            } else {
+                Ok(ready!(this.inner.as_mut().poll(cx)))
+            };
+            // Still inside the request's scope: the handler task's last pin.
+            *this.ready = Some((output, this_task_is_pinned()));
+            if let Some(request) = scope_request().filter(|r| r.wrote()) {
+                *this.capture = Some(Box::pin(async move { request.write_position().await }));
             }
-        } else {
-            Ok(ready!(this.inner.poll(cx)))
-        };
-        // Still inside the request's scope: the handler task's last pin.
-        Poll::Ready((output, this_task_is_pinned()))
+        }
+        if let Some(capture) = this.capture.as_mut() {
+            ready!(capture.as_mut().poll(cx));
+            *this.capture = None;
+        }
+        match this.ready.take() {
+            Some(ready) => Poll::Ready(ready),
+            // Polled again after it completed: a caller bug; stay pending
+            // rather than panic.
+            None => Poll::Pending,
+        }
     }
 }

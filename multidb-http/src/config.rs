@@ -75,6 +75,7 @@ impl SameSite {
 /// | [`header_name`](Self::header_name) | none (cookie only) |
 /// | [`exempt_path_prefix`](Self::exempt_path_prefix) | none |
 /// | [`catch_panics`](Self::catch_panics) | `false` |
+/// | [`causal`](Self::causal) | `false` |
 ///
 /// ```
 /// use std::time::Duration;
@@ -104,6 +105,7 @@ pub struct PinningConfig {
     header_name: Option<String>,
     exempt_path_prefixes: Vec<String>,
     catch_panics: bool,
+    causal: bool,
 }
 
 impl Default for PinningConfig {
@@ -121,6 +123,7 @@ impl Default for PinningConfig {
             header_name: None,
             exempt_path_prefixes: Vec::new(),
             catch_panics: false,
+            causal: false,
         }
     }
 }
@@ -143,6 +146,7 @@ impl fmt::Debug for PinningConfig {
             .field("header_name", &self.header_name)
             .field("exempt_path_prefixes", &self.exempt_path_prefixes)
             .field("catch_panics", &self.catch_panics)
+            .field("causal", &self.causal)
             .finish()
     }
 }
@@ -293,6 +297,25 @@ impl PinningConfig {
         self
     }
 
+    /// The application's `MultiDb` has causal reads on (its default on
+    /// PostgreSQL and MariaDB/MySQL): a request earns a pin only by a real
+    /// write, `#[db_write]` / `mark_db_write` or [`DbWrite`](crate::DbWrite),
+    /// not by its method alone — a POST that failed validation, or a 404,
+    /// has no position to wait for (default `false`: django's rule, any
+    /// unsafe method pins).
+    ///
+    /// Either way, a pin carries the replication position the request's
+    /// writes reached, when its `MultiDb` has one; a request that comes
+    /// with such a pin reads from any replica that has reached it, else the
+    /// primary, so the client is back on the replicas as soon as they
+    /// caught up. The cookie's expiry still caps the pin: a forged position
+    /// far ahead (on an unsigned cookie) sends the client's reads to the
+    /// primary only until then.
+    pub fn causal(mut self, causal: bool) -> Self {
+        self.causal = causal;
+        self
+    }
+
     /// Check the configuration: what building the middleware checks,
     /// without building anything.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -413,6 +436,7 @@ impl PinningConfig {
             set_cookie: SetCookie::new(name, pin_secs, attributes),
             pin_on_any_write: self.pin_on_any_write,
             catch_panics: self.catch_panics,
+            causal: self.causal,
             header_name,
             exempt_path_prefixes: self
                 .exempt_path_prefixes
@@ -440,6 +464,7 @@ pub struct Settings {
     pub(crate) set_cookie: SetCookie,
     pub(crate) pin_on_any_write: bool,
     pub(crate) catch_panics: bool,
+    pub(crate) causal: bool,
     pub(crate) header_name: Option<HeaderName>,
     /// Without trailing `/` (`/` itself becomes the empty string, which
     /// exempts everything).

@@ -4,6 +4,7 @@
 use std::any::Any;
 
 use multidb_core::context::RequestContext;
+use multidb_core::position::WritePosition;
 
 use crate::config::Settings;
 use crate::cookie::{Written, cookie_values, header_values};
@@ -77,12 +78,23 @@ pub struct Incoming {
     pinned_by: Option<PinnedBy>,
     /// The position carried by the valid pin, if any (allocated only then).
     position: Option<Box<str>>,
+    /// That position, read: the request's reads must see it.
+    after: Option<WritePosition>,
 }
 
 impl Incoming {
-    /// Whether the request runs pinned to the primary.
+    /// Whether the request runs pinned to the primary: pinned by its method,
+    /// or by a pin that carries no position (a pin with one makes its reads
+    /// wait for that position instead, see [`after`](Self::after)).
     pub fn pinned(&self) -> bool {
-        self.pinned_by.is_some()
+        self.pinned_by == Some(PinnedBy::Method)
+            || (self.pinned_by.is_some() && self.after.is_none())
+    }
+
+    /// The replication position the request's pin carried: its reads go to
+    /// replicas that reached it, else the primary.
+    pub fn after(&self) -> Option<&WritePosition> {
+        self.after.as_ref()
     }
 
     /// Why, if it does.
@@ -171,11 +183,15 @@ impl Settings {
             reason = pinned_by.map(PinnedBy::as_str),
             "request routing context",
         );
+        let after = position
+            .as_deref()
+            .and_then(|text: &str| text.parse::<WritePosition>().ok());
         Incoming {
             exempt,
             writes,
             pinned_by,
             position,
+            after,
         }
     }
 
@@ -218,11 +234,12 @@ impl Settings {
     ) -> Option<PinnedBy> {
         if incoming.exempt {
             None
-        } else if incoming.writes {
-            // Causal pins (a replication position to wait for) will earn a
-            // pin only from a real write, `#[db_write]` or `DbWrite`: the
-            // method alone gives no position. That branch goes here.
+        } else if incoming.writes && !self.causal {
             Some(PinnedBy::Method)
+        } else if self.causal && request.wrote() {
+            // Causal: a real write, whose position the pin carries; the
+            // method alone gives nothing to wait for.
+            Some(PinnedBy::Wrote)
         } else if request.db_write_marked() {
             Some(PinnedBy::DbWrite)
         } else if marked {

@@ -23,20 +23,20 @@ pin_project! {
     /// pins the client if the request earned it, and wraps the body in a
     /// [`ScopedBody`]. Dropped before that, it logs a warning if the request
     /// may have written (see the [crate docs](crate#layer-order)).
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<F: Future> {
         #[pin]
         inner: Scoped<WithFinalPin<F>>,
         state: RequestState,
     }
 }
 
-impl<F> ResponseFuture<F> {
+impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(inner: Scoped<WithFinalPin<F>>, state: RequestState) -> Self {
         ResponseFuture { inner, state }
     }
 }
 
-impl<F> fmt::Debug for ResponseFuture<F> {
+impl<F: Future> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture")
             .field("state", &self.state)

@@ -65,6 +65,7 @@ macro_rules! cluster_tests {
             scenarios::primary_only_statements_and_streams,
             scenarios::an_unreachable_replica_is_skipped_for_reads,
             http_scenarios::post_then_get_with_the_cookie_sees_the_row,
+            http_scenarios::a_causal_pin_returns_the_client_to_the_replica,
             actix_scenarios::actix_post_then_get_with_the_cookie_sees_the_row,
             monitor_scenarios::the_monitor_measures_positions_and_lag,
             monitor_scenarios::a_lagging_replica_gets_no_reads_until_it_catches_up,
