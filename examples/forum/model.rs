@@ -47,13 +47,34 @@ pub(crate) fn create_table_sql(backend: DbBackend) -> String {
 }
 
 /// Create the table on `db`'s primary if it is missing. Replicas get it by
-/// replication (on SQLite, the caller creates it in each file).
+/// replication (on SQLite, the caller creates it in each file): wait (up to
+/// 30 s) until every replica that takes reads has it, so that the very
+/// first `GET /posts` does not meet "relation does not exist" on a lagging
+/// replica.
 pub(crate) async fn create_schema(db: &MultiDb) -> Result<(), DbErr> {
-    let primary = db.primary();
-    primary
-        .execute_unprepared(&create_table_sql(primary.get_database_backend()))
-        .await?;
-    Ok(())
+    let sql = create_table_sql(db.get_database_backend());
+    let position = multidb_seaorm::scope(async {
+        db.execute_unprepared(&sql).await?;
+        db.write_position().await
+    })
+    .await?;
+    let Some(position) = position else {
+        return Ok(()); // SQLite: no replication
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let behind = db.replica_status().into_iter().filter(|r| {
+            r.health == multidb_seaorm::ReplicaHealth::Up
+                && !r
+                    .position
+                    .as_ref()
+                    .is_some_and(|p| position.reached_by(position.cluster(), p))
+        });
+        if behind.count() == 0 || std::time::Instant::now() > deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// The query of `GET /posts`: `?before=<id>` for the page of older posts.
