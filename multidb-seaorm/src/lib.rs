@@ -7,7 +7,7 @@
 //! reads go to the primary too, so users read their own writes.
 //!
 //! This crate is the one dependency applications need: it re-exports the
-//! routing context ([`scope`], [`use_master`], [`pin_this_task`] ...), the
+//! routing context ([`scope`], [`use_master`](fn@use_master), [`pin_this_task`] ...), the
 //! attributes [`#[use_master]`](macro@use_master) and
 //! [`#[db_write]`](macro@db_write), the classifier and the policies.
 

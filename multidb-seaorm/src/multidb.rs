@@ -38,7 +38,7 @@ pub const DEFAULT_UNSCOPED_WRITE_WINDOW: Duration = Duration::from_secs(15);
 /// Cloning is cheap; clones share the connections, the replica rotation and
 /// the counters.
 ///
-/// Each statement is routed by its SQL text (see [`classify`]), never by the
+/// Each statement is routed by its SQL text (see [`classify`](fn@crate::classify)), never by the
 /// method that sent it: SeaORM inserts with `INSERT … RETURNING` through
 /// `query_one` on Postgres and SQLite, and that must reach the primary.
 ///
