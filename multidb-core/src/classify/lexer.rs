@@ -252,16 +252,20 @@ impl<'a> Lexer<'a> {
     /// NUL byte.
     fn closing(&mut self, mut j: usize, quote: u8, escapes: bool, plain: bool) -> Option<usize> {
         loop {
-            let rest = self.b.get(j..)?;
-            j += rest
-                .iter()
-                .position(|&c| c == quote || c == b'\\' || c == 0)?;
-            match self.at(j) {
+            // A plain byte loop: quoted names and literals are short.
+            let c = loop {
+                let c = *self.b.get(j)?;
+                if c == quote || c == b'\\' || c == 0 {
+                    break c;
+                }
+                j += 1;
+            };
+            match c {
                 0 => {
                     self.i = usize::MAX;
                     return None;
                 }
-                b'\\' => {
+                b'\\' if c != quote => {
                     self.backslash |= plain;
                     if !escapes {
                         j += 1;

@@ -537,7 +537,8 @@ fn validate(name: &str) -> Result<(), InvalidFunctionName> {
     if !plain {
         return refuse("not a plain identifier");
     }
-    if words::known_to_write(b) || words::keyword(b) != words::Kw::Other {
+    let kw = words::keyword(b);
+    if words::known_to_write(b, kw) || kw != words::Kw::Other {
         return refuse("a name the classifier knows to write, lock or read session state");
     }
     Ok(())

@@ -254,7 +254,7 @@ impl<'a> Scan<'a> {
             Kw::ShowSession => self.opening == Kw::Show,
             _ => false,
         };
-        write || (self.prev.tok == Tok::Punct(b'.') && self.after_dot_is_write(w, false, extra))
+        write || (self.prev.tok == Tok::Punct(b'.') && self.after_dot_is_write(w, kw, false, extra))
     }
 
     /// Whether a quoted name makes the statement a write.
@@ -268,9 +268,12 @@ impl<'a> Scan<'a> {
         if self.prev.tok == Tok::Punct(b'@') && matches!(keyword(q), Kw::SessionVar | Kw::Write) {
             return true;
         }
-        self.prev.tok == Tok::Punct(b'.')
-            && (self.after_dot_is_write(q, true, extra)
-                || (keyword(q) == Kw::SessionVar && self.prev2.kw == Kw::Scope))
+        if self.prev.tok != Tok::Punct(b'.') {
+            return false;
+        }
+        let kw = keyword(q);
+        self.after_dot_is_write(q, kw, true, extra)
+            || (kw == Kw::SessionVar && self.prev2.kw == Kw::Scope)
     }
 
     /// MySQL `@@identity`, `@@session.warning_count`, `@ @insert_id`: the
@@ -282,8 +285,8 @@ impl<'a> Scan<'a> {
 
     /// A name after `.`: a known writer is a write wherever it stands, and
     /// after `)` it is a PostgreSQL attribute-notation call, `(x).f` = `f(x)`.
-    fn after_dot_is_write(&self, name: &[u8], quoted: bool, extra: Extra<'_>) -> bool {
-        known_to_write(name)
+    fn after_dot_is_write(&self, name: &[u8], kw: Kw, quoted: bool, extra: Extra<'_>) -> bool {
+        known_to_write(name, kw)
             || (self.prev2.tok == Tok::Punct(b')') && !self.is_read_call(name, quoted, extra))
     }
 

@@ -20,6 +20,11 @@ pub(super) enum Kw {
     /// A write keyword or a name that writes, locks or reads session state,
     /// wherever it appears.
     Write,
+    /// A function that writes, locks, runs SQL given as text or reads
+    /// session state, but whose name is also an ordinary column name
+    /// (`changes`, `optimize`): a write after a `.`; as a call, the allow
+    /// list decides anyway.
+    Deny,
     /// `CREATE`: a write except in `SHOW CREATE …`.
     Create,
     /// `SHARE`: a lock after `FOR`, `KEY` or `IN`.
@@ -54,16 +59,50 @@ pub(super) enum Kw {
     PgCatalog,
 }
 
-/// Pack up to 16 lower-case bytes into an integer, so that keywords are
-/// matched by one integer comparison.
+/// Pack up to 16 bytes into an integer, each byte ORed with 0x20 (which
+/// lower-cases ASCII letters, leaves digits and `$` alone and maps `_` to
+/// 0x7F, never an identifier byte), so that a keyword is matched by one
+/// integer comparison whatever its case.
 const fn pack(w: &[u8]) -> u128 {
     let mut key = 0u128;
     let mut i = 0;
     while i < w.len() && i < 16 {
-        key |= (w[i] as u128) << (8 * i);
+        key |= ((w[i] | 0x20) as u128) << (8 * i);
         i += 1;
     }
     key
+}
+
+/// [`pack`] of the first 16 bytes of `w`, in two 64-bit halves (cheaper
+/// than 128-bit shifts or a `memcpy` of a variable length).
+#[inline]
+pub(super) fn key_of(w: &[u8]) -> u128 {
+    let mut lo = 0u64;
+    let mut hi = 0u64;
+    for (i, &c) in w.iter().take(8).enumerate() {
+        lo |= u64::from(c | 0x20) << (8 * i);
+    }
+    for (i, &c) in w.iter().skip(8).take(8).enumerate() {
+        hi |= u64::from(c | 0x20) << (8 * i);
+    }
+    u128::from(lo) | (u128::from(hi) << 64)
+}
+
+/// A mask of the low `n` bytes (`n` ≤ 16).
+#[inline]
+const fn low_bytes(n: usize) -> u128 {
+    if n >= 16 {
+        u128::MAX
+    } else {
+        (1u128 << (8 * n)) - 1
+    }
+}
+
+/// Whether the word whose key is `key` and length `n` starts with `prefix`
+/// (≤ 16 bytes, lower case).
+#[inline]
+fn has_prefix(key: u128, n: usize, prefix: &[u8]) -> bool {
+    n >= prefix.len() && key & low_bytes(prefix.len()) == pack(prefix)
 }
 
 /// `w` lower-cased into `buf`, or `None` if it does not fit.
@@ -78,6 +117,7 @@ pub(super) fn lower<'b>(w: &[u8], buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
 macro_rules! keyword_table {
     ($($name:ident = $lit:literal => $kw:ident,)*) => {
         /// The keyword class of a word of 2 to 16 bytes, lower-cased and packed.
+        #[inline]
         fn by_key(key: u128) -> Kw {
             $(const $name: u128 = pack($lit);)*
             match key {
@@ -119,6 +159,23 @@ keyword_table! {
     LOAD_EXTENSION = b"load_extension" => Write,
     PG_NOTIFY = b"pg_notify" => Write,
     SET_CONFIG = b"set_config" => Write,
+    CHANGES = b"changes" => Deny,
+    CONNECTBY = b"connectby" => Deny,
+    EVAL = b"eval" => Deny,
+    FOUND_ROWS = b"found_rows" => Deny,
+    HEAP_FORCE_KILL = b"heap_force_kill" => Deny,
+    ISN_WEAK = b"isn_weak" => Deny,
+    OPTIMIZE = b"optimize" => Deny,
+    ROW_COUNT = b"row_count" => Deny,
+    SET_LIMIT = b"set_limit" => Deny,
+    SETSEED = b"setseed" => Deny,
+    SYS_EVAL = b"sys_eval" => Deny,
+    SYS_EXEC = b"sys_exec" => Deny,
+    TOTAL_CHANGES = b"total_changes" => Deny,
+    TS_REWRITE = b"ts_rewrite" => Deny,
+    TS_STAT = b"ts_stat" => Deny,
+    WRITEFILE = b"writefile" => Deny,
+    XPATH_TABLE = b"xpath_table" => Deny,
     CREATE = b"create" => Create,
     SHARE = b"share" => Share,
     VALUE = b"value" => Value,
@@ -155,16 +212,6 @@ keyword_table! {
     PG_CATALOG = b"pg_catalog" => PgCatalog,
 }
 
-/// Prefixes of names that write, lock or read session state wherever they
-/// appear, in any case: `pg_advisory_lock`, `dblink_exec`, `txid_current`.
-const WRITE_PREFIXES: &[&[u8]] = &[
-    b"dblink",
-    b"pg_advisory",
-    b"pg_current_xact_id",
-    b"pg_try_advisory",
-    b"txid_current",
-];
-
 /// Long names (over 16 bytes) that write wherever they appear.
 const LONG_WRITES: &[&[u8]] = &[
     b"last_insert_rowid",
@@ -173,33 +220,32 @@ const LONG_WRITES: &[&[u8]] = &[
 ];
 
 /// The class of a bare word.
+#[inline]
 pub(super) fn keyword(w: &[u8]) -> Kw {
     let n = w.len();
-    // Every keyword is 2 bytes or longer; most words in generated SQL are
-    // short keywords, so the integer match decides them.
     if n < 2 {
         return Kw::Other;
     }
-    let first = w.first().map_or(0, u8::to_ascii_lowercase);
-    if matches!(first, b'd' | b'p' | b't') && starts_with_any(w, WRITE_PREFIXES) {
-        return Kw::Write;
+    let key = key_of(w);
+    let kw = if n <= 16 { by_key(key) } else { Kw::Other };
+    if kw != Kw::Other {
+        return kw;
     }
-    // SQLite's table-valued pragmas run without `(` too (`FROM pragma_optimize`).
-    if first == b'p' && starts_with(w, b"pragma_") && !is_read_pragma(w) {
-        return Kw::Write;
-    }
-    if n > 16 {
-        return if is_any(w, LONG_WRITES) {
-            Kw::Write
-        } else {
-            Kw::Other
-        };
-    }
-    let mut key = 0u128;
-    for (i, &c) in w.iter().enumerate() {
-        key |= u128::from(c.to_ascii_lowercase()) << (8 * i);
-    }
-    by_key(key)
+    // Names that write wherever they appear, by prefix.
+    let write = match (key & 0xff) as u8 {
+        b'd' => has_prefix(key, n, b"dblink"),
+        b'p' => {
+            has_prefix(key, n, b"pg_advisory")
+                || has_prefix(key, n, b"pg_try_advisory")
+                || has_prefix(key, n, b"pg_current_xact")
+                // SQLite's table-valued pragmas run without `(` too.
+                || (has_prefix(key, n, b"pragma_") && !is_read_pragma(w))
+        }
+        b't' => has_prefix(key, n, b"txid_current"),
+        b'l' | b'r' | b's' if n > 16 => is_any(w, LONG_WRITES),
+        _ => false,
+    };
+    if write { Kw::Write } else { Kw::Other }
 }
 
 fn is_read_pragma(w: &[u8]) -> bool {
@@ -209,44 +255,35 @@ fn is_read_pragma(w: &[u8]) -> bool {
 
 /// Names that write, lock, run SQL given as text or read session state, for
 /// the places where a name is a call without `(`: after a `.` (PostgreSQL
-/// attribute notation `(x).nextval`, MariaDB `` `s`.`nextval` ``).
-pub(super) fn known_to_write(name: &[u8]) -> bool {
-    // No name below is shorter than 4 bytes; most column names after a `.`
-    // are rejected by their first byte.
-    if name.len() < 4 {
+/// attribute notation `(x).nextval`, MariaDB `` `s`.`nextval` ``). `kw` is
+/// the name's [`keyword`] class.
+pub(super) fn known_to_write(name: &[u8], kw: Kw) -> bool {
+    if matches!(kw, Kw::Write | Kw::SessionVar | Kw::Deny) {
+        return true;
+    }
+    let n = name.len();
+    if n < 3 {
         return false;
     }
-    const NAMES: &[&[u8]] = &[
-        b"brin_desummarize_range",
-        b"brin_summarize_new_values",
-        b"brin_summarize_range",
-        b"changes",
-        b"connectby",
-        b"eval",
-        b"found_rows",
-        b"gin_clean_pending_list",
-        b"heap_force_freeze",
-        b"heap_force_kill",
-        b"isn_weak",
-        b"optimize",
-        b"pragma_optimize",
-        b"row_count",
-        b"set_limit",
-        b"setseed",
-        b"sys_eval",
-        b"sys_exec",
-        b"total_changes",
-        b"ts_rewrite",
-        b"ts_stat",
-        b"writefile",
-        b"xpath_table",
-    ];
-    const PREFIXES: &[&[u8]] = &[b"crosstab", b"cursor_to_xml", b"lo_", b"query_to_xml"];
-    matches!(keyword(name), Kw::Write | Kw::SessionVar)
-        || is_any(name, NAMES)
-        || starts_with_any(name, PREFIXES)
-        || (starts_with(name, b"pg_") && !pg_read_by_prefix(name) && !is_pg_read_exact(name))
+    let key = key_of(name);
+    match (key & 0xff) as u8 {
+        b'b' | b'g' | b'h' => n > 16 && is_any(name, LONG_DENIED),
+        b'c' => has_prefix(key, n, b"crosstab") || has_prefix(key, n, b"cursor_to_xml"),
+        b'l' => has_prefix(key, n, b"lo_"),
+        b'q' => has_prefix(key, n, b"query_to_xml"),
+        b'p' => has_prefix(key, n, b"pg_") && !pg_read_by_prefix(name) && !is_pg_read_exact(name),
+        _ => false,
+    }
 }
+
+/// Denied names over 16 bytes.
+const LONG_DENIED: &[&[u8]] = &[
+    b"brin_desummarize_range",
+    b"brin_summarize_new_values",
+    b"brin_summarize_range",
+    b"gin_clean_pending_list",
+    b"heap_force_freeze",
+];
 
 /// Whether a call of `name` (lower case) is a read in the function set.
 pub(super) fn is_read_function(name: &[u8], set: FnSet) -> bool {
@@ -551,6 +588,10 @@ pub(super) const POSTGRES: &[&[u8]] = &[
     b"has_sequence_privilege",
     b"has_table_privilege",
     b"hmac",
+    b"inet_client_addr",
+    b"inet_client_port",
+    b"inet_server_addr",
+    b"inet_server_port",
     b"initcap",
     b"inner_product",
     b"int2",
