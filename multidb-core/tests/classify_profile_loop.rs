@@ -55,3 +55,14 @@ fn comments_and_literals_mysql() {
         Access::Read,
     );
 }
+
+#[test]
+#[ignore = "a profiling workload, run under callgrind"]
+fn long_join_pg() {
+    run(
+        Dialect::Postgres,
+        r#"SELECT "post"."id", "post"."title", "post"."body", "post"."created_at", "author"."id" AS "author_id", "author"."name" AS "author_name", "author"."email" AS "author_email", COUNT("comment"."id") AS "comments", MAX("comment"."created_at") AS "last_comment" FROM "post" INNER JOIN "author" ON "post"."author_id" = "author"."id" LEFT JOIN "comment" ON "comment"."post_id" = "post"."id" LEFT JOIN "post_tag" ON "post_tag"."post_id" = "post"."id" LEFT JOIN "tag" ON "tag"."id" = "post_tag"."tag_id" WHERE "post"."published" = $1 AND "tag"."name" IN ($2, $3, $4) AND "author"."name" LIKE $5 -- only published
+ GROUP BY "post"."id", "author"."id" HAVING COUNT("comment"."id") > $6 ORDER BY "post"."created_at" DESC, "post"."id" ASC LIMIT $7 OFFSET $8"#,
+        Access::Read,
+    );
+}

@@ -144,13 +144,13 @@ impl<'a> Lexer<'a> {
 
     /// Skip a line comment from `j`; a NUL in it is left for `next` to see.
     fn skip_line(&mut self, j: usize) {
-        let postgres = self.p.family == Family::Postgres;
-        let rest = self.b.get(j..).unwrap_or_default();
-        let len = rest
-            .iter()
-            .position(|&c| c == b'\n' || c == 0 || (postgres && c == b'\r'))
-            .unwrap_or(rest.len());
-        self.i = j + len;
+        // Only PostgreSQL also ends it at `\r`.
+        let cr = if self.p.family == Family::Postgres {
+            b'\r'
+        } else {
+            b'\n'
+        };
+        self.i = find3(self.b, j, b'\n', cr, 0).unwrap_or(self.b.len());
     }
 
     /// At `/*`: skip the comment, or return the token that settles it.
@@ -252,14 +252,8 @@ impl<'a> Lexer<'a> {
     /// NUL byte.
     fn closing(&mut self, mut j: usize, quote: u8, escapes: bool, plain: bool) -> Option<usize> {
         loop {
-            // A plain byte loop: quoted names and literals are short.
-            let c = loop {
-                let c = *self.b.get(j)?;
-                if c == quote || c == b'\\' || c == 0 {
-                    break c;
-                }
-                j += 1;
-            };
+            j = find3(self.b, j, quote, b'\\', 0)?;
+            let c = self.at(j);
             match c {
                 0 => {
                     self.i = usize::MAX;
@@ -311,13 +305,10 @@ impl<'a> Lexer<'a> {
         let delimiter = self.slice(i, j + 1);
         let mut k = j + 1;
         loop {
-            let Some(rest) = self.b.get(k..) else {
-                return Tok::Write;
-            };
-            let Some(at) = rest.iter().position(|&c| c == b'$' || c == 0) else {
+            let Some(at) = find3(self.b, k, b'$', b'$', 0) else {
                 return Tok::Write; // unterminated dollar quote
             };
-            k += at;
+            k = at;
             if self.at(k) == 0 {
                 return Tok::Write;
             }
@@ -389,4 +380,33 @@ impl<'a> Lexer<'a> {
         self.i = j;
         Tok::Literal
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each zero byte of `v` (exact up to the first zero byte).
+#[inline]
+const fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(ONES) & !v & HIGHS
+}
+
+/// The index of the first of the bytes `a`, `b` or `c` in `s` at or after
+/// `from`, eight bytes at a time.
+#[inline]
+pub(super) fn find3(s: &[u8], mut from: usize, a: u8, b: u8, c: u8) -> Option<usize> {
+    while let Some(chunk) = s.get(from..from + 8) {
+        let v = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+        let hits = zero_bytes(v ^ (ONES * a as u64))
+            | zero_bytes(v ^ (ONES * b as u64))
+            | zero_bytes(v ^ (ONES * c as u64));
+        if hits != 0 {
+            return Some(from + (hits.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    let tail = s.get(from..)?;
+    tail.iter()
+        .position(|&x| x == a || x == b || x == c)
+        .map(|k| from + k)
 }

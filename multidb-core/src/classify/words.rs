@@ -116,18 +116,48 @@ pub(super) fn lower<'b>(w: &[u8], buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
 
 macro_rules! keyword_table {
     ($($name:ident = $lit:literal => $kw:ident,)*) => {
-        /// The keyword class of a word of 2 to 16 bytes, lower-cased and packed.
-        #[inline]
-        fn by_key(key: u128) -> Kw {
-            $(const $name: u128 = pack($lit);)*
-            match key {
-                $($name => Kw::$kw,)*
-                _ => Kw::Other,
-            }
-        }
+        /// Every keyword with its class, packed.
+        const TABLE: &[(u128, Kw)] = &[$((pack($lit), Kw::$kw),)*];
         #[cfg(test)]
         pub(super) const KEYWORDS: &[&[u8]] = &[$($lit,)*];
     };
+}
+
+/// Slots of the perfect hash of [`TABLE`]: index + 1, or 0 for none.
+const SLOT_BITS: u32 = 10;
+
+/// The slot of a packed word; `HASH_SEED` makes it collision-free over
+/// [`TABLE`] (checked when the table is built, at compile time).
+#[inline]
+const fn slot(key: u128) -> usize {
+    const HASH_SEED: u64 = 0x442e_3d43_7204_e52d;
+    let lo = key as u64;
+    let hi = (key >> 64) as u64;
+    let h = (lo ^ hi.rotate_left(31)).wrapping_mul(HASH_SEED);
+    (h >> (64 - SLOT_BITS)) as usize
+}
+
+static SLOTS: [u8; 1 << SLOT_BITS] = {
+    let mut slots = [0u8; 1 << SLOT_BITS];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let s = slot(TABLE[i].0);
+        assert!(slots[s] == 0, "keyword hash collision: change HASH_SEED");
+        assert!(i < 255);
+        slots[s] = (i + 1) as u8;
+        i += 1;
+    }
+    slots
+};
+
+/// The keyword class of a word of 2 to 16 bytes, packed.
+#[inline]
+fn by_key(key: u128) -> Kw {
+    let index = usize::from(SLOTS[slot(key)]);
+    match TABLE.get(index.wrapping_sub(1)) {
+        Some(&(k, kw)) if k == key => kw,
+        _ => Kw::Other,
+    }
 }
 
 keyword_table! {
