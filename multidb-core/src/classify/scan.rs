@@ -187,7 +187,10 @@ impl<'a> Scan<'a> {
                     self.cte_name_next = true;
                 }
             }
-            Tok::Punct(b'.') => last.flag = self.prev.kw == Kw::PgCatalog,
+            Tok::Punct(b'.') => {
+                last.flag =
+                    self.prev.kw == Kw::PgCatalog || self.prev.tok == Tok::Quoted(b"pg_catalog");
+            }
             Tok::Punct(b':') => {
                 let start = self.lx.start;
                 last.flag = self.prev.tok == Tok::Punct(b':')

@@ -626,6 +626,8 @@ fn calls_are_reads_only_on_the_allow_list() {
     pg_read("SELECT array_agg(x ORDER BY x), unnest(ARRAY[1, 2]), cardinality(a) FROM t");
     pg_read("SELECT to_tsvector('english', body) @@ plainto_tsquery($1) FROM t");
     pg_read("SELECT random(), gen_random_uuid(), pg_catalog.lower('A')");
+    pg_read(r#"SELECT "pg_catalog"."lower"('A'), "pg_catalog".like_escape('a', 'b')"#);
+    pg_write(r#"SELECT "PG_CATALOG"."lower"('A')"#);
     pg_read("SELECT row_number() OVER (PARTITION BY a ORDER BY b) FROM t");
     pg_read("SELECT count(*) FILTER (WHERE x > 1) FROM t");
     pg_read("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM t");
