@@ -54,6 +54,13 @@ impl<'a> Lexer<'a> {
         self.b
     }
 
+    /// The input from the start of `part` (a sub-slice of it) on.
+    #[inline]
+    pub(super) fn tail_of(&self, part: &[u8]) -> &'a [u8] {
+        let offset = (part.as_ptr() as usize).wrapping_sub(self.b.as_ptr() as usize);
+        self.b.get(offset..).unwrap_or_default()
+    }
+
     fn slice(&self, from: usize, to: usize) -> &'a [u8] {
         self.b.get(from..to).unwrap_or_default()
     }
@@ -64,6 +71,7 @@ impl<'a> Lexer<'a> {
         ahead.next()
     }
 
+    #[inline(always)]
     pub(super) fn next(&mut self) -> Tok<'a> {
         let family = self.p.family;
         loop {

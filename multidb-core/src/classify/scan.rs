@@ -5,7 +5,7 @@
 
 use super::lexer::{Lexer, Tok};
 use super::profile::{FnSet, Profile, at};
-use super::words::{Kw, is_read_function, keyword, known_to_write, lower};
+use super::words::{Kw, is_read_function, keyword, keyword_in, known_to_write, lower};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Verdict {
@@ -136,7 +136,7 @@ impl<'a> Scan<'a> {
         let mut last = Last::of(tok);
         match tok {
             Tok::Word(w) => {
-                let kw = keyword(w);
+                let kw = keyword_in(w, self.lx.tail_of(w));
                 last.kw = kw;
                 if self.word_is_write(w, kw, extra) {
                     return Some(Verdict::Write);
@@ -274,7 +274,7 @@ impl<'a> Scan<'a> {
         if self.prev.tok != Tok::Punct(b'.') {
             return false;
         }
-        let kw = keyword(q);
+        let kw = keyword_in(q, self.lx.tail_of(q));
         self.after_dot_is_write(q, kw, true, extra)
             || (kw == Kw::SessionVar && self.prev2.kw == Kw::Scope)
     }

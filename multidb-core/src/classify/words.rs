@@ -73,10 +73,14 @@ const fn pack(w: &[u8]) -> u128 {
     key
 }
 
-/// [`pack`] of the first 16 bytes of `w`, in two 64-bit halves (cheaper
-/// than 128-bit shifts or a `memcpy` of a variable length).
+/// [`pack`] of the first 16 bytes of `w`. `tail` is the input from the
+/// start of `w` on, when known: one 16-byte load then replaces the loop.
 #[inline]
-pub(super) fn key_of(w: &[u8]) -> u128 {
+pub(super) fn key_of(w: &[u8], tail: &[u8]) -> u128 {
+    let n = w.len().min(16);
+    if let Some(chunk) = tail.get(..16).and_then(|c| <[u8; 16]>::try_from(c).ok()) {
+        return (u128::from_le_bytes(chunk) | u128::from_le_bytes([0x20; 16])) & low_bytes(n);
+    }
     let mut lo = 0u64;
     let mut hi = 0u64;
     for (i, &c) in w.iter().take(8).enumerate() {
@@ -250,13 +254,18 @@ const LONG_WRITES: &[&[u8]] = &[
 ];
 
 /// The class of a bare word.
-#[inline]
 pub(super) fn keyword(w: &[u8]) -> Kw {
+    keyword_in(w, &[])
+}
+
+/// [`keyword`], with `tail` the input from the start of `w` on (or empty).
+#[inline]
+pub(super) fn keyword_in(w: &[u8], tail: &[u8]) -> Kw {
     let n = w.len();
     if n < 2 {
         return Kw::Other;
     }
-    let key = key_of(w);
+    let key = key_of(w, tail);
     let kw = if n <= 16 { by_key(key) } else { Kw::Other };
     if kw != Kw::Other {
         return kw;
@@ -295,7 +304,7 @@ pub(super) fn known_to_write(name: &[u8], kw: Kw) -> bool {
     if n < 3 {
         return false;
     }
-    let key = key_of(name);
+    let key = key_of(name, &[]);
     match (key & 0xff) as u8 {
         b'b' | b'g' | b'h' => n > 16 && is_any(name, LONG_DENIED),
         b'c' => has_prefix(key, n, b"crosstab") || has_prefix(key, n, b"cursor_to_xml"),
