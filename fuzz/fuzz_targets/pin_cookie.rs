@@ -25,7 +25,14 @@ fuzz_target!(|data: &[u8]| {
         }
         let layer = PinningLayer::try_new(config).expect("valid config");
         let mut service = layer.layer(tower::service_fn(|_req: Request<()>| async {
-            Ok::<_, std::convert::Infallible>(Response::new(this_task_is_pinned()))
+            // The handler reports what it saw in a header (the body is wrapped).
+            let mut response = Response::new(());
+            if this_task_is_pinned() {
+                response
+                    .headers_mut()
+                    .insert("x-seen", HeaderValue::from_static("pinned"));
+            }
+            Ok::<_, std::convert::Infallible>(response)
         }));
         let mut request = Request::builder().method(Method::GET).uri("/");
         for (i, part) in parts.iter().enumerate() {
@@ -45,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
             panic!("the handler answers at once");
         };
         if signed {
-            assert!(!*response.body(), "an unsigned input pinned: {parts:?}");
+            assert!(
+                !response.headers().contains_key("x-seen"),
+                "an unsigned input pinned: {parts:?}"
+            );
         }
     }
 });

@@ -271,6 +271,15 @@ impl<'a> Scan<'a> {
         if self.prev.tok == Tok::Punct(b'@') && matches!(keyword(q), Kw::SessionVar | Kw::Write) {
             return true;
         }
+        // SQLite's table-valued pragmas run when named, quoted or not
+        // (`FROM "pragma_optimize"`).
+        if q.len() > 7
+            && q.get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"pragma_"))
+            && keyword(q) == Kw::Write
+        {
+            return true;
+        }
         if self.prev.tok != Tok::Punct(b'.') {
             return false;
         }
