@@ -81,6 +81,16 @@ fn seaorm_postgres_reads() {
     read("SELECT 1");
 }
 
+/// What the workspace's real-replica tests send to learn which server answered.
+#[test]
+fn server_probes_of_the_integration_tests_are_reads() {
+    pg_read("SELECT inet_server_port()::bigint AS port");
+    my_read("SELECT CAST(@@port AS SIGNED) AS port");
+    pg_write("SELECT inet_server_port()::bigint AS port FROM lock_post LIMIT 1 FOR UPDATE");
+    // The blind form does not know `inet_server_port` in MySQL or SQLite.
+    write("SELECT inet_server_port()::bigint AS port");
+}
+
 #[test]
 fn seaorm_mysql_and_sqlite_reads() {
     read("SELECT `cake`.`id` FROM `cake` WHERE `cake`.`id` = ?");
