@@ -304,13 +304,12 @@ pub(super) fn known_to_write(name: &[u8], kw: Kw) -> bool {
     if n < 3 {
         return false;
     }
-    let key = key_of(name, &[]);
-    match (key & 0xff) as u8 {
+    match name.first().map_or(0, |c| c | 0x20) {
         b'b' | b'g' | b'h' => n > 16 && is_any(name, LONG_DENIED),
-        b'c' => has_prefix(key, n, b"crosstab") || has_prefix(key, n, b"cursor_to_xml"),
-        b'l' => has_prefix(key, n, b"lo_"),
-        b'q' => has_prefix(key, n, b"query_to_xml"),
-        b'p' => has_prefix(key, n, b"pg_") && !pg_read_by_prefix(name) && !is_pg_read_exact(name),
+        b'c' => starts_with(name, b"crosstab") || starts_with(name, b"cursor_to_xml"),
+        b'l' => starts_with(name, b"lo_"),
+        b'q' => starts_with(name, b"query_to_xml"),
+        b'p' => starts_with(name, b"pg_") && !pg_read_by_prefix(name) && !is_pg_read_exact(name),
         _ => false,
     }
 }
