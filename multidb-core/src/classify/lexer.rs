@@ -258,6 +258,7 @@ impl<'a> Lexer<'a> {
     /// `j`; a doubled quote is part of the contents (except for `]`). `None`
     /// if unterminated, or (with `self.i` set to `usize::MAX`) if it holds a
     /// NUL byte.
+    #[inline]
     fn closing(&mut self, mut j: usize, quote: u8, escapes: bool, plain: bool) -> Option<usize> {
         loop {
             j = find3(self.b, j, quote, b'\\', 0)?;
