@@ -47,7 +47,10 @@ fuzz_target!(|data: &[u8]| {
     if classify_for(Dialect::Postgres, sql) == Access::Read {
         assert_eq!(declared, Access::Read, "{sql:?}");
     }
-    if (blind == Access::Read || sqlite == Access::Read) && !sql.contains('\0') && sqlite_writes(sql) {
+    if (blind == Access::Read || sqlite == Access::Read)
+        && !sql.contains('\0')
+        && sqlite_writes(sql)
+    {
         panic!("SQLite writes, classifier says Read (blind {blind:?}, sqlite {sqlite:?}): {sql:?}");
     }
 });

@@ -296,10 +296,15 @@ impl<'a> Scan<'a> {
     }
 
     /// A name after `.`: a known writer is a write wherever it stands, and
-    /// after `)` it is a PostgreSQL attribute-notation call, `(x).f` = `f(x)`.
+    /// after `)` (or `]`, or a parameter) it is a PostgreSQL attribute-notation
+    /// call, `(x).f` = `f(x)`.
     fn after_dot_is_write(&self, name: &[u8], kw: Kw, quoted: bool, extra: Extra<'_>) -> bool {
-        known_to_write(name, kw)
-            || (self.prev2.tok == Tok::Punct(b')') && !self.is_read_call(name, quoted, extra))
+        // `(x).f`, `(a)[1].f`, `$1.f`: the argument is an expression.
+        let attribute = matches!(
+            self.prev2.tok,
+            Tok::Punct(b')') | Tok::Punct(b']') | Tok::Literal
+        );
+        known_to_write(name, kw) || (attribute && !self.is_read_call(name, quoted, extra))
     }
 
     /// At `(`: whether the name before it is a call that may write.

@@ -578,6 +578,8 @@ fn attribute_notation_calls_are_checked() {
         r#"SELECT ('x'::text)."my_function""#,
         "SELECT (x).unknown_function FROM t",
         "SELECT ((x)).pg_reload_conf FROM t",
+        "SELECT (ARRAY['s'::regclass])[1].\"my_function\"",
+        "SELECT $1.unknown_function",
     ] {
         pg_write(sql);
         write(sql);
