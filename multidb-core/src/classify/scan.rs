@@ -5,7 +5,7 @@
 
 use super::lexer::{Lexer, Tok};
 use super::profile::{FnSet, Profile, at};
-use super::words::{Kw, is_read_function, keyword, keyword_in, known_to_write, lower};
+use super::words::{Kw, is_read_function, keyword, keyword_in, known_to_write, lower, may_write};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Verdict {
@@ -283,7 +283,11 @@ impl<'a> Scan<'a> {
         if self.prev.tok != Tok::Punct(b'.') {
             return false;
         }
-        let kw = keyword_in(q, self.lx.tail_of(q));
+        let kw = if may_write(q) {
+            keyword_in(q, self.lx.tail_of(q))
+        } else {
+            Kw::Other
+        };
         self.after_dot_is_write(q, kw, true, extra)
             || (kw == Kw::SessionVar && self.prev2.kw == Kw::Scope)
     }
@@ -304,7 +308,8 @@ impl<'a> Scan<'a> {
             self.prev2.tok,
             Tok::Punct(b')') | Tok::Punct(b']') | Tok::Literal
         );
-        known_to_write(name, kw) || (attribute && !self.is_read_call(name, quoted, extra))
+        (may_write(name) && known_to_write(name, kw))
+            || (attribute && !self.is_read_call(name, quoted, extra))
     }
 
     /// At `(`: whether the name before it is a call that may write.

@@ -314,6 +314,64 @@ pub(super) fn known_to_write(name: &[u8], kw: Kw) -> bool {
     }
 }
 
+/// Per first byte (lower case), a bit per name length (bit 31: 31 or
+/// more) that some name [`known_to_write`] may answer `true` for can have:
+/// most column names after a `.` are passed over on this one lookup.
+static MAY_WRITE: [u32; 256] = {
+    const fn from(len: usize) -> u32 {
+        if len >= 31 { 1 << 31 } else { !0u32 << len }
+    }
+    const fn exact(len: usize) -> u32 {
+        if len >= 31 { 1 << 31 } else { 1 << len }
+    }
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let (key, kw) = TABLE[i];
+        if matches!(kw, Kw::Write | Kw::Deny | Kw::SessionVar) {
+            let first = (key & 0xff) as usize;
+            let mut len = 0;
+            while len < 16 && (key >> (8 * len)) & 0xff != 0 {
+                len += 1;
+            }
+            t[first] |= exact(len);
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < LONG_WRITES.len() {
+        t[LONG_WRITES[i][0] as usize] |= exact(LONG_WRITES[i].len());
+        i += 1;
+    }
+    let mut i = 0;
+    while i < LONG_DENIED.len() {
+        t[LONG_DENIED[i][0] as usize] |= exact(LONG_DENIED[i].len());
+        i += 1;
+    }
+    // The prefix families of `keyword` and `known_to_write`.
+    t[b'd' as usize] |= from(6); // dblink
+    t[b'p' as usize] |= from(3); // pg_, pragma_
+    t[b't' as usize] |= from(12); // txid_current
+    t[b'c' as usize] |= from(8); // crosstab, cursor_to_xml
+    t[b'l' as usize] |= from(3); // lo_
+    t[b'q' as usize] |= from(12); // query_to_xml
+    t
+};
+
+/// Whether [`known_to_write`] may be `true` for `name`: `false` settles it.
+#[inline]
+pub(super) fn may_write(name: &[u8]) -> bool {
+    let Some(&first) = name.first() else {
+        return false;
+    };
+    let bit = if name.len() >= 31 {
+        1 << 31
+    } else {
+        1u32 << name.len()
+    };
+    MAY_WRITE[usize::from(first | 0x20)] & bit != 0
+}
+
 /// Denied names over 16 bytes.
 const LONG_DENIED: &[&[u8]] = &[
     b"brin_desummarize_range",
