@@ -3,7 +3,7 @@
 #
 #     scripts/fuzz.sh <target> <seconds> [libFuzzer flags...]
 #
-# Targets live in fuzz/fuzz_targets (classify, pin_cookie). With cargo-fuzz
+# Targets live in fuzz/fuzz_targets (classify, pin_cookie, position_token). With cargo-fuzz
 # installed it is used (`--sanitizer none`: the code under test has no
 # unsafe, and stable rustc has no sanitizers without RUSTC_BOOTSTRAP);
 # without it the target is built with the same coverage flags that cargo-fuzz

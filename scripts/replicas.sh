@@ -355,6 +355,9 @@ ensure_test_locale() {
 
 ensure_binaries() {
   ensure_test_locale
+  # What the tests build with (pg_query's bindgen and protoc); installed as
+  # root, else it says what to install.
+  bash "$(dirname "$SELF")/test-deps.sh" || warn "the test suite needs libclang-dev and protobuf-compiler (see scripts/test-deps.sh)"
   locate_binaries
   ((${#MISSING[@]} == 0)) && return 0
   if is_root && command -v apt-get >/dev/null; then

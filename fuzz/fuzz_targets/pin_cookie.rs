@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         if signed {
             config = config.signing_key(KEY);
         }
-        let layer = PinningLayer::try_new(config).expect("valid config");
+        let layer = PinningLayer::new(config).expect("valid config");
         let mut service = layer.layer(tower::service_fn(|_req: Request<()>| async {
             // The handler reports what it saw in a header (the body is wrapped).
             let mut response = Response::new(());

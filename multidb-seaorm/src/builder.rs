@@ -38,6 +38,7 @@ pub(crate) struct Config {
     pub(crate) fallback_to_primary: bool,
     pub(crate) require_all_replicas: bool,
     pub(crate) causal_reads: bool,
+    pub(crate) read_only_functions: Vec<String>,
 }
 
 impl Default for Config {
@@ -52,6 +53,7 @@ impl Default for Config {
             fallback_to_primary: true,
             require_all_replicas: false,
             causal_reads: true,
+            read_only_functions: Vec::new(),
         }
     }
 }
@@ -243,6 +245,39 @@ impl MultiDbBuilder {
     /// effect on SQLite, which has no replication positions.
     pub fn causal_reads(mut self, causal: bool) -> Self {
         self.config.causal_reads = causal;
+        self
+    }
+
+    /// Functions of the application (or of an extension) that only read, so
+    /// that statements calling them can go to replicas. The classifier
+    /// calls a statement a read only if every function it calls is known to
+    /// be read-only: the built-ins SeaORM users call in SELECTs are, any
+    /// other function is taken to write. Names are case-insensitive,
+    /// unqualified; a name known to write (`nextval`, `pg_advisory_lock`…)
+    /// is refused when the `MultiDb` is built
+    /// ([`MultiDbError::InvalidReadOnlyFunction`]).
+    ///
+    /// ```
+    /// # use multidb_seaorm::MultiDb;
+    /// # use sea_orm::Database;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let db = MultiDb::builder()
+    ///     .read_only_functions(["similarity", "my_score"])
+    ///     .build(Database::connect("sqlite::memory:").await?, vec![])?;
+    /// let refused = MultiDb::builder()
+    ///     .read_only_functions(["nextval"])
+    ///     .build(Database::connect("sqlite::memory:").await?, vec![]);
+    /// assert!(refused.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn read_only_functions<I>(mut self, names: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.config
+            .read_only_functions
+            .extend(names.into_iter().map(|name| name.as_ref().to_owned()));
         self
     }
 

@@ -39,6 +39,11 @@ pub enum MultiDbError {
         /// The replica's backend.
         found: DbBackend,
     },
+    /// A name given to
+    /// [`MultiDbBuilder::read_only_functions`](crate::MultiDbBuilder::read_only_functions)
+    /// cannot be declared read-only (not a plain function name, or one
+    /// known to write).
+    InvalidReadOnlyFunction(multidb_core::InvalidFunctionName),
     /// Connecting to a database failed.
     Connect {
         /// Which database.
@@ -65,6 +70,10 @@ impl fmt::Display for MultiDbError {
                 "{replica} is a {found:?} database but the primary is {primary:?}: \
                  every replica must use the primary's backend"
             ),
+            MultiDbError::InvalidReadOnlyFunction(error) => write!(
+                f,
+                "read_only_functions: {error}"
+            ),
             MultiDbError::Connect { role, url, source } => write!(
                 f,
                 "cannot connect to the {role} at {url}: {source} \
@@ -78,6 +87,7 @@ impl std::error::Error for MultiDbError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             MultiDbError::Connect { source, .. } => Some(source),
+            MultiDbError::InvalidReadOnlyFunction(error) => Some(error),
             _ => None,
         }
     }

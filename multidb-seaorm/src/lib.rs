@@ -35,7 +35,9 @@ pub use multidb_core::context::{
 };
 pub use multidb_core::position::{Position, WritePosition, WritePositionError};
 pub use multidb_core::route::{Reason, Target};
-pub use multidb_core::{Access, classify, policy};
+pub use multidb_core::{
+    Access, Classifier, Dialect, InvalidFunctionName, classify, classify_for, policy,
+};
 pub use multidb_macros::{db_write, use_master};
 
 /// The HTTP side (features `tower` and `actix`): middleware that runs each

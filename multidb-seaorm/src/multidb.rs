@@ -12,7 +12,7 @@ use multidb_core::context::{
 };
 use multidb_core::position::{Position, WritePosition};
 use multidb_core::route::{Facts, Op, Reason, ReplicaState, Route, decide};
-use multidb_core::{Access, classify};
+use multidb_core::{Access, Classifier, Dialect, classify};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction,
     DbBackend, DbErr, ExecResult, IntoDatabaseExecutor, IsolationLevel, QueryResult, QueryStream,
@@ -72,6 +72,9 @@ pub(crate) struct Inner {
     pub(crate) primary: DatabaseConnection,
     pub(crate) replicas: Vec<DatabaseConnection>,
     pub(crate) config: Config,
+    /// The classifier of the backend's dialect; `None`: an unknown backend,
+    /// classified under every dialect.
+    classifier: Option<Classifier>,
     pub(crate) health: Vec<Health>,
     /// The primary's position at the monitor's last check.
     pub(crate) primary_position: Mutex<Option<Position>>,
@@ -163,6 +166,18 @@ impl MultiDb {
                 "MultiDb has no replicas: every statement goes to the primary"
             );
         }
+        let dialect = match backend {
+            DbBackend::Postgres => Some(Dialect::Postgres),
+            DbBackend::MySql => Some(Dialect::MySql),
+            DbBackend::Sqlite => Some(Dialect::Sqlite),
+            _ => None,
+        };
+        let classifier = dialect
+            .map(|dialect| {
+                Classifier::new(dialect).with_read_only_functions(&config.read_only_functions)
+            })
+            .transpose()
+            .map_err(MultiDbError::InvalidReadOnlyFunction)?;
         let monitored = monitor::wanted(&primary, replicas.len(), config.monitor_interval);
         let positions = backend != DbBackend::Sqlite && !primary.is_mock_connection();
         let causal = config.causal_reads && positions && monitored;
@@ -179,6 +194,7 @@ impl MultiDb {
             counters: Counters::new(replicas.len()),
             health,
             primary_position: Mutex::new(None),
+            classifier,
             primary,
             replicas,
             config,
@@ -433,6 +449,14 @@ impl MultiDb {
         f(&mut causal)
     }
 
+    /// Read or write, in this connection's dialect.
+    fn classify(&self, sql: &str) -> Access {
+        match &self.inner.classifier {
+            Some(classifier) => classifier.classify(sql),
+            None => classify(sql),
+        }
+    }
+
     /// What a read of the current task must see (causal reads), capturing
     /// the position of its writes first when a replica may have it.
     async fn need(&self) -> Result<Need, DbErr> {
@@ -659,7 +683,7 @@ impl MultiDb {
         F: Fn(&'a DatabaseConnection, I) -> Fut,
         Fut: Future<Output = Result<T, DbErr>>,
     {
-        let access = classify(input.sql());
+        let access = self.classify(input.sql());
         let need = match access {
             Access::Read => self.need().await?,
             Access::Write => Need::Nothing,
