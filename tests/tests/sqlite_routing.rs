@@ -231,3 +231,32 @@ async fn raw_statements_are_routed_by_their_text() -> TestResult {
     assert_eq!(post::Entity::find().count(set.db.primary()).await?, 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn declared_read_only_functions_read_replicas_and_others_go_to_the_primary() -> TestResult {
+    let set = SqliteSet::new(1).await?;
+    let declared = MultiDb::builder()
+        .read_only_functions(["app_score"])
+        .build(set.db.primary().clone(), set.db.replicas().to_vec())?;
+    // The function does not exist: the answer is an error either way; what
+    // is checked is where the statement went.
+    let call = || Statement::from_string(DbBackend::Sqlite, "SELECT app_score(1) AS s");
+    let _ = scope(set.db.query_one_raw(call())).await;
+    assert_eq!(
+        set.db.stats().count(Target::Primary, Reason::Write),
+        1,
+        "unknown function: may write"
+    );
+    let _ = scope(declared.query_one_raw(call())).await;
+    assert_eq!(
+        declared.stats().count(Target::Replica, Reason::Policy),
+        1,
+        "declared read-only"
+    );
+    let refused = MultiDb::builder()
+        .read_only_functions(["nextval"])
+        .build(set.db.primary().clone(), vec![]);
+    let error = refused.expect_err("a function known to write");
+    assert!(error.to_string().contains("read_only_functions"), "{error}");
+    Ok(())
+}
