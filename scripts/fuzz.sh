@@ -33,6 +33,13 @@ if [ "$target" = classify ] && [ -z "$(ls -A "$corpus")" ]; then
     done
 fi
 
+# Seed the position corpus with one token of each kind.
+if [ "$target" = position_token ] && [ -z "$(ls -A "$corpus")" ]; then
+    printf '%s' 'v1.0000000000005eed.pg.16b3748' >"$corpus/pg"
+    printf '%s' 'v1.00000000000000ff.mdb.0-1-42~1-2-7' >"$corpus/mdb"
+    printf '%s' 'v1.0000000000000009.my.3e11fa47-71ca-11e1-9e33-c80aa9429562.1-5.7~4e11fa47-71ca-11e1-9e33-c80aa9429562.tag.3' >"$corpus/my"
+fi
+
 flags=(-max_total_time="$seconds" -print_final_stats=1 "$@")
 if cargo fuzz --version >/dev/null 2>&1; then
     exec cargo fuzz run --sanitizer none "$target" "$corpus" -- "${flags[@]}"

@@ -71,9 +71,15 @@ impl fmt::Display for PositionParseError {
 impl std::error::Error for PositionParseError {}
 
 fn error(what: &'static str, input: &str) -> PositionParseError {
-    let mut input = input.to_owned();
-    input.truncate(80);
-    PositionParseError { what, input }
+    // At most 80 bytes of it, cut on a character boundary.
+    let end = (0..=input.len().min(80))
+        .rev()
+        .find(|&i| input.is_char_boundary(i))
+        .unwrap_or(0);
+    PositionParseError {
+        what,
+        input: input[..end].to_owned(),
+    }
 }
 
 impl Position {
@@ -490,6 +496,15 @@ mod write_position_tests {
             assert!(text.parse::<WritePosition>().is_err(), "{text:?}");
         }
         assert!("v1.".repeat(2000).parse::<WritePosition>().is_err());
+        // Found by the position_token fuzzer: a multi-byte character across
+        // the 80-byte cut of the error message panicked.
+        let crash = "v1.0000000000000009.my.3e11a5-87f1ca-11e1-9e33-c80aa9429562.1-5.7~4e11fa47-71ca-11e1-9E33-c80aa9429562\u{48e}a-71";
+        assert!(crash.parse::<WritePosition>().is_err());
+        for text in ["é".repeat(100), format!("{}é", "x".repeat(79))] {
+            assert!(Position::parse_mysql(&text).is_err());
+            assert!(Position::parse_mariadb(&text).is_err());
+            assert!(Position::parse_pg_lsn(&text).is_err());
+        }
     }
 
     #[test]

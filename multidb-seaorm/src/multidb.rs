@@ -405,10 +405,15 @@ impl MultiDb {
     fn note_write(&self) {
         if note_write() {
             if let Some(request) = self.positions_request() {
-                let capturer: Arc<dyn CapturePosition> = Arc::new(Capturer(self.clone()));
                 request.with_causal(|c| {
                     c.pending = true;
-                    c.capturer.get_or_insert(capturer);
+                    // Only causal reads put the position in the pin: with
+                    // them off, a request costs no extra round trip.
+                    if self.inner.causal {
+                        let capturer: Arc<dyn CapturePosition> =
+                            Arc::new(Capturer(self.clone()));
+                        c.capturer.get_or_insert(capturer);
+                    }
                 });
             }
         } else {
