@@ -42,7 +42,10 @@ fn app(layered: bool) -> Router {
         .route("/posts/1", get(show_post))
         .route("/posts", post(create_post));
     if layered {
-        router.layer(PinningLayer::new(PinningConfig::default().signing_key(KEY)))
+        router.layer(
+            PinningLayer::new(PinningConfig::default().signing_key(KEY))
+                .expect("a valid pinning config"),
+        )
     } else {
         router
     }

@@ -1,65 +1,26 @@
-//! The forum's HTTP application: routes, handlers, the post table.
+//! The forum's HTTP application on axum: routes, handlers, layer order.
 //!
 //! Kept apart from `main.rs` so that `tests/forum_e2e.rs` serves exactly
 //! this code (`#[path = "../forum/app.rs"] mod app;`).
 
+use std::time::Duration;
+
 use axum::Router;
-use axum::extract::{Form, Path, Request, State};
+use axum::extract::{Form, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use multidb_seaorm::pinning::ConfigError;
 use multidb_seaorm::{MultiDb, PinningConfig, PinningLayer};
-use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, DbBackend, QueryOrder, Set};
-use serde::Deserialize;
+use sea_orm::DbErr;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 
-/// The `forum_post` table.
-pub(crate) mod post {
-    // SeaORM's derives generate `pub` items; this module is private to the forum.
-    #![allow(unreachable_pub)]
-    use sea_orm::entity::prelude::*;
+use crate::model::{self, NewPost, Page};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "forum_post")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i32,
-        pub title: String,
-        pub body: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// The longest title accepted, in characters (the column is `VARCHAR(200)`).
-const MAX_TITLE_CHARS: usize = 200;
-
-/// `CREATE TABLE IF NOT EXISTS forum_post` for `backend`.
-pub(crate) fn create_table_sql(backend: DbBackend) -> String {
-    let id = match backend {
-        DbBackend::Postgres => "id SERIAL PRIMARY KEY",
-        DbBackend::MySql => "id INT AUTO_INCREMENT PRIMARY KEY",
-        _ => "id INTEGER PRIMARY KEY AUTOINCREMENT",
-    };
-    format!(
-        "CREATE TABLE IF NOT EXISTS forum_post ({id}, title VARCHAR(200) NOT NULL, body TEXT NOT NULL)"
-    )
-}
-
-/// Create the table on `db`'s primary if it is missing. Replicas get it by
-/// replication (on SQLite, the caller creates it in each file).
-pub(crate) async fn create_schema(db: &MultiDb) -> Result<(), DbErr> {
-    let primary = db.primary();
-    primary
-        .execute_unprepared(&create_table_sql(primary.get_database_backend()))
-        .await?;
-    Ok(())
-}
+/// How long a request may take before it is answered `408`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The pinning layer of the forum.
 ///
@@ -70,55 +31,44 @@ pub(crate) async fn create_schema(db: &MultiDb) -> Result<(), DbErr> {
 /// clients cannot forge them; without it a client could forge a pin, which
 /// only sends its own reads to the primary.
 pub(crate) fn pinning(key: Option<&str>) -> Result<PinningLayer, ConfigError> {
+    // `__Host-` would need `Secure`; behind TLS, name it
+    // `__Host-multidb_pin_writes` so sibling subdomains cannot plant copies.
     let mut config = PinningConfig::default().secure(false);
     if let Some(key) = key {
         config = config.signing_key(key);
     }
-    PinningLayer::try_new(config)
+    PinningLayer::new(config)
 }
 
-/// The forum: `GET /posts`, `POST /posts`, `GET /posts/{id}`, behind
-/// `pinning` and a one-line access log.
+/// The forum: `GET /posts`, `POST /posts`, `GET /posts/{id}`.
+///
+/// The layer order is the point: in axum each `.layer` wraps the ones
+/// before it, so the timeout and the panic catcher are *inside* `pinning`
+/// — their 408 and 500 pass through it and pin a client whose request may
+/// have written — and the access log is outside, where it sees the
+/// `Set-Cookie`. (The other way round, a POST that timed out after its
+/// insert would leave the client unpinned, reading a lagging replica.)
 pub(crate) fn app(db: MultiDb, pinning: PinningLayer) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/posts") }))
         .route("/posts", get(list).post(create))
         .route("/posts/{id}", get(show))
         .with_state(db)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::new())
         .layer(pinning)
         .layer(middleware::from_fn(access_log))
 }
 
-/// `GET /posts`: every post, newest first, and the form to write one.
-async fn list(State(db): State<MultiDb>) -> Result<Html<String>, AppError> {
-    let posts = post::Entity::find()
-        .order_by_desc(post::Column::Id)
-        .all(&db)
-        .await?;
-    let mut page = String::from(
-        "<!doctype html><title>forum</title><h1>Forum</h1>\n\
-         <form method=post action=/posts>\
-         <p><input name=title placeholder=Title required maxlength=200>\
-         <p><textarea name=body placeholder=Body></textarea>\
-         <p><button>Post</button></form>\n<ul>\n",
-    );
-    for post in &posts {
-        page.push_str(&format!(
-            "<li><a href=\"/posts/{}\">{}</a></li>\n",
-            post.id,
-            escape(&post.title)
-        ));
-    }
-    page.push_str(&format!("</ul>\n<p>{} posts</p>\n", posts.len()));
-    Ok(Html(page))
-}
-
-/// The form of `POST /posts`.
-#[derive(Deserialize)]
-struct NewPost {
-    title: String,
-    #[serde(default)]
-    body: String,
+/// `GET /posts`: a page of posts and the form.
+async fn list(
+    State(db): State<MultiDb>,
+    Query(page): Query<Page>,
+) -> Result<Html<String>, AppError> {
+    Ok(Html(model::list_page(&db, page).await?))
 }
 
 /// `POST /posts`: insert, then `303 See Other` to the new post. The
@@ -128,34 +78,18 @@ async fn create(
     State(db): State<MultiDb>,
     Form(form): Form<NewPost>,
 ) -> Result<Response, AppError> {
-    let title = form.title.trim();
-    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        let message = format!("a title of 1 to {MAX_TITLE_CHARS} characters is required\n");
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
-    }
-    let created = post::ActiveModel {
-        title: Set(title.to_owned()),
-        body: Set(form.body),
-        ..Default::default()
-    }
-    .insert(&db)
-    .await?;
-    tracing::info!(id = created.id, "post created");
-    Ok(Redirect::to(&format!("/posts/{}", created.id)).into_response())
+    Ok(match model::create_post(&db, form).await? {
+        Ok(id) => Redirect::to(&format!("/posts/{id}")).into_response(),
+        Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
+    })
 }
 
 /// `GET /posts/{id}`: the post, or 404.
 async fn show(State(db): State<MultiDb>, Path(id): Path<i32>) -> Result<Response, AppError> {
-    match post::Entity::find_by_id(id).one(&db).await? {
-        Some(post) => Ok(Html(format!(
-            "<!doctype html><title>{title}</title><h1>{title}</h1>\n<p>{body}</p>\n\
-             <p><a href=/posts>all posts</a></p>\n",
-            title = escape(&post.title),
-            body = escape(&post.body),
-        ))
-        .into_response()),
-        None => Ok((StatusCode::NOT_FOUND, format!("no post #{id}\n")).into_response()),
-    }
+    Ok(match model::post_page(&db, id).await? {
+        Some(page) => Html(page).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("no post #{id}\n")).into_response(),
+    })
 }
 
 /// A database error, answered with 500.
@@ -187,20 +121,4 @@ async fn access_log(request: Request, next: Next) -> Response {
         "{method} {uri}"
     );
     response
-}
-
-/// `text` made safe inside HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -27,11 +27,15 @@
 //! - `MULTIDB_FORUM_SQLITE_LAG_MS`: the simulated lag (SQLite only).
 //! - `MULTIDB_PIN_KEY`: a key of at least 32 bytes to sign pins with
 //!   (unset: unsigned pins, which a client could forge for itself).
+//! - `FORUM_FRAMEWORK`: `axum` (the default) or `actix`: the same forum
+//!   served by actix-web behind `PinningMiddleware` (`actix.rs`).
 //! - `BIND` (default `127.0.0.1`) and `PORT` (default `3000`).
 //! - `RUST_LOG` (default `multidb=debug,forum=info`: every statement's
 //!   route and reason, every request's pin).
 
+mod actix;
 mod app;
+mod model;
 mod sqlite;
 
 use std::time::Duration;
@@ -41,28 +45,75 @@ use tracing_subscriber::EnvFilter;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
+fn main() -> Result<(), BoxError> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("multidb=debug,forum=info")),
         )
         .init();
+    match env("FORUM_FRAMEWORK").as_deref() {
+        None | Some("axum") => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(serve(Framework::Axum)),
+        // actix-web runs on its own (tokio-based) runtime.
+        Some("actix") => actix_web::rt::System::new().block_on(serve(Framework::Actix)),
+        Some(other) => Err(format!("FORUM_FRAMEWORK={other:?}: `axum` or `actix`").into()),
+    }
+}
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Framework {
+    Axum,
+    Actix,
+}
+
+async fn serve(framework: Framework) -> Result<(), BoxError> {
     let bind = env("BIND").unwrap_or_else(|| "127.0.0.1".into());
     let port: u16 = match env("PORT") {
         Some(port) => parse("PORT", &port)?,
         None => 3000,
     };
     let key = env("MULTIDB_PIN_KEY");
-    let pinning = app::pinning(key.as_deref())?;
     if key.is_none() {
         tracing::info!("pins are unsigned; set MULTIDB_PIN_KEY (32+ bytes) to sign them");
     }
+    let (db, sqlite) = connect().await?;
 
+    if framework == Framework::Actix {
+        let pinning = actix::pinning(key.as_deref())?;
+        let server = actix_web::HttpServer::new(move || actix::app(db.clone(), pinning.clone()))
+            .bind((bind.as_str(), port))?;
+        for addr in server.addrs() {
+            tracing::info!("forum (actix-web) on http://{addr}/posts");
+        }
+        // Stops on Ctrl-C (actix-web's own signal handling).
+        server.run().await?;
+    } else {
+        let pinning = app::pinning(key.as_deref())?;
+        let listener = tokio::net::TcpListener::bind((bind.as_str(), port)).await?;
+        tracing::info!("forum on http://{}/posts", listener.local_addr()?);
+        axum::serve(listener, app::app(db, pinning))
+            .with_graceful_shutdown(async {
+                // If the handler cannot be installed, serve until killed.
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })
+            .await?;
+    }
+    if let Some(set) = sqlite {
+        tracing::info!(dir = %set.dir().display(), "stopped; removing the SQLite files");
+    }
+    Ok(())
+}
+
+/// `DATABASE_URL` and `DATABASE_REPLICA_URLS`, or the SQLite files (kept
+/// alive, with their replayer, by the second value while serving).
+async fn connect() -> Result<(MultiDb, Option<sqlite::SqliteForum>), BoxError> {
     // `sqlite` keeps the SQLite files and their replayer alive while serving.
-    let (db, sqlite) = match env("DATABASE_URL") {
+    Ok(match env("DATABASE_URL") {
         Some(primary) => {
             let mut builder = MultiDb::builder().primary(primary.as_str());
             let replicas = env("DATABASE_REPLICA_URLS").unwrap_or_default();
@@ -70,7 +121,7 @@ async fn main() -> Result<(), BoxError> {
                 builder = builder.replica(url);
             }
             let db = builder.connect().await?;
-            app::create_schema(&db).await?;
+            model::create_schema(&db).await?;
             tracing::info!(
                 backend = ?db.get_database_backend(),
                 replicas = db.replicas().len(),
@@ -91,22 +142,7 @@ async fn main() -> Result<(), BoxError> {
             );
             (set.db.clone(), Some(set))
         }
-    };
-
-    let listener = tokio::net::TcpListener::bind((bind.as_str(), port)).await?;
-    tracing::info!("forum on http://{}/posts", listener.local_addr()?);
-    axum::serve(listener, app::app(db, pinning))
-        .with_graceful_shutdown(async {
-            // If the handler cannot be installed, serve until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await?;
-    if let Some(set) = sqlite {
-        tracing::info!(dir = %set.dir().display(), "stopped; removing the SQLite files");
-    }
-    Ok(())
+    })
 }
 
 /// `value`, the value of variable `name`, parsed.

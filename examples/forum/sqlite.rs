@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, QueryOrd
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::app::{create_table_sql, post};
+use crate::model::{create_table_sql, post};
 
 /// How often the replayer looks for new posts on the primary.
 const POLL: Duration = Duration::from_millis(50);

@@ -10,14 +10,19 @@
 //! delayed replica) is `multidb_tests::http_scenarios`, run by
 //! `tests/tests/{postgres,mariadb}.rs`.
 
+#[path = "../forum/actix.rs"]
+mod actix;
 #[path = "../forum/app.rs"]
 mod app;
+#[path = "../forum/model.rs"]
+mod model;
 #[path = "../forum/sqlite.rs"]
 mod sqlite;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use sea_orm::ConnectionTrait;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -158,7 +163,7 @@ async fn a_user_who_posts_is_redirected_and_sees_the_post_thanks_to_the_pin() ->
     assert!(served.forum.dir().join("primary.db").is_file());
     assert!(served.forum.dir().join("replica1.db").is_file());
     // Creating the schema again is harmless (IF NOT EXISTS).
-    app::create_schema(&served.forum.db).await?;
+    model::create_schema(&served.forum.db).await?;
 
     let sent = Instant::now();
     let posted = send(
@@ -258,4 +263,143 @@ async fn bad_forms_and_missing_posts() -> TestResult {
     assert!(list.body.contains("<form method=post action=/posts>"));
     assert!(list.header("set-cookie").is_none(), "reads do not pin");
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_is_paginated() -> TestResult {
+    let served = Served::start().await?;
+    let addr = served.addr;
+    let primary = served.forum.db.primary();
+    for n in 0..120 {
+        primary
+            .execute_unprepared(&format!(
+                "INSERT INTO forum_post (title, body) VALUES ('post {n}', '')"
+            ))
+            .await?;
+    }
+    // The pin of a POST makes the lists read the primary, which has them all.
+    let posted = send(addr, "POST", "/posts", None, Some("title=newest&body=")).await?;
+    let cookie = cookie_pair(posted.header("set-cookie").ok_or("no pin")?).to_owned();
+
+    let mut path = "/posts".to_owned();
+    let mut sizes = Vec::new();
+    let mut titles = Vec::new();
+    loop {
+        let page = send(addr, "GET", &path, Some(&cookie), None).await?;
+        assert_eq!(page.status, 200, "{page:?}");
+        let items: Vec<&str> = page
+            .body
+            .lines()
+            .filter(|l| l.starts_with("<li>"))
+            .collect();
+        sizes.push(items.len());
+        titles.extend(items.iter().map(|l| l.to_string()));
+        match page.body.split("href=\"/posts?before=").nth(1) {
+            Some(rest) => {
+                let id = rest.split('"').next().ok_or("no id")?;
+                path = format!("/posts?before={id}");
+            }
+            None => {
+                assert!(page.body.contains("no older posts"));
+                break;
+            }
+        }
+    }
+    assert_eq!(sizes, [50, 50, 21]);
+    assert!(titles[0].contains(">newest<"), "{}", titles[0]);
+    assert!(titles[120].contains(">post 0<"), "{}", titles[120]);
+    let bad = send(addr, "GET", "/posts?before=soon", None, None).await?;
+    assert_eq!(bad.status, 400);
+    Ok(())
+}
+
+/// The actix-web forum, on its own thread and runtime (its SQLite files and
+/// replayer live there too), served on `127.0.0.1:0`.
+struct ActixServed {
+    addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ActixServed {
+    async fn start() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let setup = async {
+                    let forum = sqlite::SqliteForum::start(2, LAG).await?;
+                    let pinning = actix::pinning(Some(KEY))?;
+                    let db = forum.db.clone();
+                    let server =
+                        actix_web::HttpServer::new(move || actix::app(db.clone(), pinning.clone()))
+                            .workers(1)
+                            .disable_signals()
+                            .bind("127.0.0.1:0")?;
+                    let addr = *server.addrs().first().ok_or("bound to no address")?;
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>((forum, addr, server.run()))
+                };
+                match setup.await {
+                    Ok((_forum, addr, server)) => {
+                        let _ = ready.send(Ok((addr, server.handle())));
+                        let _ = server.await;
+                    }
+                    Err(error) => {
+                        let _ = ready.send(Err(error.to_string()));
+                    }
+                }
+            });
+        });
+        let (addr, handle) = started.await??;
+        Ok(ActixServed {
+            addr,
+            handle,
+            thread: Some(thread),
+        })
+    }
+
+    async fn stop(mut self) -> TestResult {
+        self.handle.stop(true).await;
+        if let Some(thread) = self.thread.take() {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await?
+                .map_err(|_| "the server thread panicked")?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_story_on_actix_web() -> TestResult {
+    let served = ActixServed::start().await?;
+    let addr = served.addr;
+    let sent = Instant::now();
+    let posted = send(addr, "POST", "/posts", None, Some("title=On+actix&body=x")).await?;
+    assert_eq!(posted.status, 303, "{posted:?}");
+    let location = posted.header("location").ok_or("no Location")?.to_owned();
+    let set_cookie = posted.header("set-cookie").ok_or("POST set no cookie")?;
+    assert!(
+        set_cookie.starts_with("multidb_pin_writes="),
+        "{set_cookie}"
+    );
+    assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
+    assert_eq!(posted.header("cache-control"), Some("private"));
+    let cookie = cookie_pair(set_cookie).to_owned();
+
+    let stale = send(addr, "GET", &location, None, None).await?;
+    assert_eq!(stale.status, 404, "the replicas are not lagging: {stale:?}");
+    let followed = send(addr, "GET", &location, Some(&cookie), None).await?;
+    assert_eq!(followed.status, 200, "{followed:?}");
+    assert!(followed.body.contains("On actix"), "{}", followed.body);
+    assert!(followed.header("set-cookie").is_none());
+    let listed = send(addr, "GET", "/posts", Some(&cookie), None).await?;
+    assert!(listed.body.contains(&format!("<a href=\"{location}\">")));
+    assert!(sent.elapsed() < LAG, "took {:?}", sent.elapsed());
+
+    let empty = send(addr, "POST", "/posts", None, Some("title=+&body=x")).await?;
+    assert_eq!(empty.status, 422);
+    assert!(
+        empty.header("set-cookie").is_some(),
+        "a POST pins even when refused"
+    );
+    served.stop().await
 }

@@ -31,13 +31,7 @@ fn bench(c: &mut Criterion) {
         }
         for (case, states) in [("all_usable", &usable), ("one_usable", &one_left)] {
             group.bench_with_input(BenchmarkId::new(case, replicas), &replicas, |b, _| {
-                b.iter(|| {
-                    decide(
-                        black_box(&facts),
-                        || policy.pick(replicas),
-                        |i| states[i],
-                    )
-                })
+                b.iter(|| decide(black_box(&facts), || policy.pick(replicas), |i| states[i]))
             });
         }
     }

@@ -146,7 +146,7 @@ impl MultiDbBuilder {
     /// that a plain `main` reads its own writes (SeaORM's MySQL `insert`
     /// writes, then selects the row back). Inside a scope, read-your-writes
     /// is per scope and this window does not apply. `Duration::ZERO` turns
-    /// it off — then unscoped code must use [`use_master`](crate::use_master)
+    /// it off — then unscoped code must use [`use_master`](fn@crate::use_master)
     /// around writes it reads back, or SeaORM's MySQL `insert` may not find
     /// the row it just wrote on a lagging replica.
     pub fn unscoped_write_window(mut self, window: Duration) -> Self {

@@ -181,7 +181,11 @@ impl Health {
     }
 
     pub(crate) fn served(&self, now: u64) {
-        self.served_at.store(now, Ordering::Relaxed);
+        // Written at most once per millisecond: readers on other cores do
+        // not fight over the cache line on every read.
+        if self.served_at.load(Ordering::Relaxed) != now {
+            self.served_at.store(now, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn served_at(&self) -> u64 {

@@ -7,7 +7,7 @@
 //! reads go to the primary too, so users read their own writes.
 //!
 //! This crate is the one dependency applications need: it re-exports the
-//! routing context ([`scope`], [`use_master`], [`pin_this_task`] ...), the
+//! routing context ([`scope`], [`use_master`](fn@use_master), [`pin_this_task`] ...), the
 //! attributes [`#[use_master]`](macro@use_master) and
 //! [`#[db_write]`](macro@db_write), the classifier and the policies.
 
@@ -38,11 +38,43 @@ pub use multidb_core::route::{Reason, Target};
 pub use multidb_core::{Access, classify, policy};
 pub use multidb_macros::{db_write, use_master};
 
-/// The HTTP side: a tower layer (axum `Router::layer`) that runs each
+/// The HTTP side (features `tower` and `actix`): middleware that runs each
 /// request in its own routing context and pins a client to the primary
-/// after it wrote. See [`pinning`] for the details.
+/// after it wrote. [`PinningConfig`] configures both frameworks' middleware
+/// alike; see [`pinning`] for the rules.
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub use multidb_http::{DbWrite, PinningConfig, SameSite};
+
+/// The tower layer (axum `Router::layer`). See [`pinning`].
 #[cfg(feature = "tower")]
-pub use multidb_tower::{DbWrite, PinningConfig, PinningLayer, SameSite, pinning};
+pub use multidb_tower::PinningLayer;
+
+/// The actix-web middleware (`App::wrap`). See [`pinning`].
+#[cfg(feature = "actix")]
+pub use multidb_actix::PinningMiddleware;
+
+/// The HTTP side in full: what pins a request and a client, the pin, caches,
+/// layer order (`multidb_http`'s documentation), and every type of the
+/// middleware.
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub mod pinning {
+    #[doc(inline)]
+    pub use multidb_http::*;
+
+    /// The tower/axum layer's types.
+    #[cfg(feature = "tower")]
+    pub mod tower {
+        #[doc(inline)]
+        pub use multidb_tower::{Pinning, PinningLayer, ResponseFuture, ScopedBody};
+    }
+
+    /// The actix-web middleware's types.
+    #[cfg(feature = "actix")]
+    pub mod actix {
+        #[doc(inline)]
+        pub use multidb_actix::{PinningMiddleware, PinningService, ScopedBody};
+    }
+}
 
 /// Plumbing for this workspace's own tests; not part of the API.
 #[doc(hidden)]

@@ -38,7 +38,7 @@ pub const DEFAULT_UNSCOPED_WRITE_WINDOW: Duration = Duration::from_secs(15);
 /// Cloning is cheap; clones share the connections, the replica rotation and
 /// the counters.
 ///
-/// Each statement is routed by its SQL text (see [`classify`]), never by the
+/// Each statement is routed by its SQL text (see [`classify`](fn@crate::classify)), never by the
 /// method that sent it: SeaORM inserts with `INSERT … RETURNING` through
 /// `query_one` on Postgres and SQLite, and that must reach the primary.
 ///
@@ -436,10 +436,17 @@ impl MultiDb {
     /// What a read of the current task must see (causal reads), capturing
     /// the position of its writes first when a replica may have it.
     async fn need(&self) -> Result<Need, DbErr> {
-        if !self.inner.causal {
-            return Ok(Need::Timed);
-        }
         let task = task_state();
+        if !self.inner.causal {
+            // A position to wait for that this connection cannot check (no
+            // monitor, causal reads off, SQLite): the primary has it.
+            let after = scope_request().is_some_and(|r| r.min_position().is_some());
+            return Ok(if after {
+                Need::Unreachable
+            } else {
+                Need::Timed
+            });
+        }
         let facts = match task {
             TaskState::Scoped { pinned: true, .. } => return Ok(Need::Timed),
             TaskState::Scoped { .. } => match scope_request() {

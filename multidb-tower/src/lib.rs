@@ -3,7 +3,10 @@
 //!
 //! After a client writes, its next requests read from the primary for a
 //! while (15 s by default), until the replicas have caught up: the user who
-//! just posted is redirected to their post, and sees it.
+//! just posted is redirected to their post, and sees it. What pins a request
+//! and a client, the pin's format, caches, limits and defaults are the same
+//! for every framework: see [`multidb_http`]. Applications reach these names
+//! through `multidb_seaorm` (feature `tower`).
 //!
 //! ```
 //! use axum::{Router, body::Body, routing::{get, post}};
@@ -17,14 +20,15 @@
 //! let app = Router::new()
 //!     .route("/posts", post(|| async { StatusCode::CREATED }))
 //!     .route("/posts/1", get(|| async { format!("primary: {}", this_task_is_pinned()) }))
-//!     .layer(PinningLayer::new(PinningConfig::default()));
+//!     .layer(PinningLayer::new(PinningConfig::default())?);
 //!
 //! // A read without a pin: replicas, and no cookie.
 //! let response = app.clone().oneshot(Request::get("/posts/1").body(Body::empty())?).await?;
 //! assert!(response.headers().get(header::SET_COOKIE).is_none());
 //!
-//! // A write: the client gets a pin.
+//! // A write: the client gets a pin, which no shared cache may keep.
 //! let response = app.clone().oneshot(Request::post("/posts").body(Body::empty())?).await?;
+//! assert_eq!(response.headers()[header::CACHE_CONTROL], "private");
 //! let set_cookie = response.headers()[header::SET_COOKIE].to_str()?;
 //! assert!(set_cookie.starts_with("multidb_pin_writes="));
 //! assert!(set_cookie.contains("; Max-Age=15; Expires="));
@@ -40,52 +44,50 @@
 //! # }
 //! ```
 //!
-//! Applications reach these names through `multidb_seaorm`.
+//! # Layer order
 //!
-//! # What the layer does
+//! A response made by a layer outside `PinningLayer` does not pass through
+//! it, so it cannot pin the client
+//! ([why it matters](multidb_http#put-the-pinning-middleware-outside-timeouts-and-panic-catchers)).
+//! In axum, a later `.layer(..)` wraps the earlier ones: add timeouts and
+//! panic catchers *before* `PinningLayer`, and the access log after it.
 //!
-//! **Each request runs in its own routing context**
-//! ([`RequestContext::scope`](multidb_core::context::RequestContext::scope)),
-//! so one request's pins and writes never leak into another's. The context is
-//! *pinned* (every statement on the primary) when:
+//! ```
+//! use std::time::Duration;
+//! use axum::{Router, body::Body, routing::post};
+//! use http::{Request, StatusCode, header};
+//! use multidb_tower::{PinningConfig, PinningLayer};
+//! use tower::ServiceExt;
+//! use tower_http::timeout::TimeoutLayer;
 //!
-//! * the method may write: anything but `GET`, `HEAD`, `OPTIONS` and `TRACE`
-//!   (so `POST`, `PUT`, `PATCH`, `DELETE`, `CONNECT` and extension methods);
-//! * or the request carries a valid pin: the cookie, or the header set with
-//!   [`PinningConfig::header_name`].
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let slow = || async {
+//!     tokio::time::sleep(Duration::from_secs(60)).await; // wrote, then got stuck
+//!     StatusCode::CREATED
+//! };
+//! let app = Router::new()
+//!     .route("/posts", post(slow))
+//!     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_millis(10)))
+//!     .layer(PinningLayer::new(PinningConfig::default().catch_panics(true))?);
 //!
-//! The inner service's `call`, the future it returns (axum handlers run
-//! when it is polled) and the response body (see
-//! [below](#streaming-bodies-and-upgrades)) all run inside the context. A
-//! `pin_this_task()` made in `call` itself, outside the future, lasts only
-//! for `call`; writes and marks made there count.
+//! let response = app.oneshot(Request::post("/posts").body(Body::empty())?).await?;
+//! assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+//! assert!(response.headers().contains_key(header::SET_COOKIE)); // the client is pinned
+//! # Ok(())
+//! # }
+//! ```
 //!
-//! **After the response**, the client is pinned — a `Set-Cookie` is
-//! *appended* (the application's own cookies are kept) — when:
-//!
-//! * the method may write (`reason = "method"` in the logs);
-//! * or the handler ran `#[db_write]` or called
-//!   [`mark_db_write`](multidb_core::context::mark_db_write) (`"db_write"`);
-//! * or the response carries the [`DbWrite`] extension (`"marked"`);
-//! * or, with [`PinningConfig::pin_on_any_write`] (the default), a statement
-//!   that may write ran during the request (`"wrote"`).
-//!
-//! This happens for error responses too (a 500 may follow a write). If the
-//! inner service fails (`Err`), the error is passed on untouched. A request
-//! already pinned by its cookie that does not write gets no new cookie: a
-//! pin is never extended by reading.
-//!
-//! The decision is made when the response's head is ready: a write made
-//! later, while a streaming body is produced, can no longer pin the client
-//! (see [below](#streaming-bodies-and-upgrades)).
-//!
-//! Requests under a [`PinningConfig::exempt_path_prefix`] (static files,
-//! health checks) run in a fresh, unpinned context and never get a pin.
+//! With [`PinningConfig::catch_panics`], the layer turns a panicking
+//! handler into an empty 500 that pins the client. A request that may have
+//! written and is dropped before its response is ready (an outer timeout,
+//! a client gone) or whose inner service fails with an `Err` is logged at
+//! `warn`, target `multidb::http`.
 //!
 //! # Streaming bodies and upgrades
 //!
 //! hyper polls the response body after the handler has returned. The layer
-//! answers with a [`ScopedBody`](pinning::ScopedBody) around the inner
+//! answers with a [`ScopedBody`] around the inner
 //! response's body, and every poll of it runs in the request's routing
 //! context: the same request as the handler (their writes and marks are
 //! shared), with the pin the handler's task ended with. A body that queries
@@ -150,63 +152,14 @@
 //! # }
 //! ```
 //!
-//! # The pin
-//!
-//! The cookie's value says until when the client is pinned:
-//!
-//! * unsigned (no key configured): `<expiry>`, Unix time in seconds;
-//! * signed ([`PinningConfig::signing_key`]): `<expiry>.<mac>`, where `<mac>`
-//!   is the unpadded base64url HMAC-SHA256, under the first key, of
-//!   `<cookie name>|<expiry>` (so other services can issue and check pins).
-//!
-//! A pin is ignored, as if absent, when it has expired; when it ends later
-//! than now + the pin duration + 5 s of clock skew (so no pin outlives the
-//! configured duration); when it is malformed (only digits, a dot and 43
-//! base64url characters, at most 64 bytes); when keys are configured and it
-//! is unsigned or its MAC matches none of them (compared in constant time).
-//! If the cookie appears several times, one valid copy is enough. Broken
-//! headers never fail a request: `Cookie` headers are read as bytes (a
-//! non-UTF-8 byte in another cookie does not hide ours), in total at most
-//! 32 KiB of them, and at most 8 candidate pins are checked.
-//!
-//! **Sign your pins.** Without a key, a client can forge a pin at will —
-//! only for itself, and only for the pin duration per token: its own reads
-//! go to the primary. That never returns wrong data, but a client doing it
-//! on purpose adds load to the primary. With a key, forged, tampered and
-//! far-future pins are ignored: every pin accepted was issued by a service
-//! holding the key. Keys rotate with [`PinningConfig::signing_keys`].
-//!
-//! Signing does not stop a client from *earning* a genuine pin: any request
-//! that pins gets one for the pin duration — any `POST` does, even one the
-//! application rejects with a 4xx — and a client can repeat it to stay
-//! pinned, exactly as a client that really writes would. If the load that
-//! puts on the primary matters, rate-limit writes (the requests that pin).
-//!
-//! # API clients without cookies
-//!
-//! With [`PinningConfig::header_name`] (for instance `x-multidb-pin`), a
-//! pinning response also carries the token in that header; the client sends
-//! the last value it received back in the same request header until it
-//! expires (sending an expired one is harmless). The cookie is still set.
-//!
-//! # Defaults
-//!
-//! `multidb_pin_writes`, 15 s, `Path=/`, `SameSite=Lax`, `HttpOnly`,
-//! `Secure`, pin on any write, unsigned, no header, nothing exempt.
-//!
-//! `Secure` is on, unlike Django's default: it is the safe choice, and
-//! browsers accept secure cookies from `http://localhost`, so local
-//! development works. Behind plain HTTP on another host (a LAN address, a
-//! container name), browsers drop the cookie and clients are not pinned
-//! across requests; use `.secure(false)` there.
-//!
-//! # Tracing
-//!
-//! At `debug` level, one event per request (`pinned`, and `reason`:
-//! `method`, `cookie` or `header`) and one per pin set (`reason`: `method`,
-//! `db_write`, `marked` or `wrote`); at `trace` level, why a pin was
-//! ignored.
 
-pub mod pinning;
+mod body;
+mod future;
+mod layer;
+mod service;
 
-pub use pinning::{ConfigError, DbWrite, Pinning, PinningConfig, PinningLayer, SameSite};
+pub use body::ScopedBody;
+pub use future::ResponseFuture;
+pub use layer::PinningLayer;
+pub use multidb_http::{ConfigError, DbWrite, PinningConfig, SameSite};
+pub use service::Pinning;

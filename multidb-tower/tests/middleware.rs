@@ -252,16 +252,35 @@ async fn non_ascii_and_non_utf8_cookies_never_fail_the_request() {
 }
 
 #[tokio::test]
-async fn an_oversized_cookie_header_is_ignored() {
+async fn a_64_kib_cookie_header_is_read_whole() {
     let app = default_app();
-    let header = format!(
-        "big={}; {COOKIE_NAME}={}",
-        "x".repeat(64 * 1024),
-        now() + 10
-    );
-    let out = send(&app, get_with_cookie(&header)).await;
-    assert_eq!(out.status, StatusCode::OK);
-    assert!(!out.handler_pinned());
+    let pin = format!("{COOKIE_NAME}={}", now() + 10);
+    let pad = "x".repeat(64 * 1024);
+    for header in [format!("{pin}; big={pad}"), format!("big={pad}; {pin}")] {
+        assert!(header.len() > 64 * 1024);
+        let out = send(&app, get_with_cookie(&header)).await;
+        assert_eq!(out.status, StatusCode::OK);
+        assert!(
+            out.handler_pinned(),
+            "pin at {}",
+            header.find(&pin).unwrap_or(0)
+        );
+    }
+}
+
+#[tokio::test]
+async fn nine_junk_copies_ahead_of_the_real_pin_do_not_hide_it() {
+    let app = default_app();
+    let junk = format!("{COOKIE_NAME}=junk; ").repeat(9);
+    let header = format!("{junk}{COOKIE_NAME}={}", now() + 10);
+    assert!(send(&app, get_with_cookie(&header)).await.handler_pinned());
+    // Also as separate headers, as HTTP/2 clients send them.
+    let mut request = request("GET", "/read");
+    for _ in 0..9 {
+        request = request.header(header::COOKIE, format!("{COOKIE_NAME}={}", now() + 99_999));
+    }
+    let request = request.header(header::COOKIE, format!("{COOKIE_NAME}={}", now() + 10));
+    assert!(send(&app, request).await.handler_pinned());
 }
 
 #[tokio::test]
@@ -569,9 +588,10 @@ fn stream_app() -> axum::Router {
             }),
         )
         .route("/static/stream", any(|| async { lazy_body(&["observe"]) }))
-        .layer(PinningLayer::new(
-            PinningConfig::default().exempt_path_prefix("/static"),
-        ))
+        .layer(
+            PinningLayer::new(PinningConfig::default().exempt_path_prefix("/static"))
+                .expect("valid configuration"),
+        )
 }
 
 #[tokio::test]
@@ -759,4 +779,13 @@ async fn hyper_polls_the_body_in_the_requests_context() -> std::io::Result<()> {
 
     server.abort();
     Ok(())
+}
+
+#[tokio::test]
+async fn timed_pins_a_post_to_a_missing_route_the_documented_cost() {
+    // django's rule: the method pins, whatever the handler did. Causal pins
+    // (replication positions) will pin only after a real write.
+    let out = send(&default_app(), request("POST", "/no/such/route")).await;
+    assert_eq!(out.status, StatusCode::NOT_FOUND);
+    assert!(out.pin_cookie().is_some());
 }

@@ -21,6 +21,9 @@ use crate::servers::{Cluster, wait_until};
 
 crate::post_entity!(http_item, "http_item");
 
+/// The scenarios of this file share the `http_item` table: one at a time.
+static HTTP_ITEM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn boxed<E: std::fmt::Display>(error: E) -> Box<dyn std::error::Error + Send + Sync> {
     error.to_string().into()
 }
@@ -33,7 +36,7 @@ pub fn items_app(db: MultiDb) -> Router {
         .route("/items", post(create_item))
         .route("/items/{id}", get(show_item))
         .with_state(db)
-        .layer(PinningLayer::new(PinningConfig::default()))
+        .layer(PinningLayer::default())
 }
 
 async fn create_item(State(db): State<MultiDb>, title: String) -> Response {
@@ -78,6 +81,7 @@ async fn get_item(
 /// primary and finds the row, while the same `GET` without it reads the
 /// replica, which does not have the row yet (404) — until it replays it.
 pub async fn post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Outcome {
+    let _table = HTTP_ITEM.lock().await;
     c.create_table("http_item").await.map_err(boxed)?;
     let db = c.delayed_only().await.map_err(boxed)?;
     let delayed = Database::connect(c.delayed.as_str()).await?;
@@ -120,9 +124,11 @@ pub async fn post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Outcome 
         get_item(&app, &location, Some(&cookie)).await?,
         (StatusCode::OK, "across requests".to_owned())
     );
+    // Pinned (a timed pin) or causal (the pin carries the write's
+    // position, which the replica has not reached): the primary either way.
     assert_eq!(
-        db.stats().count(Target::Primary, Reason::Pinned),
-        before.count(Target::Primary, Reason::Pinned) + 1
+        db.stats().total(Target::Primary),
+        before.total(Target::Primary) + 1
     );
     // Still missing on the replica: the 200 came from the primary.
     let on_replica = http_item::Entity::find_by_id(id).one(&delayed).await?;
@@ -151,5 +157,140 @@ pub async fn post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Outcome 
         lag >= c.delay.mul_f32(0.8),
         "the replica caught up in {lag:?}"
     );
+    Ok(())
+}
+
+/// `items_app` with causal pins, signed or not.
+fn causal_app(
+    db: MultiDb,
+    signed: bool,
+) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    let mut config = PinningConfig::default().causal(true);
+    if signed {
+        config = config.signing_key([7u8; 32]);
+    }
+    Ok(Router::new()
+        .route("/items", post(create_item))
+        .route("/items/{id}", get(show_item))
+        .with_state(db)
+        .layer(PinningLayer::new(config)?))
+}
+
+/// Causal pins over real lag: the POST's pin carries its position; the
+/// redirected GET reads the primary while the replica lags, and the replica
+/// as soon as it replayed the write (not after 15 s). A POST that wrote
+/// nothing earns no pin. A forged far-ahead position in an unsigned cookie
+/// sends reads to the primary only until the cookie's expiry.
+pub async fn a_causal_pin_returns_the_client_to_the_replica(c: &Cluster) -> Outcome {
+    use multidb_seaorm::{Position, WritePosition};
+    let _table = HTTP_ITEM.lock().await;
+    c.create_table("http_item").await.map_err(boxed)?;
+    let db = MultiDb::builder()
+        .primary(c.primary.as_str())
+        .replica(c.delayed.as_str())
+        .monitor_interval(std::time::Duration::from_millis(100))
+        .connect()
+        .await
+        .map_err(boxed)?;
+    let app = causal_app(db.clone(), true)?;
+    let written = Instant::now();
+    let response = app
+        .clone()
+        .oneshot(Request::post("/items").body(Body::from("causal"))?)
+        .await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .ok_or("no Location")?
+        .to_str()?
+        .to_owned();
+    let set_cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .ok_or("no pin")?
+        .to_str()?
+        .to_owned();
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+    let token = cookie.split_once('=').map(|(_, v)| v).unwrap_or_default();
+    let position_text = token
+        .split_once(':')
+        .map(|(_, rest)| rest)
+        .ok_or("the pin carries no position")?;
+    let position_text = position_text
+        .rsplit_once('.')
+        .map_or(position_text, |(p, _mac)| p);
+    let position: WritePosition = position_text.parse()?;
+
+    let before = db.stats();
+    assert_eq!(
+        get_item(&app, &location, Some(&cookie)).await?,
+        (StatusCode::OK, "causal".to_owned())
+    );
+    assert_eq!(
+        db.stats().count(Target::Primary, Reason::Causal),
+        before.count(Target::Primary, Reason::Causal) + 1
+    );
+    let back = wait_until(c.delay * 5, || async {
+        let on_replica = db.stats().replica(0);
+        let answer = get_item(&app, &location, Some(&cookie)).await.ok();
+        answer == Some((StatusCode::OK, "causal".to_owned())) && db.stats().replica(0) > on_replica
+    })
+    .await
+    .map_err(|w| format!("the pinned client never returned to the replica ({w:?}); waiting for {position}; replicas {:?}; stats {:?}", db.replica_status(), db.stats()))?;
+    let back_after = written.elapsed();
+
+    // A POST that wrote nothing (no such route) earns no pin.
+    let nowhere = app
+        .clone()
+        .oneshot(Request::post("/nowhere").body(Body::empty())?)
+        .await?;
+    assert!(
+        nowhere.headers().get(header::SET_COOKIE).is_none(),
+        "a POST that wrote nothing earned a pin"
+    );
+
+    // Forged, unsigned, far ahead: the primary until the expiry, then replicas.
+    let unsigned = causal_app(db.clone(), false)?;
+    let ahead = match position.position() {
+        Position::Lsn(_) => Position::Lsn(1 << 60),
+        Position::MariaDb(gtids) => {
+            let text: Vec<String> = gtids
+                .iter()
+                .map(|g| format!("{}-{}-{}", g.domain, g.server, g.seq + 1_000_000))
+                .collect();
+            Position::parse_mariadb(&text.join(","))?
+        }
+        other => other.clone(),
+    };
+    let forged_position = WritePosition::new(position.cluster(), ahead);
+    let expiry = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        + 2;
+    let forged = format!("multidb_pin_writes={expiry}:{forged_position}");
+    let before = db.stats();
+    assert_eq!(
+        get_item(&unsigned, &location, Some(&forged)).await?.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        db.stats().count(Target::Primary, Reason::Causal),
+        before.count(Target::Primary, Reason::Causal) + 1,
+        "a far-ahead position reads the primary"
+    );
+    let freed = wait_until(std::time::Duration::from_secs(6), || async {
+        let on_replica = db.stats().replica(0);
+        get_item(&unsigned, &location, Some(&forged)).await.is_ok()
+            && db.stats().replica(0) > on_replica
+    })
+    .await
+    .map_err(|w| format!("a forged position pinned past its expiry ({w:?})"))?;
+    println!(
+        "{:?} causal pin: the client read the replica again {back_after:?} after its POST (waited {back:?}; delay {:?}); \
+         a forged far-ahead cookie pinned until its expiry ({freed:?})",
+        c.backend, c.delay
+    );
+    assert!(back_after < c.delay * 4, "{back_after:?}");
     Ok(())
 }

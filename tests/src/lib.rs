@@ -4,6 +4,7 @@
 //! differ, so a test can see which database answered; the replicas are
 //! opened read-only, so a misrouted write fails loudly.
 
+pub mod actix_scenarios;
 pub mod causal_scenarios;
 pub mod failover_scenarios;
 pub mod http_scenarios;
@@ -64,6 +65,8 @@ macro_rules! cluster_tests {
             scenarios::primary_only_statements_and_streams,
             scenarios::an_unreachable_replica_is_skipped_for_reads,
             http_scenarios::post_then_get_with_the_cookie_sees_the_row,
+            http_scenarios::a_causal_pin_returns_the_client_to_the_replica,
+            actix_scenarios::actix_post_then_get_with_the_cookie_sees_the_row,
             monitor_scenarios::the_monitor_measures_positions_and_lag,
             monitor_scenarios::a_lagging_replica_gets_no_reads_until_it_catches_up,
             monitor_scenarios::replicas_down_at_start_and_all_replicas_down,

@@ -64,7 +64,7 @@ fn router(db: MultiDb, config: PinningConfig) -> Router {
         .route("/write", get(write_then_who))
         .route("/fail", get(fail).put(fail).patch(fail).delete(fail))
         .with_state(db)
-        .layer(PinningLayer::new(config))
+        .layer(PinningLayer::new(config).expect("valid configuration"))
 }
 
 /// What a response said.

@@ -84,7 +84,7 @@ pub fn app(config: PinningConfig) -> Router {
         .route("/static", any(|| async { seen() }))
         .route("/static/{*rest}", any(|| async { seen() }))
         .route("/statics", any(|| async { seen() }))
-        .layer(PinningLayer::new(config))
+        .layer(PinningLayer::new(config).expect("valid configuration"))
 }
 
 /// A response, read out.

@@ -1,12 +1,14 @@
-//! [`PinningConfig`], its validation, and the compiled settings the service
-//! runs with.
+//! [`PinningConfig`], its validation, and the [`Settings`] it compiles to,
+//! which the middleware runs with.
 
 use std::fmt;
 use std::time::Duration;
 
 use http::HeaderName;
 
-use super::token::Signer;
+use crate::cookie::SetCookie;
+use crate::error::ConfigError;
+use crate::token::Tokens;
 
 /// The default name of the pinning cookie (django-multidb-router's
 /// `MULTIDB_PINNING_COOKIE`).
@@ -49,13 +51,15 @@ impl SameSite {
     }
 }
 
-/// Configuration of the [`PinningLayer`](super::PinningLayer): the cookie,
+/// Configuration of the pinning middleware (tower's `PinningLayer`,
+/// actix-web's `PinningMiddleware`; both take this same type): the cookie,
 /// how long a pin lasts, how pins are signed, which requests are exempt.
 ///
 /// The setters never fail; the whole configuration is checked once, by
-/// [`PinningConfig::validate`] or [`PinningLayer::try_new`](super::PinningLayer::try_new),
-/// which return a [`ConfigError`]. Nothing is checked, and nothing can fail,
-/// while requests are served.
+/// [`PinningConfig::validate`] or when the middleware is built
+/// (`PinningLayer::new`, `PinningMiddleware::new`), which return a
+/// [`ConfigError`]. Nothing is checked, and nothing can fail, while
+/// requests are served.
 ///
 /// | setter | default |
 /// |---|---|
@@ -70,10 +74,12 @@ impl SameSite {
 /// | [`signing_key`](Self::signing_key) / [`signing_keys`](Self::signing_keys) | none (unsigned) |
 /// | [`header_name`](Self::header_name) | none (cookie only) |
 /// | [`exempt_path_prefix`](Self::exempt_path_prefix) | none |
+/// | [`catch_panics`](Self::catch_panics) | `false` |
+/// | [`causal`](Self::causal) | `false` |
 ///
 /// ```
 /// use std::time::Duration;
-/// use multidb_tower::{PinningConfig, PinningLayer, SameSite};
+/// use multidb_http::{PinningConfig, SameSite};
 ///
 /// let config = PinningConfig::default()
 ///     .cookie_name("pin")
@@ -84,8 +90,6 @@ impl SameSite {
 ///     .exempt_path_prefix("/static")
 ///     .exempt_path_prefix("/health");
 /// assert!(config.validate().is_ok());
-/// let layer = PinningLayer::try_new(config).expect("valid configuration");
-/// # let _ = layer;
 /// ```
 #[derive(Clone)]
 pub struct PinningConfig {
@@ -100,6 +104,8 @@ pub struct PinningConfig {
     signing_keys: Option<Vec<Vec<u8>>>,
     header_name: Option<String>,
     exempt_path_prefixes: Vec<String>,
+    catch_panics: bool,
+    causal: bool,
 }
 
 impl Default for PinningConfig {
@@ -116,6 +122,8 @@ impl Default for PinningConfig {
             signing_keys: None,
             header_name: None,
             exempt_path_prefixes: Vec::new(),
+            catch_panics: false,
+            causal: false,
         }
     }
 }
@@ -137,6 +145,8 @@ impl fmt::Debug for PinningConfig {
             )
             .field("header_name", &self.header_name)
             .field("exempt_path_prefixes", &self.exempt_path_prefixes)
+            .field("catch_panics", &self.catch_panics)
+            .field("causal", &self.causal)
             .finish()
     }
 }
@@ -151,16 +161,16 @@ impl fmt::Debug for Redacted {
 }
 
 impl PinningConfig {
-    /// The defaults (see the table above); the same as
-    /// [`PinningConfig::default`].
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// The cookie's name (default `multidb_pin_writes`). It must be an
     /// RFC 6265 token (letters, digits and ``!#$%&'*+-.^_`|~``). A
     /// `__Secure-` name requires [`secure`](Self::secure); a `__Host-` name
     /// requires `secure`, path `/` and no domain.
+    ///
+    /// **`__Host-multidb_pin_writes` is recommended** behind HTTPS: browsers
+    /// then accept the cookie only from this exact host, over HTTPS, for
+    /// the whole site, so a sibling subdomain cannot plant copies of it.
+    /// (Planted junk copies never switch pinning off — every copy is read
+    /// and the first valid one wins — but with the prefix there are none.)
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self
@@ -216,7 +226,7 @@ impl PinningConfig {
     /// Whether a request during which a write statement actually ran pins
     /// the client, whatever its method (default `true`). With `false`, only
     /// the method, `#[db_write]` / [`mark_db_write`](multidb_core::context::mark_db_write)
-    /// and the [`DbWrite`](super::DbWrite) response marker do, as in
+    /// and the [`DbWrite`](crate::DbWrite) response marker do, as in
     /// django-multidb-router.
     pub fn pin_on_any_write(mut self, pin: bool) -> Self {
         self.pin_on_any_write = pin;
@@ -229,16 +239,9 @@ impl PinningConfig {
     /// With a key, a pin that is unsigned, signed with another key, or
     /// whose expiry was altered is ignored: every pin accepted is one this
     /// service (or another holding the key) issued. Without one, a client
-    /// can forge a pin for itself at will: that only sends its own reads to
-    /// the primary, for at most the pin duration per token (never a wrong
-    /// answer, but load on the primary). A key is recommended.
-    ///
-    /// A key does not stop a client from pinning itself: any request that
-    /// pins earns a genuine pin for the pin duration — any `POST` does,
-    /// even one the application rejects with a 4xx — and a client can
-    /// repeat it, as a client that really writes would. If the load that
-    /// puts on the primary matters, rate-limit writes (the requests that
-    /// pin).
+    /// can forge a pin for itself (its own reads go to the primary). A key
+    /// does not stop a client from *earning* genuine pins: see
+    /// [the cost of timed pins](crate#the-cost-of-timed-pins).
     pub fn signing_key(self, key: impl AsRef<[u8]>) -> Self {
         self.signing_keys([key])
     }
@@ -277,14 +280,53 @@ impl PinningConfig {
         self
     }
 
-    /// Check the configuration: what [`PinningLayer::try_new`](super::PinningLayer::try_new)
-    /// checks, without building anything.
+    /// Catch a handler that panics and answer `500 Internal Server Error`
+    /// *with* the pin (default `false`).
+    ///
+    /// A handler may panic after its write committed. A panic-catching
+    /// layer outside this one (tower-http's `CatchPanicLayer`) makes its
+    /// 500 after the pinning middleware is gone, so the client is not
+    /// pinned, and its retry or reload reads a lagging replica. With
+    /// `true`, the middleware catches the panic itself, logs it (`error`,
+    /// target `multidb::http`) and answers an empty 500 that pins the
+    /// client as any response of that request would. A panic-catching
+    /// layer *inside* this one does the same job; this option is for when
+    /// there is none.
+    pub fn catch_panics(mut self, catch: bool) -> Self {
+        self.catch_panics = catch;
+        self
+    }
+
+    /// The application's `MultiDb` has causal reads on (its default on
+    /// PostgreSQL and MariaDB/MySQL): a request earns a pin only by a real
+    /// write, `#[db_write]` / `mark_db_write` or [`DbWrite`](crate::DbWrite),
+    /// not by its method alone — a POST that failed validation, or a 404,
+    /// has no position to wait for (default `false`: django's rule, any
+    /// unsafe method pins).
+    ///
+    /// Either way, a pin carries the replication position the request's
+    /// writes reached, when its `MultiDb` has one; a request that comes
+    /// with such a pin reads from any replica that has reached it, else the
+    /// primary, so the client is back on the replicas as soon as they
+    /// caught up. The cookie's expiry still caps the pin: a forged position
+    /// far ahead (on an unsigned cookie) sends the client's reads to the
+    /// primary only until then.
+    pub fn causal(mut self, causal: bool) -> Self {
+        self.causal = causal;
+        self
+    }
+
+    /// Check the configuration: what building the middleware checks,
+    /// without building anything.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.compile().map(drop)
     }
 
     /// Check everything and precompute what each request needs.
-    pub(crate) fn compile(&self) -> Result<Settings, ConfigError> {
+    ///
+    /// Middleware crates call it once, when they are built.
+    #[doc(hidden)]
+    pub fn compile(&self) -> Result<Settings, ConfigError> {
         let name = &self.cookie_name;
         if name.is_empty() || !name.bytes().all(is_tchar) {
             return Err(ConfigError::InvalidCookieName { name: name.clone() });
@@ -343,7 +385,7 @@ impl PinningConfig {
                         len: key.len(),
                     });
                 }
-                Some(Signer::new(keys))
+                Some(keys.as_slice())
             }
         };
 
@@ -390,10 +432,11 @@ impl PinningConfig {
 
         Ok(Settings {
             cookie_name: name.clone(),
-            pin_secs,
-            attributes,
+            tokens: Tokens::new(name, pin_secs, signer),
+            set_cookie: SetCookie::new(name, pin_secs, attributes),
             pin_on_any_write: self.pin_on_any_write,
-            signer,
+            catch_panics: self.catch_panics,
+            causal: self.causal,
             header_name,
             exempt_path_prefixes: self
                 .exempt_path_prefixes
@@ -413,15 +456,15 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-/// The checked configuration, ready for requests.
-pub(crate) struct Settings {
+/// The checked configuration, ready for requests: what the middleware of
+/// each framework runs with (see [`crate::adapter`]).
+pub struct Settings {
     pub(crate) cookie_name: String,
-    pub(crate) pin_secs: u64,
-    /// `; Path=/; SameSite=Lax; HttpOnly; Secure`, appended after the
-    /// per-response `Max-Age` and `Expires`.
-    pub(crate) attributes: String,
+    pub(crate) tokens: Tokens,
+    pub(crate) set_cookie: SetCookie,
     pub(crate) pin_on_any_write: bool,
-    pub(crate) signer: Option<Signer>,
+    pub(crate) catch_panics: bool,
+    pub(crate) causal: bool,
     pub(crate) header_name: Option<HeaderName>,
     /// Without trailing `/` (`/` itself becomes the empty string, which
     /// exempts everything).
@@ -436,122 +479,43 @@ impl Settings {
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         })
     }
+
+    /// The pin header, if configured (lower case).
+    pub fn header_name(&self) -> Option<&HeaderName> {
+        self.header_name.as_ref()
+    }
+
+    /// Whether to catch a panicking handler ([`PinningConfig::catch_panics`]).
+    pub fn catch_panics(&self) -> bool {
+        self.catch_panics
+    }
 }
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("cookie_name", &self.cookie_name)
-            .field("pin_secs", &self.pin_secs)
-            .field("attributes", &self.attributes)
+            .field("pin_secs", &self.tokens.pin_secs())
+            .field("set_cookie", &self.set_cookie)
             .field("pin_on_any_write", &self.pin_on_any_write)
-            .field("signed", &self.signer.is_some())
+            .field("catch_panics", &self.catch_panics)
+            .field("signed", &self.tokens.signed())
             .field("header_name", &self.header_name)
             .field("exempt_path_prefixes", &self.exempt_path_prefixes)
             .finish()
     }
 }
 
-/// Why a [`PinningConfig`] was rejected.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The cookie name is empty or not an RFC 6265 token.
-    InvalidCookieName {
-        /// The rejected name.
-        name: String,
-    },
-    /// A `__Secure-` or `__Host-` cookie name whose attributes browsers
-    /// would reject.
-    CookiePrefixRequirements {
-        /// The cookie name.
-        name: String,
-        /// What the prefix requires.
-        requirement: &'static str,
-    },
-    /// The pin duration is shorter than 1 second or longer than 400 days.
-    PinDurationOutOfRange {
-        /// The rejected duration.
-        duration: Duration,
-    },
-    /// The cookie path does not start with `/` or holds a character not
-    /// allowed in it.
-    InvalidCookiePath {
-        /// The rejected path.
-        path: String,
-    },
-    /// The cookie domain is empty or holds a character not allowed in it.
-    InvalidCookieDomain {
-        /// The rejected domain.
-        domain: String,
-    },
-    /// `SameSite=None` without `Secure`: browsers reject such cookies.
-    SameSiteNoneRequiresSecure,
-    /// A signing key is shorter than [`MIN_SIGNING_KEY_LEN`] bytes.
-    SigningKeyTooShort {
-        /// Its position in the list given to
-        /// [`signing_keys`](PinningConfig::signing_keys) (0 for
-        /// [`signing_key`](PinningConfig::signing_key)).
-        index: usize,
-        /// Its length in bytes.
-        len: usize,
-    },
-    /// [`signing_keys`](PinningConfig::signing_keys) was given an empty list.
-    NoSigningKeys,
-    /// The pin header name is not a valid HTTP header name, or is `Cookie`
-    /// or `Set-Cookie`.
-    InvalidHeaderName {
-        /// The rejected name.
-        name: String,
-    },
-    /// An exempt path prefix does not start with `/`.
-    InvalidExemptPathPrefix {
-        /// The rejected prefix.
-        prefix: String,
-    },
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::InvalidCookieName { name } => write!(
-                f,
-                "invalid pinning cookie name {name:?}: it must be a non-empty RFC 6265 token"
-            ),
-            ConfigError::CookiePrefixRequirements { name, requirement } => {
-                write!(f, "pinning cookie name {name:?}: {requirement}")
-            }
-            ConfigError::PinDurationOutOfRange { duration } => write!(
-                f,
-                "pin duration {duration:?} out of range: it must be between 1 s and 400 days"
-            ),
-            ConfigError::InvalidCookiePath { path } => write!(
-                f,
-                "invalid pinning cookie path {path:?}: it must start with `/` and hold only printable ASCII other than `;`"
-            ),
-            ConfigError::InvalidCookieDomain { domain } => write!(
-                f,
-                "invalid pinning cookie domain {domain:?}: letters, digits, `-` and `.` only"
-            ),
-            ConfigError::SameSiteNoneRequiresSecure => {
-                write!(f, "a `SameSite=None` pinning cookie needs `secure(true)`")
-            }
-            ConfigError::SigningKeyTooShort { index, len } => write!(
-                f,
-                "pinning signing key #{index} is {len} bytes long: at least {MIN_SIGNING_KEY_LEN} are required"
-            ),
-            ConfigError::NoSigningKeys => {
-                write!(f, "`signing_keys` was given no key: give at least one")
-            }
-            ConfigError::InvalidHeaderName { name } => write!(
-                f,
-                "invalid pinning header name {name:?}: it must be a valid HTTP header name other than Cookie and Set-Cookie"
-            ),
-            ConfigError::InvalidExemptPathPrefix { prefix } => {
-                write!(f, "exempt path prefix {prefix:?} must start with `/`")
-            }
-        }
+    #[test]
+    fn sub_second_durations_round_up() {
+        let s = PinningConfig::default()
+            .pin_for(Duration::from_millis(1500))
+            .compile()
+            .expect("valid");
+        assert_eq!(s.tokens.pin_secs(), 2);
     }
 }
-
-impl std::error::Error for ConfigError {}

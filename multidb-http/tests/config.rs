@@ -2,15 +2,14 @@
 
 use std::time::Duration;
 
-use multidb_tower::pinning::{MAX_PIN_DURATION, MIN_SIGNING_KEY_LEN};
-use multidb_tower::{ConfigError, Pinning, PinningConfig, PinningLayer, SameSite};
+use multidb_http::{ConfigError, MAX_PIN_DURATION, MIN_SIGNING_KEY_LEN, PinningConfig, SameSite};
 
 fn error(config: PinningConfig) -> ConfigError {
     let error = config.validate().expect_err("invalid configuration");
     assert_eq!(
-        PinningLayer::try_new(config).err().as_ref(),
+        config.compile().err().as_ref(),
         Some(&error),
-        "validate and try_new agree"
+        "validate and compile agree"
     );
     assert!(!error.to_string().is_empty());
     error
@@ -19,9 +18,6 @@ fn error(config: PinningConfig) -> ConfigError {
 #[test]
 fn the_default_is_valid() {
     assert_eq!(PinningConfig::default().validate(), Ok(()));
-    assert_eq!(PinningConfig::new().validate(), Ok(()));
-    let _ = PinningLayer::default();
-    let _ = PinningLayer::new(PinningConfig::default());
 }
 
 #[test]
@@ -96,8 +92,8 @@ fn keys_never_appear_in_debug_output() {
     let debug = format!("{config:?}");
     assert!(!debug.contains("super secret"), "{debug}");
     assert!(debug.contains("redacted"), "{debug}");
-    let layer = PinningLayer::new(config);
-    assert!(!format!("{layer:?}").contains("super secret"));
+    let settings = config.compile().expect("valid");
+    assert!(!format!("{settings:?}").contains("super secret"));
 }
 
 #[test]
@@ -175,17 +171,4 @@ fn exempt_prefixes_are_paths() {
             prefix: "static".to_owned()
         }
     );
-}
-
-#[test]
-fn try_new_on_the_service() {
-    assert!(Pinning::try_new((), PinningConfig::default()).is_ok());
-    assert!(Pinning::try_new((), PinningConfig::default().cookie_name("")).is_err());
-    assert!(PinningLayer::try_from(PinningConfig::default()).is_ok());
-}
-
-#[test]
-#[should_panic(expected = "invalid multidb PinningConfig")]
-fn new_panics_on_an_invalid_configuration() {
-    let _ = PinningLayer::new(PinningConfig::default().cookie_name("a b"));
 }
