@@ -233,7 +233,9 @@ fn app(db: MultiDb, mode: Mode) -> Router {
         .route("/clients/{client}/items/latest", get(latest))
         .with_state(db);
     match mode.pinning() {
-        Some(config) => router.layer(PinningLayer::new(config)),
+        Some(config) => {
+            router.layer(PinningLayer::new(config).expect("the benchmark's PinningConfig is valid"))
+        }
         None => router.layer(middleware::from_fn(own_scope)),
     }
 }
@@ -487,6 +489,7 @@ struct Window {
 }
 
 async fn client(
+    n: usize,
     id: i32,
     addrs: [SocketAddr; 2],
     next: Arc<AtomicUsize>,
@@ -495,7 +498,12 @@ async fn client(
 ) -> Tally {
     let mut conns = addrs.map(|addr| Conn { addr, sender: None });
     let mut jar = Jar::default();
-    let mut rng = Rng::new(id as u64 + 1);
+    // Seeded by the client's number, not its id: client n makes the same
+    // choices and pauses in every mode.
+    let mut rng = Rng::new(n as u64 + 1);
+    // The first request writes (in the warm-up), so that every client has
+    // a pin, if its mode gives one, and every measured read is checked.
+    let mut first = true;
     let mut tally = Tally::default();
     let mut last_written: Option<i64> = None;
     // Start spread over one think time, not all at once.
@@ -508,7 +516,7 @@ async fn client(
         if started >= window.until {
             break;
         }
-        let write = rng.next_f64() < params.write_share;
+        let write = rng.next_f64() < params.write_share || std::mem::take(&mut first);
         let cookie = jar.header(started);
         let mut request = if write {
             http::Request::post(format!("/clients/{id}/items"))
@@ -684,6 +692,7 @@ async fn run_mode(cluster: &Cluster, mode: Mode, index: usize, params: &Arc<Para
             // Fresh client ids per mode: no mode sees another's rows.
             let id = ((index + 1) * 100_000 + n) as i32;
             tokio::spawn(client(
+                n,
                 id,
                 addrs,
                 next.clone(),
