@@ -30,6 +30,14 @@
 //!   scripts/replicas.sh run -- cargo bench -p multidb-benches --bench workload
 //! ```
 //!
+//! Printed per mode: requests, stale reads, the share of reads that replicas
+//! served (both instances' `db.stats()`: `Target::Replica` against every
+//! statement that is not a `Reason::Write`; on MariaDB that includes
+//! SeaORM's read-back of each insert, on the primary), throughput, p50/p99
+//! latency per request (client side), and the primary's reads by reason.
+//! Results and how to read them: `BENCHMARKS.md`, section "Workload:
+//! read-your-writes under lag".
+//!
 //! Settings (environment): `MULTIDB_WORKLOAD_CLIENTS` (50),
 //! `MULTIDB_WORKLOAD_WRITE_PCT` (10), `MULTIDB_WORKLOAD_SECS` (10, measured
 //! per mode), `MULTIDB_WORKLOAD_WARMUP_SECS` (3, per mode, not measured),
@@ -941,13 +949,18 @@ fn main() {
         };
         match cluster {
             Some(cluster) => clusters.push(cluster),
-            None => eprintln!(
-                "workload: skipping {wanted}: its MULTIDB_*_URL variables are not set. Run e.g.\n  \
-                 MULTIDB_PG_FAST_REPLICA_DELAY_MS=200 MULTIDB_PG_REPLICA_DELAY_MS=1000 \
-                 MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=1000 MULTIDB_MYSQL_REPLICA_DELAY_MS=2000 \
-                 scripts/replicas.sh run -- cargo bench -p multidb-benches --bench workload"
-            ),
+            None => {
+                eprintln!("workload: skipping {wanted}: its MULTIDB_*_URL variables are not set")
+            }
         }
+    }
+    if clusters.len() < params.backends.len() {
+        eprintln!(
+            "workload: to run against the harness's clusters, every replica lagging:\n  \
+             MULTIDB_PG_FAST_REPLICA_DELAY_MS=200 MULTIDB_PG_REPLICA_DELAY_MS=1000 \
+             MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=1000 MULTIDB_MYSQL_REPLICA_DELAY_MS=2000 \
+             scripts/replicas.sh run -- cargo bench -p multidb-benches --bench workload"
+        );
     }
     if clusters.is_empty() {
         return;
