@@ -88,6 +88,6 @@ pub mod __private {
 }
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "tower"))]
+#[cfg(all(doctest, feature = "tower", feature = "actix"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
