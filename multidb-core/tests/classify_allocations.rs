@@ -13,17 +13,29 @@ fn classify_does_not_allocate() {
         "SELECT 'it''s', $tag$ update $tag$ FROM t FOR UPDATE",
         "SELECT 1; DROP TABLE t",
         "",
+        "SELECT E'x'\n'\\'', slugify($1), 'it\\'s' FROM t",
     ];
     let profiler = dhat::Profiler::builder().testing().build();
+    let classifier = multidb_core::Classifier::new(multidb_core::Dialect::Postgres)
+        .with_read_only_functions(["slugify"])
+        .expect("valid name");
     let before = dhat::HeapStats::get();
     let mut writes = 0;
     for sql in statements {
         if multidb_core::classify(sql) == multidb_core::Access::Write {
             writes += 1;
         }
+        for d in [
+            multidb_core::Dialect::Postgres,
+            multidb_core::Dialect::MySql,
+            multidb_core::Dialect::Sqlite,
+        ] {
+            let _ = multidb_core::classify_for(d, sql);
+        }
+        let _ = classifier.classify(sql);
     }
     let after = dhat::HeapStats::get();
     dhat::assert_eq!(after.total_blocks, before.total_blocks);
-    assert_eq!(writes, 5);
+    assert_eq!(writes, 6);
     drop(profiler);
 }

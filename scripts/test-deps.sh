@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs beyond the base machine:
+#   libclang-dev       bindgen, for pg_query (libpg_query, PostgreSQL's own parser)
+#   protobuf-compiler  protoc, for pg_query's prost-build step
+# Idempotent and quiet when everything is present. Runs as root on Debian.
+set -euo pipefail
+
+packages=(libclang-dev protobuf-compiler)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "test-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+fi
+echo "test-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
