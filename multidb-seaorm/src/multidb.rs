@@ -410,8 +410,7 @@ impl MultiDb {
                     // Only causal reads put the position in the pin: with
                     // them off, a request costs no extra round trip.
                     if self.inner.causal {
-                        let capturer: Arc<dyn CapturePosition> =
-                            Arc::new(Capturer(self.clone()));
+                        let capturer: Arc<dyn CapturePosition> = Arc::new(Capturer(self.clone()));
                         c.capturer.get_or_insert(capturer);
                     }
                 });
