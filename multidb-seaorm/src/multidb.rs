@@ -478,15 +478,15 @@ impl MultiDb {
         let facts = match task {
             TaskState::Scoped { pinned: true, .. } => return Ok(Need::Timed),
             TaskState::Scoped { .. } => match scope_request() {
-                Some(request) => Facts_::Scope(request),
+                Some(request) => CausalHome::Scope(request),
                 None => return Ok(Need::Timed),
             },
-            TaskState::Unscoped if self.recent_unscoped_write() => Facts_::Unscoped,
+            TaskState::Unscoped if self.recent_unscoped_write() => CausalHome::Unscoped,
             _ => return Ok(Need::Nothing),
         };
         let with = |f: &mut dyn FnMut(&mut Causal)| match &facts {
-            Facts_::Scope(request) => request.with_causal(|c| f(c)),
-            Facts_::Unscoped => self.with_unscoped(|c| f(c)),
+            CausalHome::Scope(request) => request.with_causal(|c| f(c)),
+            CausalHome::Unscoped => self.with_unscoped(|c| f(c)),
         };
         let mut snapshot = None;
         with(&mut |c| {
@@ -794,7 +794,7 @@ impl Need {
 }
 
 /// Where the causal facts of a read live.
-enum Facts_ {
+enum CausalHome {
     Scope(RequestContext),
     Unscoped,
 }
