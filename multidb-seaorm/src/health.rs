@@ -87,7 +87,8 @@ pub struct ReplicaStatus {
     pub lag: Option<Duration>,
     /// How far behind in WAL bytes (PostgreSQL only).
     pub lag_bytes: Option<u64>,
-    /// Its replication position at the last check.
+    /// Its replication position at the last check that read one (the one
+    /// causal reads compare with).
     pub position: Option<Position>,
     /// MariaDB/MySQL with `SLAVE MONITOR` / `REPLICATION CLIENT`: whether
     /// both replication threads run, and `Seconds_Behind_Master`.
@@ -111,7 +112,6 @@ pub struct ReplicaStatus {
 pub(crate) struct Details {
     pub(crate) lag: Option<Duration>,
     pub(crate) lag_bytes: Option<u64>,
-    pub(crate) position: Option<Position>,
     pub(crate) replication_running: Option<bool>,
     pub(crate) seconds_behind_master: Option<u64>,
     pub(crate) checked_at: Option<u64>,

@@ -131,12 +131,8 @@ impl Monitor {
                     if self.history.len() == HISTORY {
                         self.history.pop_front();
                     }
-                    self.history.push_back((started, position.clone()));
+                    self.history.push_back((started, position));
                 }
-                *inner
-                    .primary_position
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(position);
             }
             Err(error) => self.primary_seen(false, &error),
         }
@@ -299,7 +295,6 @@ impl Monitor {
         health.update(|details| {
             details.lag = lag;
             details.lag_bytes = lag_bytes;
-            details.position = probe.position.clone();
             details.replication_running = probe.replication_running;
             details.seconds_behind_master = probe.seconds_behind_master;
         });

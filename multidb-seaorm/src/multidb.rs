@@ -76,8 +76,6 @@ pub(crate) struct Inner {
     /// classified under every dialect.
     classifier: Option<Classifier>,
     pub(crate) health: Vec<Health>,
-    /// The primary's position at the monitor's last check.
-    pub(crate) primary_position: Mutex<Option<Position>>,
     counters: Counters,
     /// Whether a monitor watches the replicas.
     monitored: bool,
@@ -193,7 +191,6 @@ impl MultiDb {
         let inner = Arc::new(Inner {
             counters: Counters::new(replicas.len()),
             health,
-            primary_position: Mutex::new(None),
             classifier,
             primary,
             replicas,
@@ -284,7 +281,7 @@ impl MultiDb {
                     health: self.health_of(index, now),
                     lag: details.lag,
                     lag_bytes: details.lag_bytes,
-                    position: details.position,
+                    position: health.with_known(|known| known.map(|(_, p)| p.clone())),
                     replication_running: details.replication_running,
                     seconds_behind_master: details.seconds_behind_master,
                     checked_ago: details
