@@ -472,7 +472,7 @@ impl MultiDb {
                 Need::Timed
             });
         }
-        let facts = match task {
+        let home = match task {
             TaskState::Scoped { pinned: true, .. } => return Ok(Need::Timed),
             TaskState::Scoped { .. } => match scope_request() {
                 Some(request) => CausalHome::Scope(request),
@@ -481,17 +481,8 @@ impl MultiDb {
             TaskState::Unscoped if self.recent_unscoped_write() => CausalHome::Unscoped,
             _ => return Ok(Need::Nothing),
         };
-        let with = |f: &mut dyn FnMut(&mut Causal)| match &facts {
-            CausalHome::Scope(request) => request.with_causal(|c| f(c)),
-            CausalHome::Unscoped => self.with_unscoped(|c| f(c)),
-        };
-        let mut snapshot = None;
-        with(&mut |c| {
-            snapshot = Some((c.uncertain, c.pending, c.last_write_done));
-        });
-        let Some((uncertain, pending, last_write_done)) = snapshot else {
-            return Ok(Need::Nothing);
-        };
+        let (uncertain, pending, last_write_done) =
+            home.with(self, |c| (c.uncertain, c.pending, c.last_write_done));
         if uncertain {
             return Ok(Need::Timed);
         }
@@ -502,29 +493,34 @@ impl MultiDb {
             let maybe = (0..self.inner.replicas.len()).any(|i| {
                 self.inner.health[i].with_known(|known| known.is_some_and(|(at, _)| *at > done))
             });
-            if !maybe {
+            // Without the primary's position (unreadable), wait for nothing
+            // we cannot check: read the primary.
+            if !maybe || self.capture_into(&home).await.is_err() {
                 return Ok(Need::Unreachable);
             }
-            let captured = match self.capture().await {
-                Ok(captured) => captured,
-                // The primary's position cannot be read: wait for nothing
-                // we cannot check, read the primary.
-                Err(_) => return Ok(Need::Unreachable),
-            };
-            with(&mut |c| {
-                c.own = Some(captured.clone());
-                c.pending = false;
-            });
         }
-        let mut positions = Vec::new();
-        with(&mut |c| {
-            positions.extend([&c.after, &c.own, &c.floor].into_iter().flatten().cloned())
+        let positions: Vec<WritePosition> = home.with(self, |c| {
+            [&c.after, &c.own, &c.floor]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect()
         });
         Ok(if positions.is_empty() {
             Need::Nothing
         } else {
             Need::See(positions)
         })
+    }
+
+    /// Capture the primary's position now as where `home`'s writes reached.
+    async fn capture_into(&self, home: &CausalHome) -> Result<(), DbErr> {
+        let captured = self.capture().await?;
+        home.with(self, |c| {
+            c.own = Some(captured);
+            c.pending = false;
+        });
+        Ok(())
     }
 
     /// Whether replica `index` is known to have everything `need` asks.
@@ -619,32 +615,15 @@ impl MultiDb {
         if !self.inner.positions {
             return Ok(None);
         }
-        match (scope_request(), task_state()) {
-            (Some(request), TaskState::Scoped { wrote: true, .. }) => {
-                let stale = request.with_causal(|c| c.pending || c.uncertain || c.own.is_none());
-                if stale {
-                    let captured = self.capture().await?;
-                    request.with_causal(|c| {
-                        c.own = Some(captured);
-                        c.pending = false;
-                    });
-                }
-                Ok(request.with_causal(|c| c.own.clone()))
-            }
-            (Some(_), _) => Ok(None),
-            (None, _) if self.recent_unscoped_write() => {
-                let stale = self.with_unscoped(|c| c.pending || c.own.is_none());
-                if stale {
-                    let captured = self.capture().await?;
-                    self.with_unscoped(|c| {
-                        c.own = Some(captured);
-                        c.pending = false;
-                    });
-                }
-                Ok(self.with_unscoped(|c| c.own.clone()))
-            }
-            (None, _) => Ok(None),
+        let home = match (scope_request(), task_state()) {
+            (Some(request), TaskState::Scoped { wrote: true, .. }) => CausalHome::Scope(request),
+            (None, _) if self.recent_unscoped_write() => CausalHome::Unscoped,
+            _ => return Ok(None),
+        };
+        if home.with(self, |c| c.pending || c.uncertain || c.own.is_none()) {
+            self.capture_into(&home).await?;
         }
+        Ok(home.with(self, |c| c.own.clone()))
     }
 
     /// Check that `position` belongs to this connection's cluster before a
@@ -794,6 +773,15 @@ impl Need {
 enum CausalHome {
     Scope(RequestContext),
     Unscoped,
+}
+
+impl CausalHome {
+    fn with<R>(&self, db: &MultiDb, f: impl FnOnce(&mut Causal) -> R) -> R {
+        match self {
+            CausalHome::Scope(request) => request.with_causal(f),
+            CausalHome::Unscoped => db.with_unscoped(f),
+        }
+    }
 }
 
 /// Captures a scope's position for the HTTP layer (see `CapturePosition`).
