@@ -78,7 +78,6 @@ struct Tracked {
 }
 
 struct Monitor {
-    interval: Duration,
     timeout: Duration,
     /// `SHOW SLAVE STATUS` allowed: unknown until tried.
     may_show_status: Option<bool>,
@@ -91,7 +90,6 @@ struct Monitor {
 impl Monitor {
     fn new(replicas: usize, interval: Duration) -> Self {
         Monitor {
-            interval,
             // A healthy server answers the check in milliseconds; a dead one
             // makes sqlx retry its connect until the pool's acquire timeout.
             timeout: (interval / 2).max(Duration::from_millis(100)),
@@ -150,9 +148,8 @@ impl Monitor {
             }
         });
         let results = join_all(checks).await;
-        let tick_started = started;
         for (index, (started, result)) in results.into_iter().enumerate() {
-            self.judge(inner, index, started, tick_started, result);
+            self.judge(inner, index, started, result);
         }
     }
 
@@ -183,7 +180,6 @@ impl Monitor {
         inner: &Inner,
         index: usize,
         started: u64,
-        tick_started: u64,
         result: Result<(Probe, Option<bool>), Checked>,
     ) {
         let health = &inner.health[index];
@@ -206,10 +202,10 @@ impl Monitor {
                 health.answered(started);
                 (self.verdict_of(inner, health, &probe, started), None)
             }
-            Err(Checked::TimedOut)
-                if health.served_at() > tick_started.saturating_sub(millis(self.interval)) =>
-            {
-                // It served reads since the last tick: busy, not down.
+            Err(Checked::TimedOut) if health.served_at() >= started => {
+                // Reads succeeded on it while the check waited: busy, not
+                // down. (Reads before the check prove nothing: a replica
+                // that died serving would keep its reads for a tick.)
                 (
                     before,
                     Some(format!(
