@@ -85,6 +85,31 @@ fn health(db: &MultiDb, index: usize) -> ReplicaHealth {
     db.replica_status()[index].health
 }
 
+/// Wait up to `limit` until the spare (replica 0) is `wanted`; how long it
+/// took, or an error saying `what` did not happen, with the replicas' status.
+async fn spare_becomes(
+    db: &MultiDb,
+    wanted: ReplicaHealth,
+    limit: Duration,
+    what: &str,
+) -> Result<Duration, String> {
+    wait_until(limit, || async { health(db, 0) == wanted })
+        .await
+        .map_err(|w| format!("{what} after {w:?}: {:?}", db.replica_status()))
+}
+
+/// Ten fresh-scope reads, none served by the spare.
+async fn spare_serves_none(c: &Cluster, db: &MultiDb, what: &str) -> Outcome {
+    for _ in 0..10 {
+        assert_ne!(
+            scope(c.port_of(db)).await?,
+            c.spare_port(),
+            "{what} served a read"
+        );
+    }
+    Ok(())
+}
+
 /// A replica stopped hard in the middle of a 16-task read load: no read
 /// fails, the replica is out at once, back within seconds of its restart.
 pub async fn a_replica_stopped_hard_under_load_fails_no_read(c: &Cluster) -> Outcome {
@@ -95,11 +120,13 @@ pub async fn a_replica_stopped_hard_under_load_fails_no_read(c: &Cluster) -> Out
     let before = load.on_spare.load(Ordering::Relaxed);
     c.ctl_async(Instance::Spare, CtlAction::Stop).await?;
     let stopped = Instant::now();
-    let excluded = wait_until(Duration::from_secs(5), || async {
-        health(&db, 0) == ReplicaHealth::Down
-    })
-    .await
-    .map_err(|w| format!("not excluded after {w:?}"))?;
+    let excluded = spare_becomes(
+        &db,
+        ReplicaHealth::Down,
+        Duration::from_secs(5),
+        "not excluded",
+    )
+    .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let while_down = load.on_spare.load(Ordering::Relaxed);
     let started = Instant::now(); // the restart takes ~0.15 s itself
@@ -185,33 +212,26 @@ pub async fn paused_replication_excludes_the_replica_until_resumed(c: &Cluster) 
         let (writer, stop) = keep_writing(c, "failover_paused", Duration::from_millis(20));
         c.ctl_async(Instance::Spare, CtlAction::Pause).await?;
         let paused = Instant::now();
-        let excluded = wait_until(Duration::from_secs(5), || async {
-            health(&db, 0) == ReplicaHealth::Lagging
-        })
-        .await
-        .map_err(|w| {
-            format!(
-                "paused replica not excluded after {w:?}: {:?}",
-                db.replica_status()
-            )
-        })?;
-        for _ in 0..10 {
-            assert_ne!(
-                scope(c.port_of(&db)).await?,
-                c.spare_port(),
-                "a paused replica served a read"
-            );
-        }
+        let excluded = spare_becomes(
+            &db,
+            ReplicaHealth::Lagging,
+            Duration::from_secs(5),
+            "paused replica not excluded",
+        )
+        .await?;
+        spare_serves_none(c, &db, "a paused replica").await?;
         let status = db.replica_status();
         c.ctl_async(Instance::Spare, CtlAction::Resume).await?;
         let resumed = Instant::now();
         let _ = stop.send(true);
         writer.await?;
-        let readmitted = wait_until(Duration::from_secs(5), || async {
-            health(&db, 0) == ReplicaHealth::Up
-        })
-        .await
-        .map_err(|w| format!("not readmitted {w:?} after resume"))?;
+        let readmitted = spare_becomes(
+            &db,
+            ReplicaHealth::Up,
+            Duration::from_secs(5),
+            "not readmitted",
+        )
+        .await?;
         println!(
             "{:?} replay paused ({} user): excluded {excluded:?} after the pause (lag {:?}, {:?} bytes), \
              readmitted {readmitted:?} after resume ({:?} paused); replication threads seen: {:?}",
@@ -248,35 +268,23 @@ pub async fn a_promoted_replica_gets_no_reads(c: &Cluster) -> Outcome {
             .await?;
     }
     let promoted = Instant::now();
-    let excluded = wait_until(Duration::from_secs(5), || async {
-        health(&db, 0) == ReplicaHealth::NotReplica
-    })
-    .await
-    .map_err(|w| {
-        format!(
-            "promoted replica still in rotation after {w:?}: {:?}",
-            db.replica_status()
-        )
-    })?;
-    for _ in 0..10 {
-        assert_ne!(
-            scope(c.port_of(&db)).await?,
-            c.spare_port(),
-            "a promoted replica served a read"
-        );
-    }
+    let excluded = spare_becomes(
+        &db,
+        ReplicaHealth::NotReplica,
+        Duration::from_secs(5),
+        "promoted replica still in rotation",
+    )
+    .await?;
+    spare_serves_none(c, &db, "a promoted replica").await?;
     drop(admin);
     c.ctl_async(Instance::Spare, CtlAction::Rebuild).await?;
-    let readmitted = wait_until(Duration::from_secs(10), || async {
-        health(&db, 0) == ReplicaHealth::Up
-    })
-    .await
-    .map_err(|w| {
-        format!(
-            "rebuilt replica not readmitted after {w:?}: {:?}",
-            db.replica_status()
-        )
-    })?;
+    let readmitted = spare_becomes(
+        &db,
+        ReplicaHealth::Up,
+        Duration::from_secs(10),
+        "rebuilt replica not readmitted",
+    )
+    .await?;
     println!(
         "{:?} replica promoted (plain user): excluded {excluded:?} after the promotion, \
          readmitted {readmitted:?} after its rebuild ({:?} in all)",

@@ -29,14 +29,41 @@ fn boxed<E: std::fmt::Display>(error: E) -> Box<dyn std::error::Error + Send + S
 }
 
 /// `POST /items` (the body is the title; `303` to the item) and
-/// `GET /items/{id}` (the title, or 404), through `db`, behind
-/// `PinningLayer` with the default configuration.
-pub fn items_app(db: MultiDb) -> Router {
+/// `GET /items/{id}` (the title, or 404), through `db`, behind `pinning`.
+pub fn items_app(db: MultiDb, pinning: PinningLayer) -> Router {
     Router::new()
         .route("/items", post(create_item))
         .route("/items/{id}", get(show_item))
         .with_state(db)
-        .layer(PinningLayer::default())
+        .layer(pinning)
+}
+
+/// `POST /items` with `title` through `app`: the item's location and the
+/// pin cookie (`name=value`) the response set.
+async fn post_item(
+    app: &Router,
+    title: &'static str,
+) -> Result<(String, String), Box<dyn std::error::Error + Send + Sync>> {
+    let request = Request::post("/items").body(Body::from(title))?;
+    let response = app.clone().oneshot(request).await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .ok_or("no Location")?
+        .to_str()?
+        .to_owned();
+    let set_cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .ok_or("the POST set no pin cookie")?
+        .to_str()?;
+    assert!(
+        set_cookie.starts_with("multidb_pin_writes="),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+    Ok((location, cookie))
 }
 
 async fn create_item(State(db): State<MultiDb>, title: String) -> Response {
@@ -85,29 +112,11 @@ pub async fn post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Outcome 
     c.create_table("http_item").await.map_err(boxed)?;
     let db = c.delayed_only().await.map_err(boxed)?;
     let delayed = Database::connect(c.delayed.as_str()).await?;
-    let app = items_app(db.clone());
+    let app = items_app(db.clone(), PinningLayer::default());
 
     let written = Instant::now();
-    let request = Request::post("/items").body(Body::from("across requests"))?;
-    let response = app.clone().oneshot(request).await?;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .ok_or("no Location")?
-        .to_str()?
-        .to_owned();
+    let (location, cookie) = post_item(&app, "across requests").await?;
     let id: i32 = location.trim_start_matches("/items/").parse()?;
-    let set_cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .ok_or("the POST set no pin cookie")?
-        .to_str()?;
-    assert!(
-        set_cookie.starts_with("multidb_pin_writes="),
-        "{set_cookie}"
-    );
-    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
 
     // The premise: without the cookie, the read goes to the lagging replica,
     // which does not have the row yet.
@@ -169,11 +178,7 @@ fn causal_app(
     if signed {
         config = config.signing_key([7u8; 32]);
     }
-    Ok(Router::new()
-        .route("/items", post(create_item))
-        .route("/items/{id}", get(show_item))
-        .with_state(db)
-        .layer(PinningLayer::new(config)?))
+    Ok(items_app(db, PinningLayer::new(config)?))
 }
 
 /// Causal pins over real lag: the POST's pin carries its position; the
@@ -194,24 +199,7 @@ pub async fn a_causal_pin_returns_the_client_to_the_replica(c: &Cluster) -> Outc
         .map_err(boxed)?;
     let app = causal_app(db.clone(), true)?;
     let written = Instant::now();
-    let response = app
-        .clone()
-        .oneshot(Request::post("/items").body(Body::from("causal"))?)
-        .await?;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .ok_or("no Location")?
-        .to_str()?
-        .to_owned();
-    let set_cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .ok_or("no pin")?
-        .to_str()?
-        .to_owned();
-    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+    let (location, cookie) = post_item(&app, "causal").await?;
     let token = cookie.split_once('=').map(|(_, v)| v).unwrap_or_default();
     let position_text = token
         .split_once(':')
