@@ -14,8 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpResponse, ResponseError, web};
-use multidb_seaorm::pinning::ConfigError;
-use multidb_seaorm::{MultiDb, PinningConfig, PinningMiddleware};
+use multidb_seaorm::{ConfigError, MultiDb, PinningConfig, PinningMiddleware};
 use sea_orm::DbErr;
 
 use crate::model::{self, NewPost, Page};

@@ -12,7 +12,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{App, HttpResponse, test, web};
 use multidb_actix::{DbWrite, PinningConfig, PinningMiddleware};
-use multidb_core::context::{db_write, mark_db_write, note_write, this_task_is_pinned};
+use multidb_core::__private::note_write;
+use multidb_core::context::{db_write, mark_db_write, this_task_is_pinned};
 use tracing_subscriber::fmt::MakeWriter;
 
 const COOKIE_NAME: &str = "multidb_pin_writes";

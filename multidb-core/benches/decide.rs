@@ -8,10 +8,9 @@
 #![allow(missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, black_box, criterion_group, criterion_main};
+use multidb_core::__private::{Facts, Op, ReplicaState, TaskState, decide};
 use multidb_core::Access;
-use multidb_core::context::TaskState;
 use multidb_core::policy::{ReplicaPolicy, RoundRobin};
-use multidb_core::route::{Facts, Op, ReplicaState, decide};
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("decide");

@@ -47,17 +47,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::task::{Context, Poll};
 
 use crate::position::WritePosition;
+use plumbing::Causal;
 
 tokio::task_local! {
     static CONTEXT: TaskContext;
 }
 
-/// What one task knows: its own pin, and the request it works for. Opaque:
-/// it appears only in the [`Scoped`] future type.
-pub struct TaskContext {
+/// What one task knows: its own pin, and the request it works for.
+struct TaskContext {
     pinned: Cell<bool>,
     request: RequestContext,
 }
@@ -118,52 +118,6 @@ impl Default for RequestFacts {
     }
 }
 
-/// Captures the primary's position after a scope's writes; the connection
-/// that wrote registers one, so that the HTTP layer (which knows no
-/// database) can ask for the position at the end of a request.
-#[doc(hidden)]
-pub trait CapturePosition: Send + Sync + 'static {
-    /// The primary's position now, or `None` when it cannot be read.
-    fn capture(&self) -> Pin<Box<dyn Future<Output = Option<WritePosition>> + Send + 'static>>;
-}
-
-/// The causal-reads facts of one scope (plumbing between multidb crates).
-#[doc(hidden)]
-#[derive(Default)]
-pub struct Causal {
-    /// The scope must read at least this (a pin's position, `scope_after`).
-    pub after: Option<WritePosition>,
-    /// Where the scope's own writes reached, captured after them.
-    pub own: Option<WritePosition>,
-    /// The scope wrote since `own` was captured.
-    pub pending: bool,
-    /// When the scope's last write finished.
-    pub last_write_done: Option<Instant>,
-    /// The scope opened a transaction that may commit after any capture:
-    /// its reads go to the primary.
-    pub uncertain: bool,
-    /// The newest position a read of this scope was served at (monotonic
-    /// reads): later reads must not go to a replica behind it.
-    pub floor: Option<WritePosition>,
-    /// A read was served by a replica that had reached `after`.
-    pub caught_up: bool,
-    /// How to capture `own` when it is asked for.
-    pub capturer: Option<Arc<dyn CapturePosition>>,
-}
-
-impl fmt::Debug for Causal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Causal")
-            .field("after", &self.after)
-            .field("own", &self.own)
-            .field("pending", &self.pending)
-            .field("uncertain", &self.uncertain)
-            .field("floor", &self.floor)
-            .field("caught_up", &self.caught_up)
-            .finish_non_exhaustive()
-    }
-}
-
 impl RequestContext {
     /// A new request with nothing written or marked yet.
     pub fn new() -> Self {
@@ -213,9 +167,8 @@ impl RequestContext {
         self.with_causal(|c| c.after.clone())
     }
 
-    /// Run `f` on this request's causal facts (plumbing for the connection).
-    #[doc(hidden)]
-    pub fn with_causal<R>(&self, f: impl FnOnce(&mut Causal) -> R) -> R {
+    /// Run `f` on this request's causal facts.
+    fn with_causal<R>(&self, f: impl FnOnce(&mut Causal) -> R) -> R {
         let mut causal = self
             .facts
             .causal
@@ -224,16 +177,14 @@ impl RequestContext {
         f(&mut causal)
     }
 
-    /// The replica this request read from last (plumbing).
-    #[doc(hidden)]
-    pub fn sticky(&self) -> Option<usize> {
+    /// The replica this request read from last.
+    fn sticky(&self) -> Option<usize> {
         let index = self.facts.sticky.load(Ordering::Relaxed);
         (index != usize::MAX).then_some(index)
     }
 
-    /// Remember the replica a read was served by (plumbing).
-    #[doc(hidden)]
-    pub fn set_sticky(&self, replica: usize) {
+    /// Remember the replica a read was served by.
+    fn set_sticky(&self, replica: usize) {
         self.facts.sticky.store(replica, Ordering::Relaxed);
     }
 
@@ -252,7 +203,9 @@ impl RequestContext {
     /// The returned future is a named type, so middleware can store it
     /// without boxing.
     pub fn scope<F: Future>(&self, pinned: bool, future: F) -> Scoped<F> {
-        CONTEXT.scope(TaskContext::new(pinned, self.clone()), future)
+        Scoped {
+            inner: CONTEXT.scope(TaskContext::new(pinned, self.clone()), future),
+        }
     }
 
     /// Run the closure `f` as this request's task, synchronously: what
@@ -279,8 +232,30 @@ impl RequestContext {
     }
 }
 
-/// A future running inside a routing context (see [`RequestContext::scope`]).
-pub type Scoped<F> = tokio::task::futures::TaskLocalFuture<TaskContext, F>;
+pin_project_lite::pin_project! {
+    /// A future running inside a routing context: what [`scope`],
+    /// [`in_current_scope`] and [`RequestContext::scope`] return. A named
+    /// type, so that middleware can store it without boxing.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Scoped<F> {
+        #[pin]
+        inner: tokio::task::futures::TaskLocalFuture<TaskContext, F>,
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<F> fmt::Debug for Scoped<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scoped").finish_non_exhaustive()
+    }
+}
 
 /// Run `future` in a fresh routing context: unpinned, nothing written —
 /// also when called inside another scope (use [`in_current_scope`] to carry
@@ -343,7 +318,7 @@ pub fn scope_after<F: Future>(position: WritePosition, future: F) -> Scoped<F> {
 pub async fn use_master<F: Future>(future: F) -> F::Output {
     // Read the context when first polled, not when called: the caller may
     // build the future in one task and await it in another scope.
-    let request = current_request().unwrap_or_else(RequestContext::implicit);
+    let request = plumbing::current_request().unwrap_or_else(RequestContext::implicit);
     CONTEXT.scope(TaskContext::new(true, request), future).await
 }
 
@@ -382,6 +357,7 @@ pub fn unpin_this_task() {
 fn set_pinned(pinned: bool, caller: &str) {
     if CONTEXT.try_with(|ctx| ctx.pinned.set(pinned)).is_err() {
         tracing::warn!(
+            target: "multidb::context",
             caller,
             "called outside any multidb scope: nothing to pin; wrap the work in `multidb_seaorm::scope`"
         );
@@ -407,67 +383,6 @@ pub fn mark_db_write() {
     });
 }
 
-/// Record that a statement that may write ran in this request: later reads
-/// in it go to the primary. Returns `false` outside any scope (and in the
-/// context `use_master` opens when no scope is open), where the caller must
-/// remember the write itself. Called by the connection wrapper.
-pub fn note_write() -> bool {
-    CONTEXT
-        .try_with(|ctx| {
-            ctx.request.facts.wrote.store(true, Ordering::Release);
-            !ctx.request.facts.implicit
-        })
-        .unwrap_or(false)
-}
-
-/// What the router needs to know about the current task, read in one go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TaskState {
-    /// No scope is open.
-    Unscoped,
-    /// A scope is open.
-    Scoped {
-        /// The task is pinned to the primary.
-        pinned: bool,
-        /// A write already ran in this request.
-        wrote: bool,
-    },
-}
-
-/// The current task's routing state. An unpinned context that was opened
-/// only because no scope was open reads as [`TaskState::Unscoped`].
-pub fn task_state() -> TaskState {
-    CONTEXT
-        .try_with(|ctx| {
-            let pinned = ctx.pinned.get();
-            if ctx.request.facts.implicit && !pinned {
-                TaskState::Unscoped
-            } else {
-                TaskState::Scoped {
-                    pinned,
-                    wrote: ctx.request.wrote(),
-                }
-            }
-        })
-        .unwrap_or(TaskState::Unscoped)
-}
-
-/// The current request if a real scope is open (not the context
-/// `use_master` opens when none is): where read-your-writes facts go.
-#[doc(hidden)]
-pub fn scope_request() -> Option<RequestContext> {
-    CONTEXT
-        .try_with(|ctx| (!ctx.request.facts.implicit).then(|| ctx.request.clone()))
-        .ok()
-        .flatten()
-}
-
-/// The current request, if a scope is open.
-pub fn current_request() -> Option<RequestContext> {
-    CONTEXT.try_with(|ctx| ctx.request.clone()).ok()
-}
-
 /// Carry the current routing context into work that runs elsewhere, such as
 /// a `tokio::spawn`ed task: it starts with this task's pin and shares this
 /// request's facts (its writes pin the client too). Outside any scope the
@@ -491,4 +406,137 @@ pub fn in_current_scope<F: Future>(future: F) -> Scoped<F> {
         .try_with(|ctx| (ctx.pinned.get(), ctx.request.clone()))
         .unwrap_or_else(|_| (false, RequestContext::implicit()));
     request.scope(pinned, future)
+}
+
+/// What the connection and the HTTP middleware need of a context, and no
+/// application should call: reachable only through `crate::__private`.
+pub(crate) mod plumbing {
+    use std::fmt;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::Instant;
+
+    use super::{CONTEXT, RequestContext};
+    use crate::position::WritePosition;
+
+    /// Captures the primary's position after a scope's writes; the connection
+    /// that wrote registers one, so that the HTTP layer (which knows no
+    /// database) can ask for the position at the end of a request.
+    pub trait CapturePosition: Send + Sync + 'static {
+        /// The primary's position now, or `None` when it cannot be read.
+        fn capture(&self) -> Pin<Box<dyn Future<Output = Option<WritePosition>> + Send + 'static>>;
+    }
+
+    /// The causal-reads facts of one scope (plumbing between multidb crates).
+    #[derive(Default)]
+    pub struct Causal {
+        /// The scope must read at least this (a pin's position, `scope_after`).
+        pub after: Option<WritePosition>,
+        /// Where the scope's own writes reached, captured after them.
+        pub own: Option<WritePosition>,
+        /// The scope wrote since `own` was captured.
+        pub pending: bool,
+        /// When the scope's last write finished.
+        pub last_write_done: Option<Instant>,
+        /// The scope opened a transaction that may commit after any capture:
+        /// its reads go to the primary.
+        pub uncertain: bool,
+        /// The newest position a read of this scope was served at (monotonic
+        /// reads): later reads must not go to a replica behind it.
+        pub floor: Option<WritePosition>,
+        /// A read was served by a replica that had reached `after`.
+        pub caught_up: bool,
+        /// How to capture `own` when it is asked for.
+        pub capturer: Option<Arc<dyn CapturePosition>>,
+    }
+
+    impl fmt::Debug for Causal {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Causal")
+                .field("after", &self.after)
+                .field("own", &self.own)
+                .field("pending", &self.pending)
+                .field("uncertain", &self.uncertain)
+                .field("floor", &self.floor)
+                .field("caught_up", &self.caught_up)
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// Record that a statement that may write ran in this request: later reads
+    /// in it go to the primary. Returns `false` outside any scope (and in the
+    /// context `use_master` opens when no scope is open), where the caller must
+    /// remember the write itself. Called by the connection wrapper.
+    pub fn note_write() -> bool {
+        CONTEXT
+            .try_with(|ctx| {
+                ctx.request.facts.wrote.store(true, Ordering::Release);
+                !ctx.request.facts.implicit
+            })
+            .unwrap_or(false)
+    }
+
+    /// What the router needs to know about the current task, read in one go.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum TaskState {
+        /// No scope is open.
+        Unscoped,
+        /// A scope is open.
+        Scoped {
+            /// The task is pinned to the primary.
+            pinned: bool,
+            /// A write already ran in this request.
+            wrote: bool,
+        },
+    }
+
+    /// The current task's routing state. An unpinned context that was opened
+    /// only because no scope was open reads as [`TaskState::Unscoped`].
+    pub fn task_state() -> TaskState {
+        CONTEXT
+            .try_with(|ctx| {
+                let pinned = ctx.pinned.get();
+                if ctx.request.facts.implicit && !pinned {
+                    TaskState::Unscoped
+                } else {
+                    TaskState::Scoped {
+                        pinned,
+                        wrote: ctx.request.wrote(),
+                    }
+                }
+            })
+            .unwrap_or(TaskState::Unscoped)
+    }
+
+    /// The current request if a real scope is open (not the context
+    /// `use_master` opens when none is): where read-your-writes facts go.
+    pub fn scope_request() -> Option<RequestContext> {
+        CONTEXT
+            .try_with(|ctx| (!ctx.request.facts.implicit).then(|| ctx.request.clone()))
+            .ok()
+            .flatten()
+    }
+
+    /// The current request, if a scope is open.
+    pub fn current_request() -> Option<RequestContext> {
+        CONTEXT.try_with(|ctx| ctx.request.clone()).ok()
+    }
+
+    /// Run `f` on `request`'s causal facts.
+    pub fn with_causal<R>(request: &RequestContext, f: impl FnOnce(&mut Causal) -> R) -> R {
+        request.with_causal(f)
+    }
+
+    /// The replica `request` read from last (monotonic reads).
+    pub fn sticky(request: &RequestContext) -> Option<usize> {
+        request.sticky()
+    }
+
+    /// Remember the replica a read of `request` was served by.
+    pub fn set_sticky(request: &RequestContext, replica: usize) {
+        request.set_sticky(replica)
+    }
 }

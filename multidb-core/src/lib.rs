@@ -1,19 +1,30 @@
 //! Routing and pinning logic of multidb, independent of any ORM.
 //!
-//! * [`classify`](mod@classify): is an SQL statement a plain read, or may it write?
+//! * [`classify`]: is an SQL statement a plain read, or may it write?
 //!   [`classify_for`] answers in one [`Dialect`]; [`Classifier`] adds the
 //!   functions an application declares read-only.
 //! * [`policy`]: which replica serves the next read.
 //! * [`context`]: the per-task routing context (pins, read-after-write).
-//! * [`route`]: the routing decision for one statement, with its reason.
 //! * [`position`]: replication positions (PostgreSQL LSN, MariaDB/MySQL GTID).
+//! * [`Target`] and [`Reason`]: where a statement went, and why.
 //!
 //! Applications use these through `multidb_seaorm`, which re-exports them.
+//!
+#![doc = include_str!("../docs/classify.md")]
 
-pub mod classify;
+mod classify;
 pub mod context;
 pub mod policy;
 pub mod position;
-pub mod route;
+mod route;
 
 pub use classify::{Access, Classifier, Dialect, InvalidFunctionName, classify, classify_for};
+pub use route::{Reason, Target};
+
+/// Plumbing shared by the multidb crates (the connection and the HTTP
+/// middleware); not part of the API, and not covered by semver.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::context::plumbing::*;
+    pub use crate::route::{Facts, Op, ReplicaState, Route, decide};
+}

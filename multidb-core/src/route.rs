@@ -25,8 +25,8 @@
 //!    caller asked not to fall back to the primary.
 //!
 //! ```
-//! use multidb_core::route::{decide, Facts, Op, Reason, ReplicaState, Target};
-//! use multidb_core::Access;
+//! use multidb_core::__private::{decide, Facts, Op, ReplicaState};
+//! use multidb_core::{Access, Reason, Target};
 //!
 //! let read = Facts::new(Op::Statement(Access::Read), 2);
 //! let route = decide(&read, || 0, |_| ReplicaState::Usable).unwrap();
@@ -43,7 +43,7 @@
 use std::fmt;
 
 use crate::Access;
-use crate::context::TaskState;
+use crate::context::plumbing::TaskState;
 
 /// Where a statement goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,7 +112,7 @@ impl Reason {
     /// This reason's position in [`ALL`](Self::ALL), for counter arrays.
     ///
     /// ```
-    /// use multidb_core::route::Reason;
+    /// use multidb_core::Reason;
     /// assert!(Reason::ALL.iter().enumerate().all(|(i, r)| r.index() == i));
     /// ```
     pub const fn index(self) -> usize {

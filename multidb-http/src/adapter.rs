@@ -15,7 +15,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use multidb_core::context::{RequestContext, Scoped, scope_request, this_task_is_pinned};
+use multidb_core::__private::{scope_request, with_causal};
+use multidb_core::context::{RequestContext, Scoped, this_task_is_pinned};
 use multidb_core::position::WritePosition;
 use pin_project_lite::pin_project;
 
@@ -107,9 +108,7 @@ impl RequestState {
             .earns_pin(&self.incoming, &self.request, marked)?;
         // The position the handler's writes reached (captured when the
         // handler finished, see `WithFinalPin`), for the next requests.
-        let position = self
-            .request
-            .with_causal(|c| c.own.clone().filter(|_| !c.pending))
+        let position = with_causal(&self.request, |c| c.own.clone().filter(|_| !c.pending))
             .map(|position| position.to_string())
             // Too long for a token (many GTID domains): a timed pin instead.
             .filter(|position| position.len() <= 200);

@@ -372,7 +372,7 @@ mod tests {
             settings.earns_pin(&get, &request, true),
             Some(PinnedBy::Marked)
         );
-        request.sync_scope(false, multidb_core::context::note_write);
+        request.sync_scope(false, multidb_core::__private::note_write);
         assert_eq!(
             settings.earns_pin(&get, &request, false),
             Some(PinnedBy::Wrote)

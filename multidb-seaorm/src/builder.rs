@@ -1,72 +1,36 @@
-//! [`MultiDbBuilder`]: connect a primary and its replicas.
+//! [`MultiDbBuilder`]: connect a primary and its replicas, or wrap open
+//! connections.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use multidb_core::policy::{ReplicaPolicy, RoundRobin};
+use multidb_core::policy::ReplicaPolicy;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+use crate::config::{Config, DEFAULT_PRIMARY_TIMEOUT, DEFAULT_REPLICA_TIMEOUT};
 use crate::error::{MultiDbError, Role, redact_url};
-use crate::multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
+use crate::multidb::MultiDb;
 
-/// How often, by default, the monitor checks every replica (see
-/// [`MultiDbBuilder::monitor_interval`]).
-pub const DEFAULT_MONITOR_INTERVAL: Duration = Duration::from_millis(500);
-
-/// Connect and acquire timeout given to replica pools whose
-/// `ConnectOptions` set none: a dead replica then costs a read at most this
-/// long before it is retried elsewhere (sqlx retries a refused connect until
-/// the acquire timeout, 30 s by default).
-pub const DEFAULT_REPLICA_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Connect and acquire timeout given to the primary's pool when its
-/// `ConnectOptions` set none: with the primary down, a write fails after
-/// this long instead of hanging for sqlx's 30 s. Raise it (on your own
-/// `ConnectOptions`) if your primary pool is often exhausted under load.
-pub const DEFAULT_PRIMARY_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Every setting of a [`MultiDb`], with its default: one place.
-#[derive(Debug)]
-pub(crate) struct Config {
-    pub(crate) policy: Box<dyn ReplicaPolicy>,
-    pub(crate) unscoped_write_window: Duration,
-    pub(crate) replica_rest: Duration,
-    pub(crate) monitor_interval: Duration,
-    pub(crate) max_replica_lag: Option<Duration>,
-    pub(crate) max_replica_lag_bytes: Option<u64>,
-    pub(crate) fallback_to_primary: bool,
-    pub(crate) require_all_replicas: bool,
-    pub(crate) causal_reads: bool,
-    pub(crate) read_only_functions: Vec<String>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            policy: Box::new(RoundRobin::new()),
-            unscoped_write_window: DEFAULT_UNSCOPED_WRITE_WINDOW,
-            replica_rest: DEFAULT_REPLICA_REST,
-            monitor_interval: DEFAULT_MONITOR_INTERVAL,
-            max_replica_lag: None,
-            max_replica_lag_bytes: None,
-            fallback_to_primary: true,
-            require_all_replicas: false,
-            causal_reads: true,
-            read_only_functions: Vec::new(),
-        }
-    }
-}
-
-/// Builds a [`MultiDb`]: from URLs / `ConnectOptions` with
-/// [`connect`](Self::connect), or from open connections with
-/// [`build`](Self::build).
+/// Builds a [`MultiDb`], in one of two ways that the types keep apart:
+///
+/// * from URLs or SeaORM `ConnectOptions`: [`primary`](Self::primary), then
+///   any number of [`replica`](Self::replica), then
+///   [`connect`](MultiDbBuilder::connect);
+/// * from connections that are already open:
+///   [`build(primary, replicas)`](Self::build).
+///
+/// Every other setting (policy, monitor, lag limits, causal reads…) works
+/// with both, in any order.
 ///
 /// ```no_run
+/// use std::time::Duration;
 /// use multidb_seaorm::MultiDb;
 ///
 /// # async fn run() -> Result<(), multidb_seaorm::MultiDbError> {
 /// let db = MultiDb::builder()
+///     .max_replica_lag(Duration::from_secs(2))
 ///     .primary("postgres://app@primary/app")
 ///     .replica("postgres://app@replica-1/app")
 ///     .replica("postgres://app@replica-2/app")
@@ -74,63 +38,73 @@ impl Default for Config {
 ///     .await?;
 /// # Ok(()) }
 /// ```
+///
+/// A connection can be set only once, and only in its own form: a second
+/// `primary`, a `replica` before the primary, or `build` after URLs do not
+/// compile.
+///
+/// ```compile_fail
+/// # use multidb_seaorm::MultiDb;
+/// # async fn run(primary: sea_orm::DatabaseConnection) {
+/// // `build` takes the connections; URLs given before it would be ignored.
+/// let db = MultiDb::builder().primary("postgres://app@primary/app").build(primary, vec![]);
+/// # }
+/// ```
 #[must_use]
-#[derive(Default)]
-pub struct MultiDbBuilder {
-    primary: Option<ConnectOptions>,
-    replicas: Vec<ConnectOptions>,
+pub struct MultiDbBuilder<S = NoPrimary> {
+    connections: S,
     config: Config,
 }
 
-/// How long, by default, reads skip a replica after a read failed on it,
-/// when no monitor watches it (see [`MultiDbBuilder::replica_rest`]).
-pub const DEFAULT_REPLICA_REST: Duration = Duration::from_secs(5);
+/// The [`MultiDbBuilder`] before [`primary`](MultiDbBuilder::primary): it can
+/// [`build`](MultiDbBuilder::build) from open connections, or take a primary
+/// URL.
+#[derive(Debug, Default)]
+pub struct NoPrimary;
 
-impl fmt::Debug for MultiDbBuilder {
+/// The [`MultiDbBuilder`] after [`primary`](MultiDbBuilder::primary): it takes
+/// replicas and [`connect`](MultiDbBuilder::connect)s.
+pub struct WithPrimary {
+    primary: ConnectOptions,
+    replicas: Vec<ConnectOptions>,
+    require_all_replicas: bool,
+}
+
+impl fmt::Debug for WithPrimary {
     // By hand: `ConnectOptions`' own Debug would print passwords.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let url = |options: &ConnectOptions| redact_url(options.get_url());
-        f.debug_struct("MultiDbBuilder")
-            .field("primary", &self.primary.as_ref().map(url))
+        f.debug_struct("WithPrimary")
+            .field("primary", &url(&self.primary))
             .field(
                 "replicas",
                 &self.replicas.iter().map(url).collect::<Vec<_>>(),
             )
+            .field("require_all_replicas", &self.require_all_replicas)
+            .finish()
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for MultiDbBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiDbBuilder")
+            .field("connections", &self.connections)
             .field("config", &self.config)
             .finish()
     }
 }
 
-impl MultiDbBuilder {
-    /// The primary: a URL or SeaORM `ConnectOptions` (pool sizes, timeouts...).
-    /// Connect and acquire timeouts you do not set default to
-    /// [`DEFAULT_PRIMARY_TIMEOUT`].
-    pub fn primary(mut self, options: impl Into<ConnectOptions>) -> Self {
-        self.primary = Some(options.into());
-        self
+impl Default for MultiDbBuilder {
+    fn default() -> Self {
+        MultiDbBuilder {
+            connections: NoPrimary,
+            config: Config::default(),
+        }
     }
+}
 
-    /// Add a replica (repeatable). Reads are spread over them in this order.
-    /// Connect and acquire timeouts you do not set default to
-    /// [`DEFAULT_REPLICA_TIMEOUT`], so that a dead replica costs a read a
-    /// second, not sqlx's 30 s:
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use multidb_seaorm::MultiDb;
-    /// use sea_orm::ConnectOptions;
-    ///
-    /// let mut replica = ConnectOptions::new("postgres://app@replica-1/app");
-    /// replica.acquire_timeout(Duration::from_millis(300)).max_connections(20);
-    /// let builder = MultiDb::builder()
-    ///     .primary("postgres://app@primary/app")
-    ///     .replica(replica);
-    /// ```
-    pub fn replica(mut self, options: impl Into<ConnectOptions>) -> Self {
-        self.replicas.push(options.into());
-        self
-    }
-
+/// The settings, for both ways of building.
+impl<S> MultiDbBuilder<S> {
     /// How to choose the replica for each read (default: [`RoundRobin`] from
     /// a random start).
     ///
@@ -281,53 +255,52 @@ impl MultiDbBuilder {
         self
     }
 
-    /// `true`: [`connect`](Self::connect) fails when any replica cannot be
-    /// reached. `false` (the default): it succeeds as long as the primary is
-    /// up, counts unreachable replicas down (with a warning), and the
-    /// monitor brings them in once they answer.
-    pub fn require_all_replicas(mut self, require: bool) -> Self {
-        self.config.require_all_replicas = require;
+    /// Call `callback` after every statement, on the primary and on each
+    /// replica: SeaORM's `DatabaseConnection::set_metric_callback`, for the
+    /// whole set. It is a setting of the builder because a `MultiDb` is
+    /// shared (the monitor holds it too), so it cannot take `&mut self`.
+    /// As in SeaORM, `execute_unprepared` is not metered.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use multidb_seaorm::MultiDb;
+    /// use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let statements = Arc::new(AtomicUsize::new(0));
+    /// let counter = statements.clone();
+    /// let db = MultiDb::builder()
+    ///     .metric_callback(move |_info| {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build(Database::connect("sqlite::memory:").await?, vec![])?;
+    /// db.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT 1")).await?;
+    /// assert_eq!(statements.load(Ordering::Relaxed), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn metric_callback<F>(mut self, callback: F) -> Self
+    where
+        F: Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
+    {
+        self.config.metric_callback = Some(Arc::new(callback));
         self
     }
+}
 
-    /// Connect to the primary and every replica (concurrently).
-    ///
-    /// Fails with the role and the URL (password removed) of the database
-    /// that cannot be used: the primary when it cannot be reached, a replica
-    /// whose URL is invalid or whose backend differs from the primary's, and
-    /// any unreachable replica with
-    /// [`require_all_replicas(true)`](Self::require_all_replicas).
-    pub async fn connect(mut self) -> Result<MultiDb, MultiDbError> {
-        let primary_options = self.primary.take().ok_or(MultiDbError::MissingPrimary)?;
-        let primary = open(
-            Role::Primary,
-            with_timeouts(primary_options, DEFAULT_PRIMARY_TIMEOUT),
-        );
-        let require_all = self.config.require_all_replicas;
-        let replicas = join_all(
-            std::mem::take(&mut self.replicas)
-                .into_iter()
-                .enumerate()
-                .map(|(index, options)| {
-                    open_replica(
-                        index,
-                        with_timeouts(options, DEFAULT_REPLICA_TIMEOUT),
-                        require_all,
-                    )
-                }),
-        );
-        let (primary, replicas) = futures_util::future::join(primary, replicas).await;
-        let primary = primary?;
-        let mut connections = Vec::with_capacity(replicas.len());
-        let mut unreachable = Vec::new();
-        for (index, replica) in replicas.into_iter().enumerate() {
-            let (connection, reachable) = replica?;
-            if !reachable {
-                unreachable.push(index);
-            }
-            connections.push(connection);
+impl MultiDbBuilder<NoPrimary> {
+    /// The primary: a URL or SeaORM `ConnectOptions` (pool sizes, timeouts...).
+    /// Connect and acquire timeouts you do not set default to
+    /// [`DEFAULT_PRIMARY_TIMEOUT`](crate::DEFAULT_PRIMARY_TIMEOUT).
+    pub fn primary(self, options: impl Into<ConnectOptions>) -> MultiDbBuilder<WithPrimary> {
+        MultiDbBuilder {
+            connections: WithPrimary {
+                primary: options.into(),
+                replicas: Vec::new(),
+                require_all_replicas: false,
+            },
+            config: self.config,
         }
-        MultiDb::assemble(primary, connections, self.config, &unreachable)
     }
 
     /// Build from connections that are already open (handy for tests and
@@ -354,6 +327,76 @@ impl MultiDbBuilder {
         replicas: Vec<DatabaseConnection>,
     ) -> Result<MultiDb, MultiDbError> {
         MultiDb::assemble(primary, replicas, self.config, &[])
+    }
+}
+
+impl MultiDbBuilder<WithPrimary> {
+    /// Add a replica (repeatable). Reads are spread over them in this order.
+    /// Connect and acquire timeouts you do not set default to
+    /// [`DEFAULT_REPLICA_TIMEOUT`], so that a dead replica costs a read a
+    /// second, not sqlx's 30 s:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use multidb_seaorm::MultiDb;
+    /// use sea_orm::ConnectOptions;
+    ///
+    /// let mut replica = ConnectOptions::new("postgres://app@replica-1/app");
+    /// replica.acquire_timeout(Duration::from_millis(300)).max_connections(20);
+    /// let builder = MultiDb::builder()
+    ///     .primary("postgres://app@primary/app")
+    ///     .replica(replica);
+    /// ```
+    pub fn replica(mut self, options: impl Into<ConnectOptions>) -> Self {
+        self.connections.replicas.push(options.into());
+        self
+    }
+
+    /// `true`: [`connect`](Self::connect) fails when any replica cannot be
+    /// reached. `false` (the default): it succeeds as long as the primary is
+    /// up, counts unreachable replicas down (with a warning), and the
+    /// monitor brings them in once they answer.
+    pub fn require_all_replicas(mut self, require: bool) -> Self {
+        self.connections.require_all_replicas = require;
+        self
+    }
+
+    /// Connect to the primary and every replica (concurrently).
+    ///
+    /// Fails with the role and the URL (password removed) of the database
+    /// that cannot be used: the primary when it cannot be reached, a replica
+    /// whose URL is invalid or whose backend differs from the primary's, and
+    /// any unreachable replica with
+    /// [`require_all_replicas(true)`](Self::require_all_replicas).
+    pub async fn connect(self) -> Result<MultiDb, MultiDbError> {
+        let WithPrimary {
+            primary,
+            replicas,
+            require_all_replicas,
+        } = self.connections;
+        let primary = open(
+            Role::Primary,
+            with_timeouts(primary, DEFAULT_PRIMARY_TIMEOUT),
+        );
+        let replicas = join_all(replicas.into_iter().enumerate().map(|(index, options)| {
+            open_replica(
+                index,
+                with_timeouts(options, DEFAULT_REPLICA_TIMEOUT),
+                require_all_replicas,
+            )
+        }));
+        let (primary, replicas) = futures_util::future::join(primary, replicas).await;
+        let primary = primary?;
+        let mut connections = Vec::with_capacity(replicas.len());
+        let mut unreachable = Vec::new();
+        for (index, replica) in replicas.into_iter().enumerate() {
+            let (connection, reachable) = replica?;
+            if !reachable {
+                unreachable.push(index);
+            }
+            connections.push(connection);
+        }
+        MultiDb::assemble(primary, connections, self.config, &unreachable)
     }
 }
 

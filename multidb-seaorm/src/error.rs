@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use sea_orm::{DbBackend, DbErr};
+use sea_orm::{DbBackend, DbErr, RuntimeErr};
 
 /// Which database of the set an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,9 +26,6 @@ impl fmt::Display for Role {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MultiDbError {
-    /// [`MultiDbBuilder::connect`](crate::MultiDbBuilder::connect) was called
-    /// without [`primary`](crate::MultiDbBuilder::primary).
-    MissingPrimary,
     /// A replica speaks another SQL dialect than the primary: statements built
     /// for the primary would fail or, worse, mean something else there.
     BackendMismatch {
@@ -58,9 +55,6 @@ pub enum MultiDbError {
 impl fmt::Display for MultiDbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MultiDbError::MissingPrimary => f.write_str(
-                "no primary database: call `.primary(url_or_options)` on the builder before `.connect()`",
-            ),
             MultiDbError::BackendMismatch {
                 replica,
                 primary,
@@ -70,10 +64,9 @@ impl fmt::Display for MultiDbError {
                 "{replica} is a {found:?} database but the primary is {primary:?}: \
                  every replica must use the primary's backend"
             ),
-            MultiDbError::InvalidReadOnlyFunction(error) => write!(
-                f,
-                "read_only_functions: {error}"
-            ),
+            MultiDbError::InvalidReadOnlyFunction(error) => {
+                write!(f, "read_only_functions: {error}")
+            }
             MultiDbError::Connect { role, url, source } => write!(
                 f,
                 "cannot connect to the {role} at {url}: {source} \
@@ -89,6 +82,29 @@ impl std::error::Error for MultiDbError {
             MultiDbError::Connect { source, .. } => Some(source),
             MultiDbError::InvalidReadOnlyFunction(error) => Some(error),
             _ => None,
+        }
+    }
+}
+
+/// So that `?` works in functions that return SeaORM's `DbErr`: a failed
+/// connection becomes `DbErr::Conn`, a misconfiguration `DbErr::Custom`,
+/// both with this error's message (role, redacted URL, what to do).
+///
+/// ```
+/// use multidb_seaorm::MultiDb;
+/// use sea_orm::{Database, DbErr};
+///
+/// async fn connect() -> Result<MultiDb, DbErr> {
+///     let primary = Database::connect("sqlite::memory:").await?;
+///     Ok(MultiDb::new(primary, vec![])?)
+/// }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() { connect().await.unwrap(); }
+/// ```
+impl From<MultiDbError> for DbErr {
+    fn from(error: MultiDbError) -> Self {
+        match error {
+            MultiDbError::Connect { .. } => DbErr::Conn(RuntimeErr::Internal(error.to_string())),
+            _ => DbErr::Custom(error.to_string()),
         }
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
+use multidb_core::__private::ReplicaState;
 use multidb_core::position::Position;
-use multidb_core::route::ReplicaState;
 
 /// A replica's health, as [`MultiDb::replica_status`](crate::MultiDb::replica_status)
 /// reports it.

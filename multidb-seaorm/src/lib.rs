@@ -10,8 +10,24 @@
 //! routing context ([`scope`], [`use_master`](fn@use_master), [`pin_this_task`] ...), the
 //! attributes [`#[use_master]`](macro@use_master) and
 //! [`#[db_write]`](macro@db_write), the classifier and the policies.
+//!
+//! # Features
+//!
+//! * `sqlx` (default): failover recognises driver errors by kind and
+//!   SQLSTATE, not only by their English text.
+//! * `tower`: [`PinningLayer`] for axum and tower; `actix`:
+//!   [`PinningMiddleware`] for actix-web. Neither is on by default: CLI tools,
+//!   batch jobs and workers need no HTTP framework (tower-http and SeaORM turn
+//!   their integrations off by default too), and an application turns on the
+//!   one it serves with.
+//! * `sqlx-postgres`, `sqlx-mysql`, `sqlx-sqlite`: the primary's sqlx pool
+//!   ([`MultiDb::get_postgres_connection_pool`]…), as `DatabaseConnection`
+//!   offers it; they turn on SeaORM's feature of the same name.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod builder;
+pub mod builder;
+mod config;
+mod connection;
 mod error;
 mod failover;
 mod health;
@@ -20,13 +36,14 @@ mod multidb;
 mod positions;
 mod stats;
 
-pub use builder::{
+pub use builder::MultiDbBuilder;
+pub use config::{
     DEFAULT_MONITOR_INTERVAL, DEFAULT_PRIMARY_TIMEOUT, DEFAULT_REPLICA_REST,
-    DEFAULT_REPLICA_TIMEOUT, MultiDbBuilder,
+    DEFAULT_REPLICA_TIMEOUT, DEFAULT_UNSCOPED_WRITE_WINDOW,
 };
 pub use error::{MultiDbError, Role};
 pub use health::{ReplicaHealth, ReplicaStatus};
-pub use multidb::{DEFAULT_UNSCOPED_WRITE_WINDOW, MultiDb};
+pub use multidb::MultiDb;
 pub use stats::RoutingStats;
 
 pub use multidb_core::context::{
@@ -34,9 +51,9 @@ pub use multidb_core::context::{
     this_task_is_pinned, unpin_this_task, use_master,
 };
 pub use multidb_core::position::{Position, WritePosition, WritePositionError};
-pub use multidb_core::route::{Reason, Target};
 pub use multidb_core::{
-    Access, Classifier, Dialect, InvalidFunctionName, classify, classify_for, policy,
+    Access, Classifier, Dialect, InvalidFunctionName, Reason, Target, classify, classify_for,
+    policy,
 };
 pub use multidb_macros::{db_write, use_master};
 
@@ -45,26 +62,35 @@ pub use multidb_macros::{db_write, use_master};
 /// after it wrote. [`PinningConfig`] configures both frameworks' middleware
 /// alike; see [`pinning`] for the rules.
 #[cfg(any(feature = "tower", feature = "actix"))]
-pub use multidb_http::{DbWrite, PinningConfig, SameSite};
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "actix"))))]
+pub use multidb_http::{ConfigError, DbWrite, PinningConfig, SameSite};
 
-/// The tower layer (axum `Router::layer`). See [`pinning`].
+/// The tower layer (axum `Router::layer`) and the service it wraps
+/// handlers in. See [`pinning`].
 #[cfg(feature = "tower")]
-pub use multidb_tower::PinningLayer;
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use multidb_tower::{Pinning, PinningLayer};
 
 /// The actix-web middleware (`App::wrap`). See [`pinning`].
 #[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub use multidb_actix::PinningMiddleware;
 
 /// The HTTP side in full: what pins a request and a client, the pin, caches,
 /// layer order (`multidb_http`'s documentation), and every type of the
 /// middleware.
 #[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "actix"))))]
 pub mod pinning {
     #[doc(inline)]
-    pub use multidb_http::*;
+    pub use multidb_http::{
+        ConfigError, DEFAULT_COOKIE_NAME, DEFAULT_PIN_DURATION, DbWrite, MAX_PIN_DURATION,
+        MIN_SIGNING_KEY_LEN, PinningConfig, SameSite,
+    };
 
     /// The tower/axum layer's types.
     #[cfg(feature = "tower")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
     pub mod tower {
         #[doc(inline)]
         pub use multidb_tower::{Pinning, PinningLayer, ResponseFuture, ScopedBody};
@@ -72,6 +98,7 @@ pub mod pinning {
 
     /// The actix-web middleware's types.
     #[cfg(feature = "actix")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
     pub mod actix {
         #[doc(inline)]
         pub use multidb_actix::{PinningMiddleware, PinningService, ScopedBody};

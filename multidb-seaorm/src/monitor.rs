@@ -50,13 +50,15 @@ async fn run(weak: Weak<Inner>, interval: Duration) {
     loop {
         // Hold the connection only for the tick: once the last clone of
         // the MultiDb is dropped, the next upgrade fails and the task ends.
-        let Some(inner) = weak.upgrade() else { break };
+        let Some(inner) = weak.upgrade().filter(|inner| !inner.is_closed()) else {
+            break;
+        };
         let monitor = state.get_or_insert_with(|| Monitor::new(inner.replicas.len(), interval));
         monitor.tick(&inner).await;
         drop(inner);
         tokio::time::sleep(interval).await;
     }
-    tracing::debug!(target: TARGET, "MultiDb dropped: monitor stopped");
+    tracing::debug!(target: TARGET, "MultiDb dropped or closed: monitor stopped");
 }
 
 /// What one check of a replica found.

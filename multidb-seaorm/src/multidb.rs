@@ -3,33 +3,31 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use multidb_core::context::{
-    CapturePosition, Causal, RequestContext, TaskState, note_write, scope_request, task_state,
+use multidb_core::__private::{
+    CapturePosition, Causal, Facts, Op, ReplicaState, Route, TaskState, decide, note_write,
+    scope_request, set_sticky, sticky, task_state, with_causal,
 };
+use multidb_core::context::RequestContext;
 use multidb_core::position::{Position, WritePosition};
-use multidb_core::route::{Facts, Op, Reason, ReplicaState, Route, decide};
-use multidb_core::{Access, Classifier, Dialect, classify};
+use multidb_core::{Access, Classifier, Dialect, Reason, classify};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction,
     DbBackend, DbErr, ExecResult, IntoDatabaseExecutor, IsolationLevel, QueryResult, QueryStream,
     RuntimeErr, Statement, StreamTrait, TransactionError, TransactionOptions, TransactionTrait,
 };
 
-use crate::builder::{Config, MultiDbBuilder};
+use crate::builder::MultiDbBuilder;
+use crate::config::Config;
 use crate::error::{MultiDbError, Role};
 use crate::failover::{Failure, failure};
 use crate::health::{Health, ReplicaHealth, ReplicaStatus};
 use crate::monitor;
 use crate::positions::{Flavor, flavor_of, primary_position};
 use crate::stats::{Counters, RoutingStats};
-
-/// How long, by default, reads go to the primary after a write made outside
-/// any scope (see [`MultiDbBuilder::unscoped_write_window`]).
-pub const DEFAULT_UNSCOPED_WRITE_WINDOW: Duration = Duration::from_secs(15);
 
 /// A routed SeaORM connection: reads go to replicas, writes and
 /// transactions to the primary. Pass `&MultiDb` wherever you passed
@@ -65,7 +63,7 @@ pub const DEFAULT_UNSCOPED_WRITE_WINDOW: Duration = Duration::from_secs(15);
 /// ```
 #[derive(Clone)]
 pub struct MultiDb {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -92,6 +90,8 @@ pub(crate) struct Inner {
     /// scope; 0 = never.
     last_unscoped_write: AtomicU64,
     created: Instant,
+    /// `close` was called: the monitor stops.
+    closed: AtomicBool,
 }
 
 impl Inner {
@@ -106,6 +106,14 @@ impl Inner {
 
     pub(crate) fn set_cluster(&self, cluster: u64) {
         self.cluster.store(cluster, Ordering::Relaxed);
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
     }
 }
 
@@ -142,8 +150,8 @@ impl MultiDb {
     /// `unreachable`: replicas that could not be reached at connect time,
     /// counted down until the monitor sees them answer.
     pub(crate) fn assemble(
-        primary: DatabaseConnection,
-        replicas: Vec<DatabaseConnection>,
+        mut primary: DatabaseConnection,
+        mut replicas: Vec<DatabaseConnection>,
         config: Config,
         unreachable: &[usize],
     ) -> Result<Self, MultiDbError> {
@@ -176,6 +184,12 @@ impl MultiDb {
             })
             .transpose()
             .map_err(MultiDbError::InvalidReadOnlyFunction)?;
+        if let Some(callback) = &config.metric_callback {
+            for connection in std::iter::once(&mut primary).chain(&mut replicas) {
+                let callback = callback.clone();
+                connection.set_metric_callback(move |info| callback(info));
+            }
+        }
         let monitored = monitor::wanted(&primary, replicas.len(), config.monitor_interval);
         let positions = backend != DbBackend::Sqlite && !primary.is_mock_connection();
         let causal = config.causal_reads && positions && monitored;
@@ -203,6 +217,7 @@ impl MultiDb {
             unscoped: Mutex::new(Causal::default()),
             last_unscoped_write: AtomicU64::new(0),
             created: Instant::now(),
+            closed: AtomicBool::new(false),
         });
         if monitored {
             monitor::spawn(&inner);
@@ -312,7 +327,7 @@ impl MultiDb {
     fn facts(&self, op: Op) -> Facts {
         let task = task_state();
         let sticky = match task {
-            TaskState::Scoped { .. } => scope_request().and_then(|r| r.sticky()),
+            TaskState::Scoped { .. } => scope_request().and_then(|r| sticky(&r)),
             _ => None,
         };
         Facts {
@@ -402,7 +417,7 @@ impl MultiDb {
     fn note_write(&self) {
         if note_write() {
             if let Some(request) = self.positions_request() {
-                request.with_causal(|c| {
+                with_causal(&request, |c| {
                     c.pending = true;
                     // Only causal reads put the position in the pin: with
                     // them off, a request costs no extra round trip.
@@ -423,7 +438,7 @@ impl MultiDb {
 
     /// A write finished (or failed: it may have committed all the same):
     /// its position must be captured anew.
-    fn write_done(&self) {
+    pub(crate) fn write_done(&self) {
         if !self.inner.positions {
             return;
         }
@@ -432,7 +447,7 @@ impl MultiDb {
             c.last_write_done = Some(Instant::now());
         };
         match scope_request() {
-            Some(request) => request.with_causal(done),
+            Some(request) => with_causal(&request, done),
             None => self.with_unscoped(done),
         }
     }
@@ -544,14 +559,14 @@ impl MultiDb {
         let Some(request) = scope_request() else {
             return;
         };
-        request.set_sticky(index);
+        set_sticky(&request, index);
         if !self.inner.causal {
             return;
         }
         let cluster = self.inner.cluster.load(Ordering::Relaxed);
         self.inner.health[index].with_known(|known| {
             let Some((_, position)) = known else { return };
-            request.with_causal(|c| {
+            with_causal(&request, |c| {
                 let newer = c
                     .floor
                     .as_ref()
@@ -730,13 +745,13 @@ impl MultiDb {
     /// migration), recorded as `what`.
     /// `commit_seen`: the caller awaits the commit (`transaction(…)`) and
     /// then calls `write_done`; otherwise the commit comes later, unseen.
-    fn primary_for(&self, op: Op, what: &str, commit_seen: bool) -> &DatabaseConnection {
+    pub(crate) fn primary_for(&self, op: Op, what: &str, commit_seen: bool) -> &DatabaseConnection {
         if !commit_seen
             && matches!(op, Op::Transaction { read_only: false } | Op::Executor)
             && let Some(request) = self.positions_request()
         {
             // Its commit comes later, unseen: the scope reads the primary.
-            request.with_causal(|c| c.uncertain = true);
+            with_causal(&request, |c| c.uncertain = true);
         }
         let facts = self.facts(op);
         if let Ok(route) = decide(&facts, || 0, |_| ReplicaState::Down) {
@@ -778,7 +793,7 @@ enum CausalHome {
 impl CausalHome {
     fn with<R>(&self, db: &MultiDb, f: impl FnOnce(&mut Causal) -> R) -> R {
         match self {
-            CausalHome::Scope(request) => request.with_causal(f),
+            CausalHome::Scope(request) => with_causal(request, f),
             CausalHome::Unscoped => db.with_unscoped(f),
         }
     }
@@ -962,7 +977,7 @@ impl<'c> IntoDatabaseExecutor<'c> for &'c MultiDb {
     }
 }
 
-fn transaction(access_mode: Option<AccessMode>) -> Op {
+pub(crate) fn transaction(access_mode: Option<AccessMode>) -> Op {
     Op::Transaction {
         read_only: access_mode == Some(AccessMode::ReadOnly),
     }

@@ -2,7 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use multidb_core::route::{Reason, Route, Target};
+use multidb_core::__private::Route;
+use multidb_core::{Reason, Target};
 
 const REASONS: usize = Reason::COUNT;
 

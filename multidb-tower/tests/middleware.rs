@@ -15,10 +15,8 @@ use common::*;
 use futures_util::{StreamExt as _, stream};
 use http_body::Body as _;
 use http_body_util::BodyExt as _;
-use multidb_core::context::{
-    TaskState, mark_db_write, note_write, pin_this_task, task_state, this_task_is_pinned,
-    unpin_this_task,
-};
+use multidb_core::__private::{TaskState, note_write, task_state};
+use multidb_core::context::{mark_db_write, pin_this_task, this_task_is_pinned, unpin_this_task};
 use multidb_tower::{PinningConfig, PinningLayer, SameSite};
 use tokio::sync::Barrier;
 use tower::{ServiceBuilder, ServiceExt, service_fn};

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::any;
 use common::*;
-use multidb_core::context::note_write;
+use multidb_core::__private::note_write;
 use multidb_tower::{PinningConfig, PinningLayer};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;

@@ -93,6 +93,7 @@ pub const SQLITE_SCHEMA: &str = "CREATE TABLE whoami (name TEXT NOT NULL);
 
 /// One primary and N read-only replica SQLite files, each knowing its name
 /// (`SELECT name FROM whoami`): `primary`, `replica0`, `replica1`...
+#[derive(Debug)]
 pub struct SqliteSet {
     dir: tempfile::TempDir,
     /// The routed connection, round-robin from replica 0.
