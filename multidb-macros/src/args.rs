@@ -8,7 +8,10 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, Meta, Path, Token};
 
 /// Parsed attribute arguments.
-#[derive(Debug, Default)]
+///
+/// Not `Debug`: syn's `Path` is `Debug` only with its `extra-traits`
+/// feature, which this crate does not need otherwise.
+#[derive(Default)]
 pub(crate) struct Args {
     /// `crate = "..."`: where `use_master` and `db_write` (the functions)
     /// live; `None` means `::multidb_seaorm`.
@@ -92,7 +95,10 @@ mod tests {
 
     fn error(tokens: proc_macro2::TokenStream) -> String {
         match parse(tokens) {
-            Ok(args) => panic!("expected an error, got {args:?}"),
+            Ok(args) => panic!(
+                "expected an error, got crate = {}",
+                args.krate().to_token_stream()
+            ),
             Err(error) => error.to_string(),
         }
     }

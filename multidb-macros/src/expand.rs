@@ -1,10 +1,19 @@
 //! The expansion, on `proc_macro2` tokens so that it can be unit-tested.
+//!
+//! Of an `async fn`, only what comes before the body is parsed; the body is
+//! wrapped as the tokens it was given (as tokio-macros does), so that a body
+//! that does not compile yet gets rustc's own errors, and none from here.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
+use syn::token::Brace;
 use syn::visit_mut::VisitMut;
-use syn::{Block, Expr, ExprAsync, ExprPath, Ident, Item, ItemFn, ReturnType, Stmt, Type};
+use syn::{
+    Attribute, Block, Expr, ExprAsync, ExprPath, Ident, ItemFn, ReturnType, Signature, Stmt, Token,
+    Type, Visibility, braced,
+};
 
 use crate::args::Args;
 
@@ -29,139 +38,284 @@ impl Kind {
 
 /// Expand `#[kind(args)] item`.
 ///
-/// On error, returns the item unchanged followed by `compile_error!`s, so
-/// that the rest of the crate (and the IDE) still sees the function.
+/// When it cannot be wrapped, the item is returned unchanged, followed by
+/// `compile_error!`s if any, so that the rest of the crate (and the IDE)
+/// still sees the function.
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let args = syn::parse2::<Args>(args);
     // Check the item even when the arguments are wrong, to report both.
     let default_args = Args::default();
-    let expanded = parse_fn(kind, item.clone())
-        .and_then(|func| wrap(kind, args.as_ref().unwrap_or(&default_args), func));
-    let result = match (args, expanded) {
-        (Ok(_), Ok(tokens)) => Ok(tokens),
-        (Err(mut error), Err(item_error)) => {
-            error.combine(item_error);
-            Err(error)
-        }
-        (Err(error), Ok(_)) | (Ok(_), Err(error)) => Err(error),
-    };
-    match result {
-        Ok(tokens) => tokens,
-        Err(error) => {
-            let error = error.to_compile_error();
+    let expanded = expand_item(kind, args.as_ref().unwrap_or(&default_args), &item);
+    match (args, expanded) {
+        (Ok(_), Ok(tokens)) => tokens,
+        (args, expanded) => {
+            let error = args
+                .err()
+                .into_iter()
+                .chain(expanded.err().flatten())
+                .reduce(|mut all, error| {
+                    all.combine(error);
+                    all
+                })
+                .map(|error| error.to_compile_error());
             quote!(#item #error)
         }
     }
 }
 
-/// Parse the item as a function with a body, or explain what it is instead.
-fn parse_fn(kind: Kind, item: TokenStream) -> syn::Result<ItemFn> {
-    if let Ok(func) = syn::parse2::<ItemFn>(item.clone()) {
-        return Ok(func);
+/// Why an item is left unchanged: the macro's own error, or `None` when the
+/// item is broken in a way rustc reports by itself (a syntax error), where
+/// an error of ours would only add noise.
+type Unchanged = Option<syn::Error>;
+
+/// A fn parsed up to its body, which is kept as tokens (tokio-macros'
+/// `ItemFn`): `body` is `None` for a declaration (`fn f();`).
+struct FnItem {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    sig: Signature,
+    body: Option<(Brace, TokenStream)>,
+}
+
+impl Parse for FnItem {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let body = if input.parse::<Option<Token![;]>>()?.is_some() {
+            None
+        } else {
+            let content;
+            let brace = braced!(content in input);
+            Some((brace, content.parse()?))
+        };
+        Ok(FnItem {
+            attrs,
+            vis,
+            sig,
+            body,
+        })
     }
+}
+
+/// The wrapped item, or why it is left unchanged.
+fn expand_item(kind: Kind, args: &Args, item: &TokenStream) -> Result<TokenStream, Unchanged> {
     let attr = kind.name();
-    if let Ok(method) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
-        // Only a declaration without a body gets here (`fn f();`).
-        return Err(syn::Error::new_spanned(
-            &method.sig,
+    let Ok(func) = syn::parse2::<FnItem>(item.clone()) else {
+        return Err(not_a_fn(attr, item));
+    };
+    let FnItem {
+        attrs,
+        vis,
+        sig,
+        body,
+    } = func;
+    let Some((brace, body)) = body else {
+        return Err(Some(syn::Error::new_spanned(
+            &sig,
             format!(
                 "#[{attr}] needs an async fn with a body; put it on the implementations, not on the declaration"
             ),
-        ));
-    }
-    // Span the error on the item's keyword and name, not on all of it.
-    let not_a_fn = |keyword: &dyn ToTokens, name: &dyn ToTokens, what: &str| {
-        syn::Error::new_spanned(
-            quote!(#keyword #name),
-            format!("#[{attr}] goes on an async fn, not on {what}"),
-        )
+        )));
     };
-    Err(match syn::parse2::<Item>(item.clone()) {
-        Ok(Item::Struct(s)) => not_a_fn(&s.struct_token, &s.ident, "a struct"),
-        Ok(Item::Enum(e)) => not_a_fn(&e.enum_token, &e.ident, "an enum"),
-        Ok(Item::Union(u)) => not_a_fn(&u.union_token, &u.ident, "a union"),
-        Ok(Item::Trait(t)) => not_a_fn(
-            &t.trait_token,
-            &t.ident,
-            "a trait; put it on the async fns (with a body) inside",
-        ),
-        Ok(Item::Impl(i)) => not_a_fn(
-            &i.impl_token,
-            &i.self_ty,
-            "an impl block; put it on each async fn inside (also under #[async_trait])",
-        ),
-        Ok(Item::Mod(m)) => not_a_fn(&m.mod_token, &m.ident, "a module"),
-        Ok(Item::Const(c)) => not_a_fn(&c.const_token, &c.ident, "a const"),
-        Ok(Item::Static(s)) => not_a_fn(&s.static_token, &s.ident, "a static"),
-        Ok(_) | Err(_) => syn::Error::new_spanned(
-            &item,
-            format!("#[{attr}] goes on an async fn, not on this item"),
-        ),
-    })
-}
-
-/// Rewrite the function's body to run inside the runtime function.
-fn wrap(kind: Kind, args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
-    let attr = kind.name();
-    if let Some(constness) = &func.sig.constness {
-        return Err(syn::Error::new_spanned(
+    if let Some(constness) = &sig.constness {
+        return Err(Some(syn::Error::new_spanned(
             constness,
             format!("#[{attr}] cannot be used on a const fn; it needs an async fn"),
-        ));
+        )));
     }
-    let krate = args.krate();
     // With `crate = "..."`, errors about the path (no such function there)
     // point at the string.
+    let krate = args.krate();
     let path_span = args
         .krate
         .as_ref()
         .map_or_else(Span::call_site, Spanned::span);
     let runtime_fn = Ident::new(attr, path_span);
+    let runtime_fn = quote!(#krate::#runtime_fn);
 
-    if func.sig.asyncness.is_some() {
-        // `async fn f(..) -> R { body }` becomes
-        // `async fn f(..) -> R { path::use_master(async move { pin body }).await }`.
-        // The outer future owns the arguments, so moving them into the inner
-        // block is fine; `&self` moves a reference.
-        let pin = return_type_pin(&func.sig.output);
-        let stmts = &func.block.stmts;
-        let body = quote! {
-            #krate::#runtime_fn(async move { #pin #(#stmts)* }).await
+    if sig.asyncness.is_none() {
+        return wrap_async_trait_future(attr, &runtime_fn, item, &sig, &body);
+    }
+
+    // `async fn f(..) -> R { body }` becomes
+    // `async fn f(..) -> R { path::use_master(async move { pin body }).await }`.
+    // The outer future owns the arguments, so moving them into the inner
+    // block is fine; `&self` moves a reference. Inner attributes
+    // (`#![allow(..)]`) must stay first in the fn's own body.
+    let pin = return_type_pin(&sig.output);
+    let (inner_attrs, stmts) = split_inner_attrs(body);
+    let mut tokens = quote!(#(#attrs)* #vis #sig);
+    brace.surround(&mut tokens, |tokens| {
+        tokens.extend(quote! {
+            #inner_attrs
+            #runtime_fn(async move { #pin #stmts }).await
+        });
+    });
+    Ok(tokens)
+}
+
+/// `#[async_trait]` already ran and left a non-async
+/// `fn f(..) -> Pin<Box<dyn Future<..>>> { Box::pin(async move { body }) }`;
+/// wrap the async block's contents (it pins the block's output type itself),
+/// capturing the same way (`move` or not) as the original block.
+///
+/// This needs the body parsed. If it does not parse, rustc reports why; the
+/// fn is then also said not to be async unless its tokens end in that shape.
+fn wrap_async_trait_future(
+    attr: &str,
+    runtime_fn: &TokenStream,
+    item: &TokenStream,
+    sig: &Signature,
+    body: &TokenStream,
+) -> Result<TokenStream, Unchanged> {
+    let not_async = || {
+        let fn_token = &sig.fn_token;
+        let ident = &sig.ident;
+        syn::Error::new_spanned(
+            quote!(#fn_token #ident),
+            format!("#[{attr}] needs an async fn; for a future use multidb_seaorm::{attr}(fut)"),
+        )
+    };
+    let Ok(mut func) = syn::parse2::<ItemFn>(item.clone()) else {
+        return Err((!ends_in_box_pin_async(body)).then(not_async));
+    };
+    let Some(future) = async_trait_future(&mut func.block) else {
+        return Err(Some(not_async()));
+    };
+    if let Expr::Async(ExprAsync {
+        attrs,
+        async_token,
+        capture,
+        block,
+    }) = &*future
+    {
+        let wrapped = quote! {
+            #(#attrs)* #async_token #capture {
+                #runtime_fn(async #capture #block).await
+            }
         };
-        func.block.stmts = vec![Stmt::Expr(Expr::Verbatim(body), None)];
-        // Inner attributes (`#![allow(..)]`) stay in `func.attrs`; ItemFn's
-        // `ToTokens` prints them inside the new body.
-        return Ok(func.into_token_stream());
+        *future = Expr::Verbatim(wrapped);
     }
+    Ok(func.into_token_stream())
+}
 
-    if let Some(future) = async_trait_future(&mut func.block) {
-        // `#[async_trait]` already ran and left
-        // `fn f(..) -> Pin<Box<dyn Future<..>>> { Box::pin(async move { body }) }`;
-        // it pins the block's output type itself. Wrap the block's contents,
-        // capturing the same way (`move` or not) as the original block.
-        if let Expr::Async(ExprAsync {
-            attrs,
-            async_token,
-            capture,
-            block,
-        }) = &*future
+/// Splits a body into its leading inner attributes (`#![..]`, `//!`) and
+/// the rest, without parsing either.
+fn split_inner_attrs(body: TokenStream) -> (TokenStream, TokenStream) {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let mut rest = tokens.as_slice();
+    while let [
+        TokenTree::Punct(hash),
+        TokenTree::Punct(bang),
+        TokenTree::Group(group),
+        tail @ ..,
+    ] = rest
+        && hash.as_char() == '#'
+        && bang.as_char() == '!'
+        && group.delimiter() == Delimiter::Bracket
+    {
+        rest = tail;
+    }
+    let split = tokens.len() - rest.len();
+    let inner_attrs = tokens[..split].iter().cloned().collect();
+    let stmts = rest.iter().cloned().collect();
+    (inner_attrs, stmts)
+}
+
+/// Whether a body's tokens end in `Box::pin(async ..)`, the shape
+/// `#[async_trait]` leaves, told without parsing the body.
+fn ends_in_box_pin_async(body: &TokenStream) -> bool {
+    let tokens: Vec<TokenTree> = body.clone().into_iter().collect();
+    let [
+        ..,
+        TokenTree::Ident(boxed),
+        TokenTree::Punct(colon),
+        TokenTree::Punct(colon2),
+        TokenTree::Ident(pin),
+        TokenTree::Group(call),
+    ] = tokens.as_slice()
+    else {
+        return false;
+    };
+    boxed == "Box"
+        && colon.as_char() == ':'
+        && colon2.as_char() == ':'
+        && pin == "pin"
+        && call.delimiter() == Delimiter::Parenthesis
+        && call
+            .stream()
+            .into_iter()
+            .next()
+            .is_some_and(|first| matches!(first, TokenTree::Ident(word) if word == "async"))
+}
+
+/// The error for an item that does not parse as a fn, told from its first
+/// words after outer attributes and visibility, so that it works on items
+/// whose body does not parse either. `None` for a fn whose signature does
+/// not parse: rustc says what is wrong with it.
+fn not_a_fn(attr: &str, item: &TokenStream) -> Option<syn::Error> {
+    let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
+    let mut rest = tokens.as_slice();
+    while let [TokenTree::Punct(hash), TokenTree::Group(group), tail @ ..] = rest
+        && hash.as_char() == '#'
+        && group.delimiter() == Delimiter::Bracket
+    {
+        rest = tail;
+    }
+    if let [TokenTree::Ident(word), tail @ ..] = rest
+        && word == "pub"
+    {
+        rest = tail;
+        if let [TokenTree::Group(group), tail @ ..] = rest
+            && group.delimiter() == Delimiter::Parenthesis
         {
-            let wrapped = quote! {
-                #(#attrs)* #async_token #capture {
-                    #krate::#runtime_fn(async #capture #block).await
-                }
-            };
-            *future = Expr::Verbatim(wrapped);
+            rest = tail;
         }
-        return Ok(func.into_token_stream());
     }
-
-    let fn_token = &func.sig.fn_token;
-    let ident = &func.sig.ident;
-    Err(syn::Error::new_spanned(
-        quote!(#fn_token #ident),
-        format!("#[{attr}] needs an async fn; for a future use multidb_seaorm::{attr}(fut)"),
-    ))
+    // The leading words: `unsafe impl Repo for Db`, `const X`,
+    // `extern "C" fn f` (the ABI string skipped).
+    let words: Vec<&Ident> = rest
+        .iter()
+        .take_while(|token| matches!(token, TokenTree::Ident(_) | TokenTree::Literal(_)))
+        .filter_map(|token| match token {
+            TokenTree::Ident(word) => Some(word),
+            _ => None,
+        })
+        .collect();
+    let not_on = |spanned: TokenStream, what: &str| {
+        syn::Error::new_spanned(
+            spanned,
+            format!("#[{attr}] goes on an async fn, not on {what}"),
+        )
+    };
+    const QUALIFIERS: [&str; 7] = [
+        "async", "const", "unsafe", "extern", "default", "safe", "auto",
+    ];
+    let Some(i) = words
+        .iter()
+        .position(|word| !QUALIFIERS.iter().any(|qualifier| *word == qualifier))
+    else {
+        return Some(not_on(item.clone(), "this item"));
+    };
+    // The keyword and the name after it, to report on (`struct Post`).
+    let named = |keyword: &Ident, name: Option<&&Ident>| quote!(#keyword #name);
+    let what = match words[i].to_string().as_str() {
+        "fn" => return None,
+        "struct" => "a struct",
+        "enum" => "an enum",
+        "union" => "a union",
+        "trait" => "a trait; put it on the async fns (with a body) inside",
+        "impl" => "an impl block; put it on each async fn inside (also under #[async_trait])",
+        "mod" => "a module",
+        "static" => "a static",
+        // `const X`: the keyword was taken for a qualifier (`const fn`).
+        _ if words[0] == "const" => {
+            return Some(not_on(named(words[0], words.get(i)), "a const"));
+        }
+        _ => return Some(not_on(item.clone(), "this item")),
+    };
+    Some(not_on(named(words[i], words.get(i + 1)), what))
 }
 
 /// A never-taken `return` of the declared type, put first in the inner async
@@ -256,21 +410,19 @@ mod tests {
         syn::parse2(tokens.clone()).unwrap_or_else(|e| panic!("{e}: {tokens}"))
     }
 
-    /// The messages of the `compile_error!`s in the expansion.
+    /// The messages of the `compile_error!`s in the expansion, found in its
+    /// tokens (the item next to them may not parse).
     fn errors(tokens: &TokenStream) -> Vec<String> {
-        let file: syn::File =
-            syn::parse2(tokens.clone()).unwrap_or_else(|e| panic!("{e}: {tokens}"));
-        file.items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Macro(m)
-                    if m.mac
-                        .path
-                        .segments
-                        .last()
-                        .is_some_and(|s| s.ident == "compile_error") =>
-                {
-                    let lit: syn::LitStr = m.mac.parse_body().expect("a string");
+        let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        tokens
+            .windows(3)
+            .filter_map(|window| match window {
+                [
+                    TokenTree::Ident(name),
+                    TokenTree::Punct(bang),
+                    TokenTree::Group(message),
+                ] if name == "compile_error" && bang.as_char() == '!' => {
+                    let lit: syn::LitStr = syn::parse2(message.stream()).expect("a string");
                     Some(lit.value())
                 }
                 _ => None,
@@ -661,5 +813,135 @@ mod tests {
         let output = use_master(quote!(), item.clone());
         assert!(normalize(&output).starts_with(&normalize(&item)));
         assert!(normalize(&output).contains("compile_error"));
+    }
+
+    #[test]
+    fn async_body_is_wrapped_without_being_parsed() {
+        // A missing `;` and a stray token: rustc reports them on the
+        // wrapped tokens, which keep their spans; the macro says nothing.
+        let output = use_master(
+            quote!(),
+            quote!(
+                async fn load(id: u32) -> u32 {
+                    #![allow(unused)]
+                    let x = id
+                    let y = x + ;
+                    y
+                }
+            ),
+        );
+        assert!(errors(&output).is_empty(), "{output}");
+        assert_eq!(
+            normalize(&output),
+            normalize(quote!(
+                async fn load(id: u32) -> u32 {
+                    #![allow(unused)]
+                    ::multidb_seaorm::use_master(async move {
+                        #[allow(
+                            unknown_lints,
+                            unreachable_code,
+                            clippy::diverging_sub_expression,
+                            clippy::empty_loop,
+                            clippy::let_unit_value,
+                            clippy::let_with_type_underscore,
+                            clippy::needless_return,
+                            clippy::unreachable
+                        )]
+                        if false {
+                            let __multidb_ret: u32 = loop {};
+                            return __multidb_ret;
+                        }
+                        let x = id
+                        let y = x + ;
+                        y
+                    })
+                    .await
+                }
+            ))
+        );
+    }
+
+    #[test]
+    fn broken_signature_is_left_to_rustc() {
+        for item in [
+            quote!(
+                async fn load(id: ) -> u32 { id }
+            ),
+            quote!(
+                #[inline]
+                pub(crate) async unsafe fn load<T>(x: u32 y: u32) {}
+            ),
+            quote!(
+                extern "C" fn f() -> {}
+            ),
+            quote!(async fn f() {}, trailing),
+        ] {
+            let output = use_master(quote!(), item.clone());
+            assert_eq!(normalize(&output), normalize(&item));
+        }
+        // The arguments' errors are still reported.
+        let item = quote!(
+            async fn load(id: ) {}
+        );
+        let output = use_master(quote!(name = "x"), item);
+        assert_eq!(errors(&output).len(), 1, "{output}");
+        assert!(errors(&output)[0].starts_with("unknown argument `name`"));
+    }
+
+    #[test]
+    fn non_async_fn_with_a_broken_body_is_still_not_async() {
+        let item = quote!(
+            fn load() -> u32 {
+                1 +
+            }
+        );
+        let output = use_master(quote!(), item.clone());
+        assert!(normalize(&output).starts_with(&normalize(&item)));
+        assert_eq!(
+            errors(&output),
+            ["#[use_master] needs an async fn; for a future use multidb_seaorm::use_master(fut)"]
+        );
+    }
+
+    #[test]
+    fn async_trait_shape_with_a_broken_body_is_left_to_rustc() {
+        let item = quote!(
+            fn load(&self) -> Pin<Box<dyn Future<Output = u32> + Send>> {
+                Box::pin(async move {
+                    let x = 1
+                    x
+                })
+            }
+        );
+        let output = use_master(quote!(), item.clone());
+        assert_eq!(normalize(&output), normalize(&item));
+    }
+
+    #[test]
+    fn non_fn_items_with_broken_bodies_are_errors() {
+        for (item, what) in [
+            (
+                quote!(impl Db { async fn f(&self) { let x = } }),
+                "an impl block",
+            ),
+            (quote!(pub struct S { a: }), "a struct"),
+            (
+                quote!(#[doc = "d"] unsafe trait T { fn f() -> {} }),
+                "a trait",
+            ),
+            (quote!(pub(crate) const X: u32 = ;), "a const"),
+            (quote!(enum E { A = }), "an enum"),
+            (quote!(extern crate;), "this item"),
+        ] {
+            let output = use_master(quote!(), item.clone());
+            assert!(normalize(&output).starts_with(&normalize(&item)));
+            let errors = errors(&output);
+            assert_eq!(errors.len(), 1, "{output}");
+            assert!(
+                errors[0].starts_with(&format!("#[use_master] goes on an async fn, not on {what}")),
+                "{}",
+                errors[0]
+            );
+        }
     }
 }

@@ -89,6 +89,8 @@
 //! `Box::pin(async { .. })` — tracing-attributes does the same) and wraps the
 //! async block's contents instead of the body. Put on the `impl` or `trait`
 //! block itself, it is an error that says where it goes.
+//! (`#[async_trait]` parses the whole impl before this attribute runs, so a
+//! syntax error in such a method's body is reported by `#[async_trait]`.)
 //!
 //! # Arguments
 //!
@@ -98,14 +100,28 @@
 //!
 //! # Errors
 //!
-//! These are compile errors, reported on the offending tokens; the function
-//! is still emitted unchanged next to the error, so the rest of the crate
-//! (and the IDE) keeps working:
+//! These are compile errors, reported on the offending tokens; the item is
+//! still emitted unchanged next to the error, so the rest of the crate (and
+//! the IDE) keeps working:
 //!
 //! * a fn that is not `async` (for a future, call the function
 //!   `multidb_seaorm::use_master(fut)` instead), or a `const fn`;
 //! * a declaration without a body, or an item that is not a fn;
 //! * an unknown argument, or a `crate` that is not a string holding a path.
+//!
+//! A body that does not compile yet (a syntax error while typing, a type
+//! error) gets rustc's own errors on its own lines and none from the
+//! attribute: the body of an `async fn` is not parsed, only wrapped as
+//! written. What the item is comes from the tokens before the body:
+//!
+//! * an item whose leading words are not a fn's (`struct`, `impl`, `trait`,
+//!   ...) gets the error above, even when its body does not parse;
+//! * a fn whose signature does not parse is emitted unchanged, and rustc
+//!   says what is wrong with it;
+//! * a non-async fn has its body parsed, to find the `Box::pin(async ..)`
+//!   of `#[async_trait]`; if the body does not parse, the fn is emitted
+//!   unchanged, with the "not `async`" error unless the body ends in
+//!   `Box::pin(async ..)`.
 
 mod args;
 mod expand;
