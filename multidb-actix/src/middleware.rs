@@ -45,7 +45,7 @@ impl PinningMiddleware {
     /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn new(config: PinningConfig) -> Result<Self, ConfigError> {
-        let settings = config.compile()?;
+        let settings = multidb_http::adapter::compile(&config)?;
         let header_name =
             match settings.header_name() {
                 None => None,

@@ -315,7 +315,7 @@ pub struct Refused {
 /// Decide where `facts.op` goes. `pick` is the policy's choice, called only
 /// when a replica is wanted; `state_of(i)` says what replica `i` can do.
 ///
-/// Pure: the same facts give the same route. See the [module](self) docs for
+/// Pure: the same facts give the same route. See the module docs for
 /// the rules, in the order they apply.
 pub fn decide(
     facts: &Facts,

@@ -20,9 +20,17 @@ use multidb_core::context::{RequestContext, Scoped, this_task_is_pinned};
 use multidb_core::position::WritePosition;
 use pin_project_lite::pin_project;
 
+use crate::{ConfigError, PinningConfig};
+
 pub use crate::config::Settings;
 pub use crate::pin::{Incoming, IssuedPin, PinnedBy, is_read_method};
 pub use crate::token::now_secs;
+
+/// Check `config` and precompute what each request needs: once, when the
+/// middleware is built.
+pub fn compile(config: &PinningConfig) -> Result<Settings, ConfigError> {
+    config.compile()
+}
 
 /// `Cache-Control` value set on responses that set a pin, when the
 /// application set none.

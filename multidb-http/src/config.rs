@@ -324,9 +324,9 @@ impl PinningConfig {
 
     /// Check everything and precompute what each request needs.
     ///
-    /// Middleware crates call it once, when they are built.
-    #[doc(hidden)]
-    pub fn compile(&self) -> Result<Settings, ConfigError> {
+    /// Middleware crates call it once, when they are built
+    /// (`adapter::compile`).
+    pub(crate) fn compile(&self) -> Result<Settings, ConfigError> {
         let name = &self.cookie_name;
         if name.is_empty() || !name.bytes().all(is_tchar) {
             return Err(ConfigError::InvalidCookieName { name: name.clone() });

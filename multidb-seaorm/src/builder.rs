@@ -105,7 +105,7 @@ impl Default for MultiDbBuilder {
 
 /// The settings, for both ways of building.
 impl<S> MultiDbBuilder<S> {
-    /// How to choose the replica for each read (default: [`RoundRobin`] from
+    /// How to choose the replica for each read (default: [`RoundRobin`](crate::policy::RoundRobin) from
     /// a random start).
     ///
     /// ```
@@ -291,7 +291,7 @@ impl<S> MultiDbBuilder<S> {
 impl MultiDbBuilder<NoPrimary> {
     /// The primary: a URL or SeaORM `ConnectOptions` (pool sizes, timeouts...).
     /// Connect and acquire timeouts you do not set default to
-    /// [`DEFAULT_PRIMARY_TIMEOUT`](crate::DEFAULT_PRIMARY_TIMEOUT).
+    /// [`DEFAULT_PRIMARY_TIMEOUT`].
     pub fn primary(self, options: impl Into<ConnectOptions>) -> MultiDbBuilder<WithPrimary> {
         MultiDbBuilder {
             connections: WithPrimary {

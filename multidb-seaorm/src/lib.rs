@@ -47,8 +47,8 @@ pub use multidb::MultiDb;
 pub use stats::RoutingStats;
 
 pub use multidb_core::context::{
-    RequestContext, db_write, in_current_scope, mark_db_write, pin_this_task, scope, scope_after,
-    this_task_is_pinned, unpin_this_task, use_master,
+    RequestContext, Scoped, db_write, in_current_scope, mark_db_write, pin_this_task, scope,
+    scope_after, this_task_is_pinned, unpin_this_task, use_master,
 };
 pub use multidb_core::position::{Position, WritePosition, WritePositionError};
 pub use multidb_core::{
@@ -84,24 +84,26 @@ pub use multidb_actix::PinningMiddleware;
 pub mod pinning {
     #[doc(inline)]
     pub use multidb_http::{
-        ConfigError, DEFAULT_COOKIE_NAME, DEFAULT_PIN_DURATION, DbWrite, MAX_PIN_DURATION,
-        MIN_SIGNING_KEY_LEN, PinningConfig, SameSite,
+        DEFAULT_COOKIE_NAME, DEFAULT_PIN_DURATION, MAX_PIN_DURATION, MIN_SIGNING_KEY_LEN,
     };
 
-    /// The tower/axum layer's types.
+    /// The tower/axum layer's future and body types (the layer and its
+    /// service, [`PinningLayer`](crate::PinningLayer) and
+    /// [`Pinning`](crate::Pinning), are at the crate root).
     #[cfg(feature = "tower")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
     pub mod tower {
         #[doc(inline)]
-        pub use multidb_tower::{Pinning, PinningLayer, ResponseFuture, ScopedBody};
+        pub use multidb_tower::{ResponseFuture, ScopedBody};
     }
 
-    /// The actix-web middleware's types.
+    /// The actix-web middleware's service and body types (the middleware,
+    /// [`PinningMiddleware`](crate::PinningMiddleware), is at the crate root).
     #[cfg(feature = "actix")]
     #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
     pub mod actix {
         #[doc(inline)]
-        pub use multidb_actix::{PinningMiddleware, PinningService, ScopedBody};
+        pub use multidb_actix::{PinningService, ScopedBody};
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use multidb_http::adapter::Settings;
+use multidb_http::adapter::{Settings, compile};
 use multidb_http::{ConfigError, PinningConfig};
 use tower_layer::Layer;
 
@@ -31,7 +31,7 @@ impl PinningLayer {
     /// ```
     pub fn new(config: PinningConfig) -> Result<Self, ConfigError> {
         Ok(PinningLayer {
-            settings: Arc::new(config.compile()?),
+            settings: Arc::new(compile(&config)?),
         })
     }
 }
@@ -39,7 +39,7 @@ impl PinningLayer {
 impl Default for PinningLayer {
     /// The layer of [`PinningConfig::default()`].
     fn default() -> Self {
-        let settings = match PinningConfig::default().compile() {
+        let settings = match compile(&PinningConfig::default()) {
             Ok(settings) => settings,
             // The defaults are valid (a unit test checks it).
             Err(error) => unreachable!("the default PinningConfig is invalid: {error}"),
