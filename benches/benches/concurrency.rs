@@ -15,9 +15,6 @@
 //! any scope (the cheapest and most shared path: the unscoped-write check
 //! reads a process-wide atomic).
 
-// criterion generates undocumented items.
-#![allow(missing_docs)]
-
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -19,9 +19,6 @@
 //! of them.) `MULTIDB_PGPOOL_BENCH_SECS` (default 1) is the length of one
 //! phase; `MULTIDB_PGPOOL_BENCH_ROUNDS` (default 5) the phases per system.
 
-// A bench binary: stdout is its report.
-#![allow(missing_docs)]
-
 use std::time::{Duration, Instant};
 
 use multidb_benches::stats::{fmt_ns, quantile};

@@ -7,9 +7,6 @@
 //!
 //!     cargo bench -p multidb-benches --bench pinning
 
-// criterion generates undocumented items.
-#![allow(missing_docs)]
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

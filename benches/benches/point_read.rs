@@ -14,9 +14,6 @@
 //! Both sides read through the very same replica connection (pool), so the
 //! only difference is multidb's routing.
 
-// criterion generates undocumented items.
-#![allow(missing_docs)]
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

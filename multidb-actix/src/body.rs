@@ -10,11 +10,9 @@ use pin_project_lite::pin_project;
 
 pin_project! {
     /// Response body of [`PinningService`](crate::PinningService): the inner
-    /// service's body, polled in the request's routing context, with the pin
-    /// the handler's task ended with (a pin changed while the body is
-    /// produced lasts for the rest of the body). A streaming body that
-    /// queries as it goes (an SSE feed, a CSV export) routes like its
-    /// handler.
+    /// service's body, each [`poll_next`](MessageBody::poll_next) run in the
+    /// request's routing context
+    /// ([what that means](multidb_http#streaming-bodies-and-upgrades)).
     #[derive(Debug)]
     pub struct ScopedBody<B> {
         #[pin]

@@ -9,13 +9,9 @@ use pin_project_lite::pin_project;
 
 pin_project! {
     /// Response body of [`Pinning`](crate::Pinning): the inner service's
-    /// body, polled in the request's routing context (see the
-    /// [crate docs](crate#streaming-bodies-and-upgrades)); empty for the 500
-    /// of a caught panic.
-    ///
-    /// Each [`poll_frame`](Body::poll_frame) runs inside the request's
-    /// context, with the pin the handler's task ended with; a pin changed
-    /// while the body is produced lasts for the rest of the body.
+    /// body, each [`poll_frame`](Body::poll_frame) run in the request's
+    /// routing context ([what that means](multidb_http#streaming-bodies-and-upgrades));
+    /// empty for the 500 of a caught panic.
     /// [`is_end_stream`](Body::is_end_stream) and
     /// [`size_hint`](Body::size_hint) delegate to the inner body, outside
     /// the context.

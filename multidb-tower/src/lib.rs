@@ -1,12 +1,11 @@
 //! Tower / axum layer of multidb: read-your-writes across requests, the
 //! counterpart of django-multidb-router's `PinningRouterMiddleware`.
 //!
-//! After a client writes, its next requests read from the primary for a
-//! while (15 s by default), until the replicas have caught up: the user who
-//! just posted is redirected to their post, and sees it. What pins a request
-//! and a client, the pin's format, caches, limits and defaults are the same
-//! for every framework: see [`multidb_http`]. Applications reach these names
-//! through `multidb_seaorm` (feature `tower`).
+//! What pins a request and a client, the pin's format, caches, limits and
+//! defaults are the same for every framework, and told once, in
+//! [`multidb_http`]; this page shows the layer at work and what is
+//! particular to tower and axum. Applications reach these names through
+//! `multidb_seaorm` (feature `tower`).
 //!
 //! ```
 //! use axum::{Router, body::Body, routing::{get, post}};
@@ -78,40 +77,22 @@
 //! # }
 //! ```
 //!
-//! With [`PinningConfig::catch_panics`], the layer turns a panicking
-//! handler into an empty 500 that pins the client. A request that may have
-//! written and is dropped before its response is ready (an outer timeout,
-//! a client gone) or whose inner service fails with an `Err` is logged at
-//! `warn`, target `multidb::http`.
+//! A request whose inner service fails with an `Err` has no response to
+//! pin: it is logged at `warn` (target `multidb::http`), as a request
+//! dropped unfinished is.
 //!
 //! # Streaming bodies and upgrades
 //!
-//! hyper polls the response body after the handler has returned. The layer
-//! answers with a [`ScopedBody`] around the inner
-//! response's body, and every poll of it runs in the request's routing
-//! context: the same request as the handler (their writes and marks are
-//! shared), with the pin the handler's task ended with. A body that queries
-//! lazily as it streams — an SSE feed, a CSV export reading through
-//! `MultiDb` page by page — routes like its handler: for a write method or a
-//! pinned client its reads go to the primary, and reads after a write made
-//! in the request (in the handler, or earlier in the body) go to the
-//! primary. With axum, `Router::layer` turns it back into `axum::body::Body`.
-//!
-//! The client is pinned, though, when the response's head is ready, before
-//! the body is sent: a write made while the body streams still routes the
-//! reads after it, within the body, to the primary, but it can no longer
-//! pin the client for its next requests — the headers are gone. Make the
-//! writes that must pin the client in the handler (or call
-//! [`mark_db_write`](multidb_core::context::mark_db_write) there).
-//!
-//! Work handed to another task leaves the context: a `tokio::spawn`ed job,
-//! or a WebSocket session run by axum's `WebSocketUpgrade::on_upgrade`.
-//! Carry the context with
+//! The layer answers with a [`ScopedBody`] around the inner response's
+//! body: hyper polls it after the handler returned, in the request's
+//! routing context, and work handed to another task needs
 //! [`in_current_scope`](multidb_core::context::in_current_scope)
-//! (`multidb_seaorm::in_current_scope`), called *in the handler*: it
-//! captures the request's pin and facts when called. axum calls the
-//! `on_upgrade` callback later, in a task of its own, where no context is
-//! open, so build the session future in the handler and hand it the socket:
+//! ([how bodies and other tasks route](multidb_http#streaming-bodies-and-upgrades)).
+//!
+//! A WebSocket session run by axum's `WebSocketUpgrade::on_upgrade` is
+//! such work: axum calls the callback later, in a task of its own, where
+//! no context is open. Build the session's future in the handler, with
+//! `in_current_scope`, and hand it the socket:
 //!
 //! ```
 //! # use std::future::Future;
@@ -151,7 +132,6 @@
 //! # upgraded.await.expect("the session ran pinned");
 //! # }
 //! ```
-//!
 
 mod body;
 mod future;

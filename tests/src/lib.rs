@@ -24,22 +24,17 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 #[macro_export]
 macro_rules! post_entity {
     ($module:ident, $table:literal) => {
-        /// Rows of one table.
         pub mod $module {
             use sea_orm::entity::prelude::*;
 
-            /// A post.
             #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
             #[sea_orm(table_name = $table)]
             pub struct Model {
-                /// Key.
                 #[sea_orm(primary_key)]
                 pub id: i32,
-                /// Title.
                 pub title: String,
             }
 
-            /// No relations.
             #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
             pub enum Relation {}
 

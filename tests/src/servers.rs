@@ -17,9 +17,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, S
 /// replay delay, and a spare replica for destructive tests.
 #[derive(Clone, Debug)]
 pub struct Cluster {
-    /// The backend.
     pub backend: DbBackend,
-    /// The primary's URL.
     pub primary: String,
     /// A replica that follows within milliseconds.
     pub replica: String,
@@ -56,13 +54,10 @@ pub struct Cluster {
 /// `@@gtid_binlog_pos`.
 #[derive(Clone, Debug)]
 pub struct PlainUrls {
-    /// The primary.
     pub primary: String,
     /// The replica without delay.
     pub replica: String,
-    /// The delayed replica.
     pub delayed: String,
-    /// The spare replica.
     pub spare: String,
 }
 
