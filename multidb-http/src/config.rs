@@ -236,12 +236,8 @@ impl PinningConfig {
     /// Sign pins with this key (at least 32 bytes; use random bytes, e.g.
     /// 32 bytes from a secrets manager). Replaces any key set before.
     ///
-    /// With a key, a pin that is unsigned, signed with another key, or
-    /// whose expiry was altered is ignored: every pin accepted is one this
-    /// service (or another holding the key) issued. Without one, a client
-    /// can forge a pin for itself (its own reads go to the primary). A key
-    /// does not stop a client from *earning* genuine pins: see
-    /// [the cost of timed pins](crate#the-cost-of-timed-pins).
+    /// Why, and what a key does and does not stop:
+    /// [sign your pins](crate#sign-your-pins).
     pub fn signing_key(self, key: impl AsRef<[u8]>) -> Self {
         self.signing_keys([key])
     }

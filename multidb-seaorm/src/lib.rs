@@ -120,5 +120,5 @@ pub mod __private {
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "tower", feature = "actix"))]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

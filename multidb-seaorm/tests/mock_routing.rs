@@ -1123,6 +1123,110 @@ async fn transaction_closures_commit_and_roll_back_on_the_primary() {
     }
 }
 
+/// `transaction_async` (SeaORM's async-closure form) runs on the primary,
+/// like `transaction`, and a scope that used it reads its writes there.
+#[tokio::test]
+async fn async_closure_transactions_run_on_the_primary_and_count_as_writes() {
+    for backend in BACKENDS {
+        let db = multidb(
+            MockDatabase::new(backend)
+                .append_query_results([vec![cake(1, "a")], vec![cake(1, "a")]])
+                .append_exec_results([affected(1, 0)]),
+            vec![MockDatabase::new(backend)],
+        );
+        scope(async {
+            db.transaction_async(async |txn| {
+                cake::Entity::delete_by_id(3).exec(txn).await?;
+                Ok::<_, DbErr>(())
+            })
+            .await
+            .expect("transaction commits");
+            let read = db
+                .transaction_with_config_async(
+                    async |txn| cake::Entity::find_by_id(1).one(txn).await,
+                    None,
+                    Some(sea_orm::AccessMode::ReadOnly),
+                )
+                .await
+                .expect("read-only transaction");
+            assert_eq!(read, Some(cake(1, "a")));
+            // After the write, the scope reads the primary.
+            let again = cake::Entity::find_by_id(1).one(&db).await.expect("read");
+            assert_eq!(again, Some(cake(1, "a")));
+        })
+        .await;
+        let log = transactions(primary(&db));
+        assert_eq!(log.len(), 3, "{backend:?}: {log:#?}");
+        assert_prefixes(
+            &format!("{backend:?} async transaction"),
+            &log[0],
+            &["BEGIN", "DELETE FROM \"cake\"", "COMMIT"],
+        );
+        assert_eq!(transactions(replica(&db, 0)), Vec::<Vec<String>>::new());
+        assert_routed(
+            &db,
+            &[
+                (Target::Primary, Reason::Transaction, 2),
+                (Target::Primary, Reason::ReadAfterWrite, 1),
+            ],
+        );
+    }
+}
+
+/// `ping` and `close` reach the primary and every replica; after `close`,
+/// statements fail instead of reaching a closed pool silently.
+#[tokio::test]
+async fn ping_and_close_reach_every_database() {
+    let (_files, db) = sqlite_pair().await;
+    db.ping().await.expect("all answer");
+    let clone = db.clone();
+    db.close().await.expect("all close");
+    assert!(clone.ping().await.is_err(), "a clone is closed too");
+    let read = Statement::from_string(DbBackend::Sqlite, "SELECT 1");
+    assert!(clone.query_one_raw(read).await.is_err());
+}
+
+/// A primary and a replica, each an SQLite file of its own (in the
+/// returned folder, removed when it is dropped).
+async fn sqlite_pair() -> (tempfile::TempDir, MultiDb) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = |name: &str| format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
+    let db = MultiDb::builder()
+        .primary(url("primary.db"))
+        .replica(url("replica.db"))
+        .connect()
+        .await
+        .expect("connects");
+    (dir, db)
+}
+
+/// `MultiDbError` converts into `DbErr`, keeping its message.
+#[tokio::test]
+async fn multidb_errors_convert_into_db_errors() {
+    let mismatch = MultiDb::new(
+        MockDatabase::new(DbBackend::Postgres).into_connection(),
+        vec![MockDatabase::new(DbBackend::MySql).into_connection()],
+    )
+    .expect_err("backends differ");
+    let message = mismatch.to_string();
+    let converted: DbErr = mismatch.into();
+    assert!(
+        matches!(&converted, DbErr::Custom(text) if *text == message),
+        "{converted:?}"
+    );
+
+    let unreachable = MultiDb::builder()
+        .primary("postgres://nobody@127.0.0.1:1/none")
+        .connect()
+        .await
+        .expect_err("nothing listens on port 1");
+    let converted: DbErr = unreachable.into();
+    assert!(
+        matches!(&converted, DbErr::Conn(RuntimeErr::Internal(text)) if text.contains("primary")),
+        "{converted:?}"
+    );
+}
+
 #[tokio::test]
 async fn nested_transactions_are_savepoints_on_the_primary() {
     for backend in BACKENDS {

@@ -65,7 +65,7 @@ macro_rules! cluster_tests {
             monitor_scenarios::the_monitor_measures_positions_and_lag,
             monitor_scenarios::a_lagging_replica_gets_no_reads_until_it_catches_up,
             monitor_scenarios::replicas_down_at_start_and_all_replicas_down,
-            monitor_scenarios::the_monitor_watches_pools_given_to_new,
+            monitor_scenarios::the_monitor_watches_pools_given_to_new_until_closed,
             monitor_scenarios::driver_errors_are_recognised_by_code,
             causal_scenarios::a_scope_reads_its_write_then_returns_to_the_replica,
             causal_scenarios::a_job_reads_its_handlers_write_through_the_token,

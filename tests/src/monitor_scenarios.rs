@@ -222,8 +222,9 @@ pub async fn replicas_down_at_start_and_all_replicas_down(c: &Cluster) -> Outcom
     Ok(())
 }
 
-/// `MultiDb::new` over pools the application opened gets the monitor too.
-pub async fn the_monitor_watches_pools_given_to_new(c: &Cluster) -> Outcome {
+/// `MultiDb::new` over pools the application opened gets the monitor too,
+/// until `close` stops it.
+pub async fn the_monitor_watches_pools_given_to_new_until_closed(c: &Cluster) -> Outcome {
     let primary = Database::connect(c.primary.as_str()).await?;
     let mut options = ConnectOptions::new(c.replica.as_str());
     options.acquire_timeout(Duration::from_secs(1));
@@ -235,6 +236,18 @@ pub async fn the_monitor_watches_pools_given_to_new(c: &Cluster) -> Outcome {
     .await
     .map_err(|waited| format!("no position after {waited:?}: {:?}", db.replica_status()))?;
     assert_eq!(db.replica_status()[0].health, ReplicaHealth::Up);
+
+    // `close` stops the monitor: no check runs after it (default interval
+    // 500 ms), and `ping` reports the closed pools.
+    db.close_by_ref().await?;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let checked_ago = db.replica_status()[0].checked_ago.ok_or("never checked")?;
+    println!("{:?}: last check {checked_ago:?} after close", c.backend);
+    assert!(
+        checked_ago >= Duration::from_millis(1500),
+        "checked {checked_ago:?} ago"
+    );
+    assert!(db.ping().await.is_err(), "closed pools do not answer");
     Ok(())
 }
 
