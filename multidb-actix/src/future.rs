@@ -12,8 +12,8 @@ use actix_web::error::InternalError;
 use actix_web::http::header::{CACHE_CONTROL, HeaderMap, HeaderValue, SET_COOKIE};
 use actix_web::{Error, HttpResponse};
 use multidb_core::context::Scoped;
+use multidb_http::__private::{CACHE_CONTROL_PRIVATE, IssuedPin, RequestState, WithFinalPin};
 use multidb_http::DbWrite;
-use multidb_http::adapter::{CACHE_CONTROL_PRIVATE, IssuedPin, RequestState, WithFinalPin};
 use pin_project_lite::pin_project;
 
 use crate::body::ScopedBody;

@@ -8,7 +8,7 @@ use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::HeaderName;
-use multidb_http::adapter::Settings;
+use multidb_http::__private::Settings;
 use multidb_http::{ConfigError, PinningConfig};
 
 use crate::body::ScopedBody;
@@ -45,7 +45,7 @@ impl PinningMiddleware {
     /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn new(config: PinningConfig) -> Result<Self, ConfigError> {
-        let settings = multidb_http::adapter::compile(&config)?;
+        let settings = multidb_http::__private::compile(&config)?;
         let header_name =
             match settings.header_name() {
                 None => None,

@@ -7,7 +7,7 @@ use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, forward_ready};
 use actix_web::http::header::{COOKIE, HeaderValue};
-use multidb_http::adapter::{RequestState, now_secs};
+use multidb_http::__private::{RequestState, now_secs};
 
 use crate::body::ScopedBody;
 use crate::future::ResponseFuture;

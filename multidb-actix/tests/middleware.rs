@@ -210,7 +210,7 @@ fn get_with_cookie(cookie: &str) -> test::TestRequest {
 }
 
 fn now() -> u64 {
-    multidb_http::adapter::now_secs()
+    multidb_http::__private::now_secs()
 }
 
 #[actix_web::test]

@@ -177,17 +177,6 @@ impl RequestContext {
         f(&mut causal)
     }
 
-    /// The replica this request read from last.
-    fn sticky(&self) -> Option<usize> {
-        let index = self.facts.sticky.load(Ordering::Relaxed);
-        (index != usize::MAX).then_some(index)
-    }
-
-    /// Remember the replica a read was served by.
-    fn set_sticky(&self, replica: usize) {
-        self.facts.sticky.store(replica, Ordering::Relaxed);
-    }
-
     fn implicit() -> Self {
         RequestContext {
             facts: Arc::new(RequestFacts {
@@ -318,7 +307,9 @@ pub fn scope_after<F: Future>(position: WritePosition, future: F) -> Scoped<F> {
 pub async fn use_master<F: Future>(future: F) -> F::Output {
     // Read the context when first polled, not when called: the caller may
     // build the future in one task and await it in another scope.
-    let request = plumbing::current_request().unwrap_or_else(RequestContext::implicit);
+    let request = CONTEXT
+        .try_with(|ctx| ctx.request.clone())
+        .unwrap_or_else(|_| RequestContext::implicit());
     CONTEXT.scope(TaskContext::new(true, request), future).await
 }
 
@@ -520,11 +511,6 @@ pub(crate) mod plumbing {
             .flatten()
     }
 
-    /// The current request, if a scope is open.
-    pub fn current_request() -> Option<RequestContext> {
-        CONTEXT.try_with(|ctx| ctx.request.clone()).ok()
-    }
-
     /// Run `f` on `request`'s causal facts.
     pub fn with_causal<R>(request: &RequestContext, f: impl FnOnce(&mut Causal) -> R) -> R {
         request.with_causal(f)
@@ -532,11 +518,12 @@ pub(crate) mod plumbing {
 
     /// The replica `request` read from last (monotonic reads).
     pub fn sticky(request: &RequestContext) -> Option<usize> {
-        request.sticky()
+        let index = request.facts.sticky.load(Ordering::Relaxed);
+        (index != usize::MAX).then_some(index)
     }
 
     /// Remember the replica a read of `request` was served by.
     pub fn set_sticky(request: &RequestContext, replica: usize) {
-        request.set_sticky(replica)
+        request.facts.sticky.store(replica, Ordering::Relaxed);
     }
 }

@@ -321,7 +321,7 @@ impl PinningConfig {
     /// Check everything and precompute what each request needs.
     ///
     /// Middleware crates call it once, when they are built
-    /// (`adapter::compile`).
+    /// (`__private::compile`).
     pub(crate) fn compile(&self) -> Result<Settings, ConfigError> {
         let name = &self.cookie_name;
         if name.is_empty() || !name.bytes().all(is_tchar) {
@@ -453,7 +453,7 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 }
 
 /// The checked configuration, ready for requests: what the middleware of
-/// each framework runs with (see [`crate::adapter`]).
+/// each framework runs with (see `crate::__private`).
 pub struct Settings {
     pub(crate) cookie_name: String,
     pub(crate) tokens: Tokens,

@@ -42,5 +42,11 @@ pub use config::{
 pub use error::ConfigError;
 pub use pin::DbWrite;
 
+mod adapter;
+
+/// What the framework middleware crates build on (see `adapter.rs`); not
+/// part of the API, and not covered by semver.
 #[doc(hidden)]
-pub mod adapter;
+pub mod __private {
+    pub use crate::adapter::*;
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use multidb_http::adapter::compile;
+use multidb_http::__private::compile;
 use multidb_http::{ConfigError, MAX_PIN_DURATION, MIN_SIGNING_KEY_LEN, PinningConfig, SameSite};
 
 fn error(config: PinningConfig) -> ConfigError {

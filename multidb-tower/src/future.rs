@@ -9,10 +9,10 @@ use std::task::{Context, Poll, ready};
 use http::header::{CACHE_CONTROL, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use multidb_core::context::Scoped;
-use multidb_http::DbWrite;
-use multidb_http::adapter::{
+use multidb_http::__private::{
     CACHE_CONTROL_PRIVATE, IssuedPin, RequestState, Settings, WithFinalPin,
 };
+use multidb_http::DbWrite;
 use pin_project_lite::pin_project;
 
 use crate::body::ScopedBody;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use multidb_http::adapter::{Settings, compile};
+use multidb_http::__private::{Settings, compile};
 use multidb_http::{ConfigError, PinningConfig};
 use tower_layer::Layer;
 

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use http::header::COOKIE;
 use http::{HeaderValue, Request, Response};
-use multidb_http::adapter::{RequestState, Settings, now_secs};
+use multidb_http::__private::{RequestState, Settings, now_secs};
 use tower_service::Service;
 
 use crate::body::ScopedBody;
