@@ -21,7 +21,7 @@
 //!   their integrations off by default too), and an application turns on the
 //!   one it serves with.
 //! * `sqlx-postgres`, `sqlx-mysql`, `sqlx-sqlite`: the primary's sqlx pool
-//!   ([`MultiDb::get_postgres_connection_pool`]…), as `DatabaseConnection`
+//!   (`MultiDb::get_postgres_connection_pool`…), as `DatabaseConnection`
 //!   offers it; they turn on SeaORM's feature of the same name.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
