@@ -29,6 +29,7 @@
 //!
 #![doc = include_str!("../docs/pinning.md")]
 
+mod adapter;
 mod config;
 mod cookie;
 mod error;
@@ -41,8 +42,6 @@ pub use config::{
 };
 pub use error::ConfigError;
 pub use pin::DbWrite;
-
-mod adapter;
 
 /// What the framework middleware crates build on (see `adapter.rs`); not
 /// part of the API, and not covered by semver.
