@@ -434,6 +434,27 @@ mod tests {
         tokens.to_token_stream().to_string()
     }
 
+    /// The never-taken `return` of type `ty` every wrapped body starts
+    /// with, spelled out as expected.
+    fn never_taken_return(ty: TokenStream) -> TokenStream {
+        quote! {
+            #[allow(
+                unknown_lints,
+                unreachable_code,
+                clippy::diverging_sub_expression,
+                clippy::empty_loop,
+                clippy::let_unit_value,
+                clippy::let_with_type_underscore,
+                clippy::needless_return,
+                clippy::unreachable
+            )]
+            if false {
+                let __multidb_ret: #ty = loop {};
+                return __multidb_ret;
+            }
+        }
+    }
+
     #[test]
     fn wraps_the_body_of_an_async_fn() {
         let func = expanded_fn(
@@ -443,23 +464,11 @@ mod tests {
                 async fn load(id: u32) -> Result<u32, Error> { let x = id?; Ok(x) }
             },
         );
+        let pin = never_taken_return(quote!(Result<u32, Error>));
         let expected: ItemFn = syn::parse_quote! {
             async fn load(id: u32) -> Result<u32, Error> {
                 ::multidb_seaorm::use_master(async move {
-                    #[allow(
-                        unknown_lints,
-                        unreachable_code,
-                        clippy::diverging_sub_expression,
-                        clippy::empty_loop,
-                        clippy::let_unit_value,
-                        clippy::let_with_type_underscore,
-                        clippy::needless_return,
-                        clippy::unreachable
-                    )]
-                    if false {
-                        let __multidb_ret: Result<u32, Error> = loop {};
-                        return __multidb_ret;
-                    }
+                    #pin
                     let x = id?;
                     Ok(x)
                 })
@@ -831,26 +840,14 @@ mod tests {
             ),
         );
         assert!(errors(&output).is_empty(), "{output}");
+        let pin = never_taken_return(quote!(u32));
         assert_eq!(
             normalize(&output),
             normalize(quote!(
                 async fn load(id: u32) -> u32 {
                     #![allow(unused)]
                     ::multidb_seaorm::use_master(async move {
-                        #[allow(
-                            unknown_lints,
-                            unreachable_code,
-                            clippy::diverging_sub_expression,
-                            clippy::empty_loop,
-                            clippy::let_unit_value,
-                            clippy::let_with_type_underscore,
-                            clippy::needless_return,
-                            clippy::unreachable
-                        )]
-                        if false {
-                            let __multidb_ret: u32 = loop {};
-                            return __multidb_ret;
-                        }
+                        #pin
                         let x = id
                         let y = x + ;
                         y

@@ -9,8 +9,7 @@ use sea_orm::{
 };
 
 use crate::error::Role;
-use crate::multidb::{MultiDb, transaction};
-use multidb_core::__private::Op;
+use crate::multidb::MultiDb;
 
 impl MultiDb {
     /// Check that the primary and every replica answer (concurrently). The
@@ -92,12 +91,8 @@ impl MultiDb {
         T: Send,
         E: std::fmt::Display + std::fmt::Debug + Send,
     {
-        let result = self
-            .primary_for(Op::Transaction { read_only: false }, "BEGIN", true)
-            .transaction_async(callback)
-            .await;
-        self.write_done();
-        result
+        self.awaited_transaction(None, |primary| primary.transaction_async(callback))
+            .await
     }
 
     /// [`transaction_async`](Self::transaction_async) with an isolation
@@ -114,14 +109,10 @@ impl MultiDb {
         T: Send,
         E: std::fmt::Display + std::fmt::Debug + Send,
     {
-        let result = self
-            .primary_for(transaction(access_mode), "BEGIN", true)
-            .transaction_with_config_async(callback, isolation_level, access_mode)
-            .await;
-        if access_mode != Some(AccessMode::ReadOnly) {
-            self.write_done();
-        }
-        result
+        self.awaited_transaction(access_mode, |primary| {
+            primary.transaction_with_config_async(callback, isolation_level, access_mode)
+        })
+        .await
     }
 
     /// The primary's sqlx pool. Statements sent through it bypass routing;

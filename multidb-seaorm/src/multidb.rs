@@ -741,6 +741,22 @@ impl MultiDb {
         }
     }
 
+    /// Run a transaction whose commit the caller awaits (SeaORM's closure
+    /// forms) on the primary; a read-write one is a write that is done once
+    /// `run` returns, committed or not.
+    pub(crate) async fn awaited_transaction<'a, Fut: Future>(
+        &'a self,
+        access_mode: Option<AccessMode>,
+        run: impl FnOnce(&'a DatabaseConnection) -> Fut,
+    ) -> Fut::Output {
+        let op = transaction(access_mode);
+        let result = run(self.primary_for(op, "BEGIN", true)).await;
+        if op == (Op::Transaction { read_only: false }) {
+            self.write_done();
+        }
+        result
+    }
+
     /// The primary, for work routing cannot see into (a transaction, a
     /// migration), recorded as `what`.
     /// `commit_seen`: the caller awaits the commit (`transaction(…)`) and
@@ -936,12 +952,8 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        let result = self
-            .primary_for(Op::Transaction { read_only: false }, "BEGIN", true)
-            .transaction(callback)
-            .await;
-        self.write_done();
-        result
+        self.awaited_transaction(None, |primary| primary.transaction(callback))
+            .await
     }
 
     async fn transaction_with_config<F, T, E>(
@@ -958,14 +970,10 @@ impl TransactionTrait for MultiDb {
         T: Send,
         E: fmt::Display + fmt::Debug + Send,
     {
-        let result = self
-            .primary_for(transaction(access_mode), "BEGIN", true)
-            .transaction_with_config(callback, isolation_level, access_mode)
-            .await;
-        if access_mode != Some(AccessMode::ReadOnly) {
-            self.write_done();
-        }
-        result
+        self.awaited_transaction(access_mode, |primary| {
+            primary.transaction_with_config(callback, isolation_level, access_mode)
+        })
+        .await
     }
 }
 
@@ -977,7 +985,7 @@ impl<'c> IntoDatabaseExecutor<'c> for &'c MultiDb {
     }
 }
 
-pub(crate) fn transaction(access_mode: Option<AccessMode>) -> Op {
+fn transaction(access_mode: Option<AccessMode>) -> Op {
     Op::Transaction {
         read_only: access_mode == Some(AccessMode::ReadOnly),
     }
