@@ -49,8 +49,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use crate::causal::CausalState;
 use crate::position::WritePosition;
-use plumbing::Causal;
 
 tokio::task_local! {
     static CONTEXT: TaskContext;
@@ -100,10 +100,12 @@ struct RequestFacts {
     /// open: it pins, but for read-your-writes it counts as no scope, so a
     /// write in it still opens the connection's unscoped write window.
     implicit: bool,
+    /// Opened with a position its reads must see ([`RequestContext::after`]).
+    comes_after: bool,
     /// The replica the scope read from last (monotonic reads); `usize::MAX`
     /// = none yet.
     sticky: AtomicUsize,
-    causal: Mutex<Causal>,
+    causal: Mutex<CausalState>,
 }
 
 impl Default for RequestFacts {
@@ -112,8 +114,9 @@ impl Default for RequestFacts {
             wrote: AtomicBool::new(false),
             db_write_marked: AtomicBool::new(false),
             implicit: false,
+            comes_after: false,
             sticky: AtomicUsize::new(usize::MAX),
-            causal: Mutex::new(Causal::default()),
+            causal: Mutex::new(CausalState::default()),
         }
     }
 }
@@ -128,9 +131,13 @@ impl RequestContext {
     /// a client's pin carried): they go to replicas that reached it, else
     /// the primary.
     pub fn after(position: WritePosition) -> Self {
-        let request = Self::default();
-        request.with_causal(|causal| causal.after = Some(position));
-        request
+        RequestContext {
+            facts: Arc::new(RequestFacts {
+                causal: Mutex::new(CausalState::after(position)),
+                comes_after: true,
+                ..RequestFacts::default()
+            }),
+        }
     }
 
     /// Where this request's writes reached on the primary, captured now if
@@ -138,37 +145,17 @@ impl RequestContext {
     /// nothing, or the connection has no positions (SQLite, causal reads
     /// off).
     pub async fn write_position(&self) -> Option<WritePosition> {
-        let (capturer, own) = self.with_causal(|c| {
-            let stale = c.pending || c.uncertain;
-            (c.capturer.clone().filter(|_| stale), c.own.clone())
-        });
-        let Some(capturer) = capturer else {
-            return own;
-        };
-        let captured = capturer.capture().await;
-        self.with_causal(|c| {
-            if captured.is_some() {
-                c.own = captured.clone();
-                c.pending = false;
-            }
-        });
-        captured.or(own)
-    }
-
-    /// Whether a read of this request was served by a replica that had
-    /// reached the position it came with ([`after`](Self::after)): the
-    /// client needs no pin for it any more.
-    pub fn caught_up(&self) -> bool {
-        self.with_causal(|c| c.caught_up)
-    }
-
-    /// The position this request must read at least, if any.
-    pub fn min_position(&self) -> Option<WritePosition> {
-        self.with_causal(|c| c.after.clone())
+        let capturer = self.with_causal(|c| c.capturer_if_stale());
+        if let Some(capturer) = capturer
+            && let Some(position) = capturer.capture().await
+        {
+            self.with_causal(|c| c.captured(position));
+        }
+        self.with_causal(|c| c.own_position().cloned())
     }
 
     /// Run `f` on this request's causal facts.
-    fn with_causal<R>(&self, f: impl FnOnce(&mut Causal) -> R) -> R {
+    fn with_causal<R>(&self, f: impl FnOnce(&mut CausalState) -> R) -> R {
         let mut causal = self
             .facts
             .causal
@@ -402,72 +389,10 @@ pub fn in_current_scope<F: Future>(future: F) -> Scoped<F> {
 /// What the connection and the HTTP middleware need of a context, and no
 /// application should call: reachable only through `crate::__private`.
 pub(crate) mod plumbing {
-    use std::fmt;
-    use std::future::Future;
-    use std::pin::Pin;
-    use std::sync::Arc;
     use std::sync::atomic::Ordering;
-    use std::time::Instant;
 
     use super::{CONTEXT, RequestContext};
-    use crate::position::WritePosition;
-
-    /// Captures the primary's position after a scope's writes; the connection
-    /// that wrote registers one, so that the HTTP layer (which knows no
-    /// database) can ask for the position at the end of a request.
-    pub trait CapturePosition: Send + Sync + 'static {
-        /// The primary's position now, or `None` when it cannot be read.
-        fn capture(&self) -> Pin<Box<dyn Future<Output = Option<WritePosition>> + Send + 'static>>;
-    }
-
-    /// The causal-reads facts of one scope (plumbing between multidb crates).
-    #[derive(Default)]
-    pub struct Causal {
-        /// The scope must read at least this (a pin's position, `scope_after`).
-        pub after: Option<WritePosition>,
-        /// Where the scope's own writes reached, captured after them.
-        pub own: Option<WritePosition>,
-        /// The scope wrote since `own` was captured.
-        pub pending: bool,
-        /// When the scope's last write finished.
-        pub last_write_done: Option<Instant>,
-        /// The scope opened a transaction that may commit after any capture:
-        /// its reads go to the primary.
-        pub uncertain: bool,
-        /// The newest position a read of this scope was served at (monotonic
-        /// reads): later reads must not go to a replica behind it.
-        pub floor: Option<WritePosition>,
-        /// A read was served by a replica that had reached `after`.
-        pub caught_up: bool,
-        /// How to capture `own` when it is asked for.
-        pub capturer: Option<Arc<dyn CapturePosition>>,
-    }
-
-    impl fmt::Debug for Causal {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("Causal")
-                .field("after", &self.after)
-                .field("own", &self.own)
-                .field("pending", &self.pending)
-                .field("uncertain", &self.uncertain)
-                .field("floor", &self.floor)
-                .field("caught_up", &self.caught_up)
-                .finish_non_exhaustive()
-        }
-    }
-
-    /// Record that a statement that may write ran in this request: later reads
-    /// in it go to the primary. Returns `false` outside any scope (and in the
-    /// context `use_master` opens when no scope is open), where the caller must
-    /// remember the write itself. Called by the connection wrapper.
-    pub fn note_write() -> bool {
-        CONTEXT
-            .try_with(|ctx| {
-                ctx.request.facts.wrote.store(true, Ordering::Release);
-                !ctx.request.facts.implicit
-            })
-            .unwrap_or(false)
-    }
+    use crate::causal::CausalState;
 
     /// What the router needs to know about the current task, read in one go.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -484,46 +409,96 @@ pub(crate) mod plumbing {
         },
     }
 
-    /// The current task's routing state. An unpinned context that was opened
+    /// The current task's routing context, read once per statement (one
+    /// task-local lookup): its state, and the request it works for.
+    #[derive(Debug)]
+    pub struct TaskSnapshot {
+        task: TaskState,
+        /// The context's request; `None` outside any context.
+        request: Option<RequestContext>,
+    }
+
+    /// Read the current task's context. An unpinned context that was opened
     /// only because no scope was open reads as [`TaskState::Unscoped`].
-    pub fn task_state() -> TaskState {
+    pub fn snapshot() -> TaskSnapshot {
         CONTEXT
             .try_with(|ctx| {
                 let pinned = ctx.pinned.get();
-                if ctx.request.facts.implicit && !pinned {
+                let task = if ctx.request.facts.implicit && !pinned {
                     TaskState::Unscoped
                 } else {
                     TaskState::Scoped {
                         pinned,
                         wrote: ctx.request.wrote(),
                     }
+                };
+                TaskSnapshot {
+                    task,
+                    request: Some(ctx.request.clone()),
                 }
             })
-            .unwrap_or(TaskState::Unscoped)
+            .unwrap_or(TaskSnapshot {
+                task: TaskState::Unscoped,
+                request: None,
+            })
     }
 
-    /// The current request if a real scope is open (not the context
-    /// `use_master` opens when none is): where read-your-writes facts go.
-    pub fn scope_request() -> Option<RequestContext> {
-        CONTEXT
-            .try_with(|ctx| (!ctx.request.facts.implicit).then(|| ctx.request.clone()))
-            .ok()
-            .flatten()
+    impl TaskSnapshot {
+        /// The task's routing state.
+        pub fn task(&self) -> TaskState {
+            self.task
+        }
+
+        /// The current request if a real scope is open (not the context
+        /// `use_master` opens when none is): where read-your-writes facts go.
+        pub fn scope(&self) -> Option<&RequestContext> {
+            self.request.as_ref().filter(|r| !r.facts.implicit)
+        }
+
+        /// Record that a statement that may write ran in this task's
+        /// request: later reads in it go to the primary. Returns `false`
+        /// outside any scope (and in the context `use_master` opens when no
+        /// scope is open), where the caller must remember the write itself.
+        pub fn note_write(&self) -> bool {
+            match &self.request {
+                Some(request) => {
+                    request.facts.wrote.store(true, Ordering::Release);
+                    !request.facts.implicit
+                }
+                None => false,
+            }
+        }
+
+        /// The replica the scope read from last (monotonic reads).
+        pub fn sticky(&self) -> Option<usize> {
+            let index = self.scope()?.facts.sticky.load(Ordering::Relaxed);
+            (index != usize::MAX).then_some(index)
+        }
+
+        /// Remember the replica a read of the scope was served by.
+        pub fn set_sticky(&self, replica: usize) {
+            if let Some(request) = self.scope()
+                && request.facts.sticky.load(Ordering::Relaxed) != replica
+            {
+                request.facts.sticky.store(replica, Ordering::Relaxed);
+            }
+        }
     }
 
-    /// Run `f` on `request`'s causal facts.
-    pub fn with_causal<R>(request: &RequestContext, f: impl FnOnce(&mut Causal) -> R) -> R {
+    /// Whether `request` was opened with a position its reads must see
+    /// (no lock).
+    pub fn comes_after(request: &RequestContext) -> bool {
+        request.facts.comes_after
+    }
+
+    /// Run `f` on `request`'s causal facts (one lock).
+    pub fn with_causal<R>(request: &RequestContext, f: impl FnOnce(&mut CausalState) -> R) -> R {
         request.with_causal(f)
     }
 
-    /// The replica `request` read from last (monotonic reads).
-    pub fn sticky(request: &RequestContext) -> Option<usize> {
-        let index = request.facts.sticky.load(Ordering::Relaxed);
-        (index != usize::MAX).then_some(index)
-    }
-
-    /// Remember the replica a read of `request` was served by.
-    pub fn set_sticky(request: &RequestContext, replica: usize) {
-        request.facts.sticky.store(replica, Ordering::Relaxed);
+    /// The current request if a real scope is open (see
+    /// [`TaskSnapshot::scope`]).
+    pub fn scope_request() -> Option<RequestContext> {
+        snapshot().scope().cloned()
     }
 }

@@ -12,6 +12,7 @@
 //!
 #![doc = include_str!("../docs/classify.md")]
 
+mod causal;
 mod classify;
 pub mod context;
 pub mod policy;
@@ -25,6 +26,9 @@ pub use route::{Reason, Target};
 /// middleware); not part of the API, and not covered by semver.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::causal::{CapturePosition, CausalState, MustSee, Positions, ReadNeed};
     pub use crate::context::plumbing::*;
-    pub use crate::route::{Facts, Op, ReplicaState, Route, decide};
+    pub use crate::route::{
+        Clock, Facts, Op, Refused, ReplicaFacts, ReplicaState, Route, decide, replica_state,
+    };
 }

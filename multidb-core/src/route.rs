@@ -1,28 +1,30 @@
 //! The routing decision for one statement, and why: the whole rule table in
-//! one pure function, [`decide`].
+//! one pure function, [`decide`], and what one replica can do for a read in
+//! another, [`replica_state`].
 //!
-//! The caller gathers the facts (what the statement is, the task's state,
-//! what it knows of each replica), `decide` applies the rules in this order
-//! and nothing else does:
+//! The caller reads the facts once (what the statement is, the task's
+//! state, what the read must see, which replicas it already tried), and
+//! `decide` applies the rules in this order and nothing else does:
 //!
 //! 1. a transaction or a migration executor → the primary (`transaction`,
 //!    `write`);
-//! 2. a statement that may write → the primary (`write`);
-//! 3. a pinned task → the primary (`pinned`);
-//! 4. a scope that wrote → the primary (`read_after_write`), unless the
-//!    caller waits for the scope's write position instead (causal reads:
-//!    then replicas that have not reached it read as
-//!    [`ReplicaState::Behind`]);
-//! 5. no scope and a recent unscoped write → the primary
-//!    (`recent_unscoped_write`), unless the caller waits for its position
-//!    (causal reads, as in 4);
-//! 6. no replica configured → the primary (`no_replica`);
-//! 7. the scope's sticky replica when it is usable, else the policy's replica,
-//!    else the next usable one in order (`policy`, or `fallback` when retrying
-//!    after a failed attempt);
-//! 8. no usable replica → the primary, with the reason of the best replica
-//!    (`causal`, `lagging`, `not_replica`, `down`), or a refusal when the
-//!    caller asked not to fall back to the primary.
+//! 2. a statement a replica refused as a write → the primary (`fallback`,
+//!    remembered as a write);
+//! 3. a statement that may write → the primary (`write`);
+//! 4. a pinned task → the primary (`pinned`);
+//! 5. a scope that wrote → the primary (`read_after_write`), unless causal
+//!    reads decide instead (the read must see the scope's write position:
+//!    replicas that have not reached it are [`ReplicaState::Behind`]);
+//! 6. no scope and a recent unscoped write → the primary
+//!    (`recent_unscoped_write`), unless causal reads decide, as in 5;
+//! 7. no replica configured → the primary (`no_replica`);
+//! 8. the scope's sticky replica when it is usable, else the policy's replica
+//!    (a retry: the replica after the one that failed), else the next usable
+//!    one in order (`policy`, or `fallback` when retrying); replicas already
+//!    tried are skipped;
+//! 9. no usable replica → the primary, with the reason of the best replica
+//!    (`causal`, `lagging`, `not_replica`, `down`; `fallback` for a retry),
+//!    or a refusal when the caller asked not to fall back to the primary.
 //!
 //! ```
 //! use multidb_core::__private::{decide, Facts, Op, ReplicaState};
@@ -43,6 +45,7 @@
 use std::fmt;
 
 use crate::Access;
+use crate::causal::{MustSee, Positions};
 use crate::context::plumbing::TaskState;
 
 /// Where a statement goes.
@@ -221,17 +224,83 @@ impl ReplicaState {
     }
 }
 
+/// What the router knows of one replica, raw, when a read is routed: what
+/// [`replica_state`] turns into a [`ReplicaState`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaFacts {
+    /// The monitor's verdict (never [`ReplicaState::Behind`]).
+    pub verdict: ReplicaState,
+    /// Stamp of the last read that failed on it for a connection-level
+    /// reason; 0 = none.
+    pub failed_at: u64,
+    /// Stamp at which the last probe that it answered started; 0 = none.
+    pub answered_at: u64,
+}
+
+/// The router's clock and how it watches replicas, for [`replica_state`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clock {
+    /// Stamp now (milliseconds, any origin shared with the stamps).
+    pub now: u64,
+    /// A monitor watches the replicas.
+    pub monitored: bool,
+    /// Without a monitor: how long a replica whose read failed rests.
+    pub rest: u64,
+}
+
+/// What replica `replica` can do for a read that must see `must_see`: the
+/// one place that answers "is it usable, and why not".
+///
+/// A read that failed on it counts it down until the monitor has seen it
+/// answer after the failure (or, without a monitor, for `clock.rest`). A
+/// usable replica that has not reached what the read must see is
+/// [`ReplicaState::Behind`]; `reached` is asked only then (it may read the
+/// replica's known position).
+pub fn replica_state(
+    replica: ReplicaFacts,
+    clock: Clock,
+    must_see: &MustSee,
+    reached: impl FnOnce(&Positions) -> bool,
+) -> ReplicaState {
+    if replica.failed_at != 0 {
+        let still_down = if clock.monitored {
+            replica.answered_at <= replica.failed_at
+        } else {
+            clock.now < replica.failed_at.saturating_add(clock.rest)
+        };
+        if still_down {
+            return ReplicaState::Down;
+        }
+    }
+    match replica.verdict {
+        ReplicaState::Usable => {
+            let has_it = match must_see {
+                MustSee::Timed | MustSee::Nothing => true,
+                MustSee::Unknowable => false,
+                MustSee::Positions(positions) => reached(positions),
+            };
+            if has_it {
+                ReplicaState::Usable
+            } else {
+                ReplicaState::Behind
+            }
+        }
+        verdict => verdict,
+    }
+}
+
 /// Every fact [`decide`] needs but the replicas' states and the policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Facts {
+pub struct Facts<'a> {
     /// What is routed.
     pub op: Op,
     /// The current task's routing state.
     pub task: TaskState,
-    /// Read-your-writes by position: a scope that wrote may read replicas
-    /// that have reached its position (the caller marks the others
-    /// [`ReplicaState::Behind`]) instead of going to the primary.
-    pub causal: bool,
+    /// What a read must see: [`MustSee::Timed`] for the timed rules (a
+    /// scope that wrote reads the primary); anything else for causal reads
+    /// (a scope that wrote reads replicas that reached its position, which
+    /// `state_of` reports).
+    pub must_see: &'a MustSee,
     /// A write outside any scope happened recently enough that unscoped
     /// reads must go to the primary.
     pub recent_unscoped_write: bool,
@@ -240,24 +309,27 @@ pub struct Facts {
     /// The replica this scope read from last, tried first while usable
     /// (monotonic reads).
     pub sticky: Option<usize>,
-    /// This is a retry of a read whose replica just failed.
-    pub retry: bool,
+    /// The replicas this read already failed on, in order (a retry).
+    pub tried: &'a [usize],
+    /// A replica refused the statement as a write: it did not run there.
+    pub refused_as_write: bool,
     /// With no usable replica, send reads to the primary (`true`) or refuse.
     pub fallback_to_primary: bool,
 }
 
-impl Facts {
+impl Facts<'static> {
     /// The facts of `op` in a fresh, unscoped task over `replicas` replicas;
     /// set the other fields as needed.
     pub const fn new(op: Op, replicas: usize) -> Self {
         Facts {
             op,
             task: TaskState::Unscoped,
-            causal: false,
+            must_see: &MustSee::Timed,
             recent_unscoped_write: false,
             replicas,
             sticky: None,
-            retry: false,
+            tried: &[],
+            refused_as_write: false,
             fallback_to_primary: true,
         }
     }
@@ -313,12 +385,14 @@ pub struct Refused {
 }
 
 /// Decide where `facts.op` goes. `pick` is the policy's choice, called only
-/// when a replica is wanted; `state_of(i)` says what replica `i` can do.
+/// when a replica is wanted and this is not a retry; `state_of(i)` says what
+/// replica `i` can do (see [`replica_state`]), asked only for replicas not
+/// yet tried.
 ///
 /// Pure: the same facts give the same route. See the module docs for
 /// the rules, in the order they apply.
 pub fn decide(
-    facts: &Facts,
+    facts: &Facts<'_>,
     pick: impl FnOnce() -> usize,
     state_of: impl Fn(usize) -> ReplicaState,
 ) -> Result<Route, Refused> {
@@ -330,15 +404,19 @@ pub fn decide(
         Op::Executor => return Ok(Route::primary(Reason::Write).writing()),
         Op::Statement(access) => access,
     };
+    if facts.refused_as_write {
+        return Ok(Route::primary(Reason::Fallback).writing());
+    }
     if access == Access::Write {
         return Ok(Route::primary(Reason::Write).writing());
     }
+    let causal = facts.must_see.is_causal();
     match facts.task {
         TaskState::Scoped { pinned: true, .. } => return Ok(Route::primary(Reason::Pinned)),
-        TaskState::Scoped { wrote: true, .. } if !facts.causal => {
+        TaskState::Scoped { wrote: true, .. } if !causal => {
             return Ok(Route::primary(Reason::ReadAfterWrite));
         }
-        TaskState::Unscoped if facts.recent_unscoped_write && !facts.causal => {
+        TaskState::Unscoped if facts.recent_unscoped_write && !causal => {
             return Ok(Route::primary(Reason::RecentUnscopedWrite));
         }
         _ => {}
@@ -347,17 +425,31 @@ pub fn decide(
     if count == 0 {
         return Ok(Route::primary(Reason::NoReplica));
     }
-    let chosen = if facts.retry {
+    let tried = facts.tried;
+    let retry = !tried.is_empty();
+    let chosen = if retry {
         Reason::Fallback
     } else {
         Reason::Policy
+    };
+    let state_of = |index: usize| {
+        if tried.contains(&index) {
+            ReplicaState::Down
+        } else {
+            state_of(index)
+        }
     };
     if let Some(sticky) = facts.sticky.filter(|&i| i < count)
         && state_of(sticky) == ReplicaState::Usable
     {
         return Ok(Route::replica(sticky, chosen));
     }
-    let start = pick() % count;
+    // A retry starts after the replica that failed, not at the policy's
+    // next pick.
+    let start = match tried.last() {
+        Some(&last) => last.wrapping_add(1),
+        None => pick(),
+    } % count;
     let mut best = ReplicaState::Down;
     for index in (0..count).map(|step| (start + step) % count) {
         let state = state_of(index);
@@ -368,7 +460,7 @@ pub fn decide(
             best = state;
         }
     }
-    if facts.retry {
+    if retry {
         // The read already failed on a replica: the primary is its last
         // chance, whatever the setting.
         return Ok(Route::primary(Reason::Fallback));
@@ -401,18 +493,21 @@ mod tests {
     };
     const READ: Op = Op::Statement(Access::Read);
     const WRITE: Op = Op::Statement(Access::Write);
+    /// Causal reads on, nothing in particular to see: the replicas' states
+    /// (from `replica_state`) say which ones have the scope's writes.
+    const CAUSAL: MustSee = MustSee::Nothing;
 
     /// One row: the facts, the replicas' states, the policy's pick, and the
     /// expected target replica (None = primary), reason, and write flag.
     struct Row {
         name: &'static str,
-        facts: Facts,
+        facts: Facts<'static>,
         states: &'static [ReplicaState],
         pick: usize,
         expect: Result<(Option<usize>, Reason, bool), Reason>,
     }
 
-    fn facts(op: Op, task: TaskState, replicas: usize) -> Facts {
+    fn facts(op: Op, task: TaskState, replicas: usize) -> Facts<'static> {
         Facts {
             task,
             ..Facts::new(op, replicas)
@@ -432,10 +527,10 @@ mod tests {
             Row { name: "pinned", facts: facts(READ, PINNED, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Pinned, false)) },
             Row { name: "pinned beats wrote", facts: facts(READ, TaskState::Scoped { pinned: true, wrote: true }, 2), states: TWO, pick: 0, expect: Ok((None, Reason::Pinned, false)) },
             Row { name: "read after write", facts: facts(READ, WROTE, 2), states: TWO, pick: 1, expect: Ok((None, Reason::ReadAfterWrite, false)) },
-            Row { name: "causal: wrote, replica 1 reached", facts: Facts { causal: true, ..facts(READ, WROTE, 2) }, states: &[Behind, Usable], pick: 0, expect: Ok((Some(1), Reason::Policy, false)) },
-            Row { name: "causal: none reached", facts: Facts { causal: true, ..facts(READ, WROTE, 2) }, states: &[Behind, Down], pick: 0, expect: Ok((None, Reason::Causal, false)) },
+            Row { name: "causal: wrote, replica 1 reached", facts: Facts { must_see: &CAUSAL, ..facts(READ, WROTE, 2) }, states: &[Behind, Usable], pick: 0, expect: Ok((Some(1), Reason::Policy, false)) },
+            Row { name: "causal: none reached", facts: Facts { must_see: &CAUSAL, ..facts(READ, WROTE, 2) }, states: &[Behind, Down], pick: 0, expect: Ok((None, Reason::Causal, false)) },
             Row { name: "recent unscoped write", facts: Facts { recent_unscoped_write: true, ..facts(READ, TaskState::Unscoped, 2) }, states: TWO, pick: 0, expect: Ok((None, Reason::RecentUnscopedWrite, false)) },
-            Row { name: "causal: unscoped write, replica 0 reached", facts: Facts { causal: true, recent_unscoped_write: true, ..facts(READ, TaskState::Unscoped, 2) }, states: &[Usable, Behind], pick: 1, expect: Ok((Some(0), Reason::Policy, false)) },
+            Row { name: "causal: unscoped write, replica 0 reached", facts: Facts { must_see: &CAUSAL, recent_unscoped_write: true, ..facts(READ, TaskState::Unscoped, 2) }, states: &[Usable, Behind], pick: 1, expect: Ok((Some(0), Reason::Policy, false)) },
             Row { name: "unscoped window ignored in a scope", facts: Facts { recent_unscoped_write: true, ..facts(READ, FRESH, 2) }, states: TWO, pick: 0, expect: Ok((Some(0), Reason::Policy, false)) },
             Row { name: "no replica", facts: facts(READ, FRESH, 0), states: &[], pick: 0, expect: Ok((None, Reason::NoReplica, false)) },
             Row { name: "policy", facts: facts(READ, FRESH, 2), states: TWO, pick: 1, expect: Ok((Some(1), Reason::Policy, false)) },
@@ -443,8 +538,11 @@ mod tests {
             Row { name: "policy skips a down replica", facts: facts(READ, FRESH, 3), states: &[Usable, Down, Usable], pick: 1, expect: Ok((Some(2), Reason::Policy, false)) },
             Row { name: "sticky replica first", facts: Facts { sticky: Some(0), ..facts(READ, FRESH, 2) }, states: TWO, pick: 1, expect: Ok((Some(0), Reason::Policy, false)) },
             Row { name: "sticky replica unusable", facts: Facts { sticky: Some(0), ..facts(READ, FRESH, 2) }, states: &[Lagging, Usable], pick: 0, expect: Ok((Some(1), Reason::Policy, false)) },
-            Row { name: "retry on another replica", facts: Facts { retry: true, ..facts(READ, FRESH, 2) }, states: &[Down, Usable], pick: 0, expect: Ok((Some(1), Reason::Fallback, false)) },
-            Row { name: "retry on the primary", facts: Facts { retry: true, fallback_to_primary: false, ..facts(READ, FRESH, 2) }, states: &[Down, Down], pick: 0, expect: Ok((None, Reason::Fallback, false)) },
+            Row { name: "retry on another replica", facts: Facts { tried: &[0], ..facts(READ, FRESH, 2) }, states: &[Down, Usable], pick: 0, expect: Ok((Some(1), Reason::Fallback, false)) },
+            Row { name: "retry after two replicas failed", facts: Facts { tried: &[1, 2], ..facts(READ, FRESH, 3) }, states: &[Usable, Usable, Usable], pick: 2, expect: Ok((Some(0), Reason::Fallback, false)) },
+            Row { name: "retry skips the tried sticky replica", facts: Facts { tried: &[0], sticky: Some(0), ..facts(READ, FRESH, 2) }, states: TWO, pick: 0, expect: Ok((Some(1), Reason::Fallback, false)) },
+            Row { name: "refused as a write by a replica", facts: Facts { refused_as_write: true, tried: &[0], ..facts(READ, FRESH, 2) }, states: TWO, pick: 0, expect: Ok((None, Reason::Fallback, true)) },
+            Row { name: "retry on the primary", facts: Facts { tried: &[0], fallback_to_primary: false, ..facts(READ, FRESH, 2) }, states: &[Down, Down], pick: 0, expect: Ok((None, Reason::Fallback, false)) },
             Row { name: "all down", facts: facts(READ, FRESH, 2), states: &[Down, Down], pick: 0, expect: Ok((None, Reason::Down, false)) },
             Row { name: "lagging beats down", facts: facts(READ, FRESH, 2), states: &[Down, Lagging], pick: 0, expect: Ok((None, Reason::Lagging, false)) },
             Row { name: "not a replica", facts: facts(READ, FRESH, 2), states: &[NotReplica, Down], pick: 0, expect: Ok((None, Reason::NotReplica, false)) },
@@ -494,5 +592,43 @@ mod tests {
         for (i, reason) in Reason::ALL.iter().enumerate() {
             assert_eq!(reason.index(), i);
         }
+    }
+
+    #[test]
+    fn replica_state_answers_for_every_fact() {
+        use crate::position::{Position, WritePosition};
+        let up = ReplicaFacts {
+            verdict: Usable,
+            failed_at: 0,
+            answered_at: 0,
+        };
+        let clock = Clock {
+            now: 100,
+            monitored: true,
+            rest: 50,
+        };
+        let never = |_: &Positions| -> bool { panic!("no position needed") };
+        assert_eq!(replica_state(up, clock, &MustSee::Timed, never), Usable);
+        assert_eq!(replica_state(up, clock, &MustSee::Nothing, never), Usable);
+        assert_eq!(replica_state(up, clock, &MustSee::Unknowable, never), Behind);
+        let mut scope = crate::causal::CausalState::after(WritePosition::new(1, Position::Lsn(9)));
+        scope.captured(WritePosition::new(1, Position::Lsn(9)));
+        let needs = scope.must_see();
+        assert_eq!(replica_state(up, clock, &needs, |p| p.reached_by(1, &Position::Lsn(9))), Usable);
+        assert_eq!(replica_state(up, clock, &needs, |p| p.reached_by(1, &Position::Lsn(8))), Behind);
+        for verdict in [Down, Lagging, NotReplica] {
+            let replica = ReplicaFacts { verdict, ..up };
+            assert_eq!(replica_state(replica, clock, &MustSee::Nothing, never), verdict);
+        }
+        // A failed read: down until the monitor saw it answer afterwards.
+        let failed = ReplicaFacts { failed_at: 90, answered_at: 80, ..up };
+        assert_eq!(replica_state(failed, clock, &MustSee::Nothing, never), Down);
+        let answered = ReplicaFacts { answered_at: 95, ..failed };
+        assert_eq!(replica_state(answered, clock, &MustSee::Nothing, never), Usable);
+        // Without a monitor: down for the rest period.
+        let unwatched = Clock { monitored: false, ..clock };
+        assert_eq!(replica_state(failed, unwatched, &MustSee::Nothing, never), Down);
+        let later = Clock { now: 140, ..unwatched };
+        assert_eq!(replica_state(failed, later, &MustSee::Nothing, never), Usable);
     }
 }

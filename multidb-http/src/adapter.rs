@@ -116,7 +116,7 @@ impl RequestState {
             .earns_pin(&self.incoming, &self.request, marked)?;
         // The position the handler's writes reached (captured when the
         // handler finished, see `WithFinalPin`), for the next requests.
-        let position = with_causal(&self.request, |c| c.own.clone().filter(|_| !c.pending))
+        let position = with_causal(&self.request, |c| c.own_position().cloned())
             .map(|position| position.to_string())
             // Too long for a token (many GTID domains): a timed pin instead.
             .filter(|position| position.len() <= 200);

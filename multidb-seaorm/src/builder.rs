@@ -94,6 +94,14 @@ impl<S: fmt::Debug> fmt::Debug for MultiDbBuilder<S> {
     }
 }
 
+impl MultiDb {
+    /// A builder: connect from URLs or `ConnectOptions`, choose the policy,
+    /// the monitor, the lag limit.
+    pub fn builder() -> MultiDbBuilder {
+        MultiDbBuilder::default()
+    }
+}
+
 impl Default for MultiDbBuilder {
     fn default() -> Self {
         MultiDbBuilder {
@@ -290,8 +298,10 @@ impl<S> MultiDbBuilder<S> {
 
 impl MultiDbBuilder<NoPrimary> {
     /// The primary: a URL or SeaORM `ConnectOptions` (pool sizes, timeouts...).
-    /// Connect and acquire timeouts you do not set default to
-    /// [`DEFAULT_PRIMARY_TIMEOUT`].
+    /// Connect and acquire timeouts you do not set default to 2 s: with
+    /// the primary down, a write fails after that instead of hanging for
+    /// sqlx's 30 s. Set your own on the `ConnectOptions` if your primary
+    /// pool is often exhausted under load.
     pub fn primary(self, options: impl Into<ConnectOptions>) -> MultiDbBuilder<WithPrimary> {
         MultiDbBuilder {
             connections: WithPrimary {
@@ -332,9 +342,8 @@ impl MultiDbBuilder<NoPrimary> {
 
 impl MultiDbBuilder<WithPrimary> {
     /// Add a replica (repeatable). Reads are spread over them in this order.
-    /// Connect and acquire timeouts you do not set default to
-    /// [`DEFAULT_REPLICA_TIMEOUT`], so that a dead replica costs a read a
-    /// second, not sqlx's 30 s:
+    /// Connect and acquire timeouts you do not set default to 1 s, so that
+    /// a dead replica costs a read a second, not sqlx's 30 s:
     ///
     /// ```
     /// use std::time::Duration;

@@ -10,27 +10,27 @@ use sea_orm::metric::Info;
 
 /// How long, by default, reads go to the primary after a write made outside
 /// any scope (see [`MultiDbBuilder::unscoped_write_window`](crate::MultiDbBuilder::unscoped_write_window)).
-pub const DEFAULT_UNSCOPED_WRITE_WINDOW: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_UNSCOPED_WRITE_WINDOW: Duration = Duration::from_secs(15);
 
 /// How long, by default, reads skip a replica after a read failed on it,
 /// when no monitor watches it (see [`MultiDbBuilder::replica_rest`](crate::MultiDbBuilder::replica_rest)).
-pub const DEFAULT_REPLICA_REST: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_REPLICA_REST: Duration = Duration::from_secs(5);
 
 /// How often, by default, the monitor checks every replica (see
 /// [`MultiDbBuilder::monitor_interval`](crate::MultiDbBuilder::monitor_interval)).
-pub const DEFAULT_MONITOR_INTERVAL: Duration = Duration::from_millis(500);
+pub(crate) const DEFAULT_MONITOR_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Connect and acquire timeout given to replica pools whose
 /// `ConnectOptions` set none: a dead replica then costs a read at most this
 /// long before it is retried elsewhere (sqlx retries a refused connect until
 /// the acquire timeout, 30 s by default).
-pub const DEFAULT_REPLICA_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_REPLICA_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Connect and acquire timeout given to the primary's pool when its
 /// `ConnectOptions` set none: with the primary down, a write fails after
 /// this long instead of hanging for sqlx's 30 s. Raise it (on your own
 /// `ConnectOptions`) if your primary pool is often exhausted under load.
-pub const DEFAULT_PRIMARY_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_PRIMARY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A callback SeaORM calls after each statement (see
 /// [`MultiDbBuilder::metric_callback`](crate::MultiDbBuilder::metric_callback)).

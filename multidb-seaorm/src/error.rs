@@ -29,8 +29,8 @@ pub enum MultiDbError {
     /// A replica speaks another SQL dialect than the primary: statements built
     /// for the primary would fail or, worse, mean something else there.
     BackendMismatch {
-        /// The offending replica.
-        replica: Role,
+        /// The offending replica's index, in the order given.
+        replica: usize,
         /// The primary's backend.
         primary: DbBackend,
         /// The replica's backend.
@@ -61,7 +61,7 @@ impl fmt::Display for MultiDbError {
                 found,
             } => write!(
                 f,
-                "{replica} is a {found:?} database but the primary is {primary:?}: \
+                "replica #{replica} is a {found:?} database but the primary is {primary:?}: \
                  every replica must use the primary's backend"
             ),
             MultiDbError::InvalidReadOnlyFunction(error) => {

@@ -38,12 +38,24 @@ impl ReplicaHealth {
         }
     }
 
+    /// As routing sees it.
     pub(crate) fn routing(self) -> ReplicaState {
         match self {
             ReplicaHealth::Up => ReplicaState::Usable,
             ReplicaHealth::Down => ReplicaState::Down,
             ReplicaHealth::Lagging => ReplicaState::Lagging,
             ReplicaHealth::NotReplica => ReplicaState::NotReplica,
+        }
+    }
+
+    /// Back from routing's view (a replica that is only behind a position
+    /// is up).
+    pub(crate) fn of(state: ReplicaState) -> Self {
+        match state {
+            ReplicaState::Down => ReplicaHealth::Down,
+            ReplicaState::Lagging => ReplicaHealth::Lagging,
+            ReplicaState::NotReplica => ReplicaHealth::NotReplica,
+            _ => ReplicaHealth::Up,
         }
     }
 
@@ -146,24 +158,6 @@ impl Health {
         }
     }
 
-    /// What routing sees at stamp `now`. A failed read counts the replica
-    /// down until the monitor has seen it answer after the failure (with a
-    /// monitor) or for `rest` (without).
-    pub(crate) fn current(&self, now: u64, monitored: bool, rest: u64) -> ReplicaHealth {
-        let failed = self.failed_at.load(Ordering::Acquire);
-        if failed != 0 {
-            let still_down = if monitored {
-                self.answered_at.load(Ordering::Acquire) <= failed
-            } else {
-                now < failed.saturating_add(rest)
-            };
-            if still_down {
-                return ReplicaHealth::Down;
-            }
-        }
-        self.verdict()
-    }
-
     pub(crate) fn verdict(&self) -> ReplicaHealth {
         ReplicaHealth::from_u8(self.verdict.load(Ordering::Acquire))
     }
@@ -174,6 +168,14 @@ impl Health {
 
     pub(crate) fn failed(&self, now: u64) {
         self.failed_at.fetch_max(now, Ordering::AcqRel);
+    }
+
+    pub(crate) fn failed_at(&self) -> u64 {
+        self.failed_at.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn answered_at(&self) -> u64 {
+        self.answered_at.load(Ordering::Acquire)
     }
 
     pub(crate) fn answered(&self, probe_started: u64) {

@@ -26,21 +26,21 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod builder;
+mod causal;
 mod config;
 mod connection;
 mod error;
 mod failover;
 mod health;
+mod inner;
 mod monitor;
 mod multidb;
 mod positions;
+mod read_path;
 mod stats;
+mod traits;
 
 pub use builder::MultiDbBuilder;
-pub use config::{
-    DEFAULT_MONITOR_INTERVAL, DEFAULT_PRIMARY_TIMEOUT, DEFAULT_REPLICA_REST,
-    DEFAULT_REPLICA_TIMEOUT, DEFAULT_UNSCOPED_WRITE_WINDOW,
-};
 pub use error::{MultiDbError, Role};
 pub use health::{ReplicaHealth, ReplicaStatus};
 pub use multidb::MultiDb;
@@ -50,7 +50,9 @@ pub use multidb_core::context::{
     RequestContext, Scoped, db_write, in_current_scope, mark_db_write, pin_this_task, scope,
     scope_after, this_task_is_pinned, unpin_this_task, use_master,
 };
-pub use multidb_core::position::{Position, WritePosition, WritePositionError};
+pub use multidb_core::position::{
+    Position, PositionParseError, WritePosition, WritePositionError,
+};
 pub use multidb_core::{
     Access, Classifier, Dialect, InvalidFunctionName, Reason, Target, classify, classify_for,
     policy,
@@ -83,9 +85,7 @@ pub use multidb_actix::PinningMiddleware;
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tower", feature = "actix"))))]
 pub mod pinning {
     #[doc(inline)]
-    pub use multidb_http::{
-        DEFAULT_COOKIE_NAME, DEFAULT_PIN_DURATION, MAX_PIN_DURATION, MIN_SIGNING_KEY_LEN,
-    };
+    pub use multidb_http::MIN_SIGNING_KEY_LEN;
 
     /// The tower/axum layer's future and body types (the layer and its
     /// service, [`PinningLayer`](crate::PinningLayer) and

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use multidb_core::position::Position;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 use crate::health::{Health, ReplicaHealth};
-use crate::multidb::{Inner, millis};
-use crate::positions::{Flavor, flavor_of, one, primary_position};
+use crate::inner::{Inner, millis};
+use crate::positions::{Checked, Flavor, Probe, flavor_of, primary_position, probe_replica};
 
 const TARGET: &str = "multidb::monitor";
 
@@ -61,15 +61,6 @@ async fn run(weak: Weak<Inner>, interval: Duration) {
     tracing::debug!(target: TARGET, "MultiDb dropped or closed: monitor stopped");
 }
 
-/// What one check of a replica found.
-#[derive(Debug)]
-struct Probe {
-    is_replica: bool,
-    position: Option<Position>,
-    replication_running: Option<bool>,
-    seconds_behind_master: Option<u64>,
-}
-
 #[derive(Debug, Default)]
 struct Tracked {
     /// Falls (to down) in a row, for the back-off.
@@ -103,12 +94,12 @@ impl Monitor {
     }
 
     async fn tick(&mut self, inner: &Inner) {
-        let flavor = match inner.flavor.get() {
-            Some(flavor) => *flavor,
+        let flavor = match inner.known_flavor() {
+            Some(flavor) => flavor,
             None => match self.bounded(flavor_of(&inner.primary)).await {
-                Ok(flavor) => *inner.flavor.get_or_init(|| flavor),
+                Ok(flavor) => inner.remember_flavor(flavor),
                 Err(error) => {
-                    self.primary_seen(false, &error);
+                    self.primary_seen(Err(&error));
                     // Without the primary we cannot tell MariaDB from MySQL
                     // yet: still check that the replicas answer.
                     Flavor::guess(inner.primary.get_database_backend())
@@ -120,7 +111,7 @@ impl Monitor {
         let started = inner.now_stamp();
         match self.bounded(primary_position(&inner.primary, flavor)).await {
             Ok(tagged) => {
-                self.primary_seen(true, &DbErr::Custom(String::new()));
+                self.primary_seen(Ok(()));
                 inner.set_cluster(tagged.cluster());
                 let position = tagged.position().clone();
                 if self
@@ -134,7 +125,7 @@ impl Monitor {
                     self.history.push_back((started, position));
                 }
             }
-            Err(error) => self.primary_seen(false, &error),
+            Err(error) => self.primary_seen(Err(&error)),
         }
         let may_show_status = self.may_show_status;
         let checks = inner.replicas.iter().map(|replica| {
@@ -166,12 +157,16 @@ impl Monitor {
             })
     }
 
-    fn primary_seen(&mut self, up: bool, error: &DbErr) {
+    /// The primary answered the check, or failed it with an error.
+    fn primary_seen(&mut self, seen: Result<(), &DbErr>) {
+        let up = seen.is_ok();
         if self.primary_up != Some(up) {
-            if up {
-                tracing::info!(target: TARGET, "primary answers");
-            } else {
-                tracing::warn!(target: TARGET, %error, "primary unreachable: writes will fail until it is back");
+            match seen {
+                Ok(()) => tracing::info!(target: TARGET, "primary answers"),
+                Err(error) => tracing::warn!(
+                    target: TARGET, %error,
+                    "primary unreachable: writes will fail until it is back"
+                ),
             }
             self.primary_up = Some(up);
         }
@@ -322,100 +317,6 @@ impl Monitor {
                 Duration::from_millis(now.saturating_sub(*seen))
             })
     }
-}
-
-#[derive(Debug)]
-enum Checked {
-    TimedOut,
-    Failed(DbErr),
-}
-
-/// Check one replica; also says whether `SHOW SLAVE STATUS` was allowed,
-/// when it was tried.
-async fn probe_replica(
-    db: &DatabaseConnection,
-    flavor: Flavor,
-    may_show_status: Option<bool>,
-) -> Result<(Probe, Option<bool>), Checked> {
-    let failed = Checked::Failed;
-    let parse = |text: &str| flavor.parse(text).ok();
-    if flavor == Flavor::Postgres {
-        let row = one(
-            db,
-            "SELECT pg_is_in_recovery() AS r, pg_last_wal_replay_lsn()::text AS p",
-        )
-        .await
-        .map_err(failed)?;
-        let in_recovery: bool = row.try_get("", "r").map_err(failed)?;
-        let lsn: Option<String> = row.try_get("", "p").map_err(failed)?;
-        let position = lsn.as_deref().and_then(parse);
-        return Ok((
-            Probe {
-                is_replica: in_recovery,
-                position,
-                replication_running: None,
-                seconds_behind_master: None,
-            },
-            None,
-        ));
-    }
-    let sql = match flavor {
-        Flavor::MySql => {
-            "SELECT CAST(@@global.read_only AS SIGNED) AS ro, CAST(@@global.gtid_executed AS CHAR) AS p"
-        }
-        _ => "SELECT CAST(@@read_only AS SIGNED) AS ro, CAST(@@gtid_slave_pos AS CHAR) AS p",
-    };
-    let row = one(db, sql).await.map_err(failed)?;
-    let read_only: i64 = row.try_get("", "ro").map_err(failed)?;
-    let text: String = row.try_get("", "p").map_err(failed)?;
-    let mut probe = Probe {
-        is_replica: read_only != 0,
-        position: parse(&text),
-        replication_running: None,
-        seconds_behind_master: None,
-    };
-    if may_show_status == Some(false) {
-        return Ok((probe, None));
-    }
-    let sql = if flavor == Flavor::MySql {
-        "SHOW REPLICA STATUS"
-    } else {
-        "SHOW SLAVE STATUS"
-    };
-    let statement = Statement::from_string(db.get_database_backend(), sql);
-    match db.query_one_raw(statement).await {
-        Ok(None) => {
-            // No replication configured at all.
-            probe.replication_running = Some(false);
-            Ok((probe, Some(true)))
-        }
-        Ok(Some(row)) => {
-            let running = |names: [&str; 2]| {
-                names
-                    .iter()
-                    .find_map(|name| row.try_get::<String>("", name).ok())
-                    .is_some_and(|value| value.eq_ignore_ascii_case("yes"))
-            };
-            let io = running(["Slave_IO_Running", "Replica_IO_Running"]);
-            let sql_thread = running(["Slave_SQL_Running", "Replica_SQL_Running"]);
-            // Both stopped: not replicating. One stopped (a paused SQL thread,
-            // a broken link) shows as lag.
-            probe.replication_running = Some(io || sql_thread);
-            probe.seconds_behind_master = ["Seconds_Behind_Master", "Seconds_Behind_Source"]
-                .iter()
-                .find_map(|name| row.try_get::<Option<u64>>("", name).ok())
-                .flatten();
-            Ok((probe, Some(true)))
-        }
-        Err(error) if is_access_denied(&error) => Ok((probe, Some(false))),
-        Err(error) => Err(failed(error)),
-    }
-}
-
-fn is_access_denied(error: &DbErr) -> bool {
-    // 1227 ER_SPECIFIC_ACCESS_DENIED_ERROR (SQLSTATE 42000).
-    let text = error.to_string().to_ascii_lowercase();
-    text.contains("1227") || text.contains("access denied") || text.contains("privilege")
 }
 
 #[cfg(test)]

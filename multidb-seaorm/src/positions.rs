@@ -1,6 +1,6 @@
-//! Reading replication positions: which flavour of server this is, and the
-//! queries for the primary's position (with the cluster's identity) and a
-//! replica's.
+//! Every query multidb sends on its own: which flavour of server this is,
+//! the primary's position (with the cluster's identity), and the check of a
+//! replica (still a replica? its position, its replication threads).
 
 use multidb_core::position::{Position, WritePosition, cluster_id};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement};
@@ -85,3 +85,107 @@ pub(crate) async fn primary_position(
         flavor.parse(&position)?,
     ))
 }
+
+/// What one check of a replica found.
+#[derive(Debug)]
+pub(crate) struct Probe {
+    pub(crate) is_replica: bool,
+    pub(crate) position: Option<Position>,
+    pub(crate) replication_running: Option<bool>,
+    pub(crate) seconds_behind_master: Option<u64>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Checked {
+    TimedOut,
+    Failed(DbErr),
+}
+
+/// Check one replica; also says whether `SHOW SLAVE STATUS` was allowed,
+/// when it was tried.
+pub(crate) async fn probe_replica(
+    db: &DatabaseConnection,
+    flavor: Flavor,
+    may_show_status: Option<bool>,
+) -> Result<(Probe, Option<bool>), Checked> {
+    let failed = Checked::Failed;
+    let parse = |text: &str| flavor.parse(text).ok();
+    if flavor == Flavor::Postgres {
+        let row = one(
+            db,
+            "SELECT pg_is_in_recovery() AS r, pg_last_wal_replay_lsn()::text AS p",
+        )
+        .await
+        .map_err(failed)?;
+        let in_recovery: bool = row.try_get("", "r").map_err(failed)?;
+        let lsn: Option<String> = row.try_get("", "p").map_err(failed)?;
+        let position = lsn.as_deref().and_then(parse);
+        return Ok((
+            Probe {
+                is_replica: in_recovery,
+                position,
+                replication_running: None,
+                seconds_behind_master: None,
+            },
+            None,
+        ));
+    }
+    let sql = match flavor {
+        Flavor::MySql => {
+            "SELECT CAST(@@global.read_only AS SIGNED) AS ro, CAST(@@global.gtid_executed AS CHAR) AS p"
+        }
+        _ => "SELECT CAST(@@read_only AS SIGNED) AS ro, CAST(@@gtid_slave_pos AS CHAR) AS p",
+    };
+    let row = one(db, sql).await.map_err(failed)?;
+    let read_only: i64 = row.try_get("", "ro").map_err(failed)?;
+    let text: String = row.try_get("", "p").map_err(failed)?;
+    let mut probe = Probe {
+        is_replica: read_only != 0,
+        position: parse(&text),
+        replication_running: None,
+        seconds_behind_master: None,
+    };
+    if may_show_status == Some(false) {
+        return Ok((probe, None));
+    }
+    let sql = if flavor == Flavor::MySql {
+        "SHOW REPLICA STATUS"
+    } else {
+        "SHOW SLAVE STATUS"
+    };
+    let statement = Statement::from_string(db.get_database_backend(), sql);
+    match db.query_one_raw(statement).await {
+        Ok(None) => {
+            // No replication configured at all.
+            probe.replication_running = Some(false);
+            Ok((probe, Some(true)))
+        }
+        Ok(Some(row)) => {
+            let running = |names: [&str; 2]| {
+                names
+                    .iter()
+                    .find_map(|name| row.try_get::<String>("", name).ok())
+                    .is_some_and(|value| value.eq_ignore_ascii_case("yes"))
+            };
+            let io = running(["Slave_IO_Running", "Replica_IO_Running"]);
+            let sql_thread = running(["Slave_SQL_Running", "Replica_SQL_Running"]);
+            // Both stopped: not replicating. One stopped (a paused SQL thread,
+            // a broken link) shows as lag.
+            probe.replication_running = Some(io || sql_thread);
+            probe.seconds_behind_master = ["Seconds_Behind_Master", "Seconds_Behind_Source"]
+                .iter()
+                .find_map(|name| row.try_get::<Option<u64>>("", name).ok())
+                .flatten();
+            Ok((probe, Some(true)))
+        }
+        Err(error) if is_access_denied(&error) => Ok((probe, Some(false))),
+        Err(error) => Err(failed(error)),
+    }
+}
+
+fn is_access_denied(error: &DbErr) -> bool {
+    // 1227 ER_SPECIFIC_ACCESS_DENIED_ERROR (SQLSTATE 42000).
+    let text = error.to_string().to_ascii_lowercase();
+    text.contains("1227") || text.contains("access denied") || text.contains("privilege")
+}
+

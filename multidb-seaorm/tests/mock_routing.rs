@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use multidb_seaorm::policy::RoundRobin;
 use multidb_seaorm::{
-    MultiDb, MultiDbError, Reason, Role, Target, pin_this_task, scope, use_master,
+    MultiDb, MultiDbError, Reason, Target, pin_this_task, scope, use_master,
 };
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
@@ -143,7 +143,7 @@ fn multidb(primary: MockDatabase, replicas: Vec<MockDatabase>) -> MultiDb {
     multidb_with_window(
         primary,
         replicas,
-        multidb_seaorm::DEFAULT_UNSCOPED_WRITE_WINDOW,
+        Duration::from_secs(15), // the default window
     )
 }
 
@@ -1725,7 +1725,7 @@ async fn replicas_of_another_backend_are_refused() {
             primary,
             found,
         }) => {
-            assert_eq!(replica, Role::Replica(1));
+            assert_eq!(replica, 1);
             assert_eq!(primary, DbBackend::Postgres);
             assert_eq!(found, DbBackend::MySql);
         }
@@ -1739,7 +1739,7 @@ async fn replicas_of_another_backend_are_refused() {
         matches!(
             built,
             Err(MultiDbError::BackendMismatch {
-                replica: Role::Replica(0),
+                replica: 0,
                 primary: DbBackend::Sqlite,
                 found: DbBackend::Postgres,
             })

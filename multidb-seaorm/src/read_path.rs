@@ -1,0 +1,258 @@
+//! The way of one statement: read the task's context once, classify, ask
+//! what a read must see, let `decide` route it, run it, and retry a read
+//! whose replica failed.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use multidb_core::__private::{
+    CapturePosition, Facts, MustSee, Op, Route, TaskSnapshot, TaskState, decide, snapshot,
+    with_causal,
+};
+use multidb_core::Access;
+use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
+
+use crate::causal::Capturer;
+use crate::failover::{Failure, failure};
+use crate::multidb::MultiDb;
+
+const TARGET: &str = "multidb::route";
+
+impl MultiDb {
+    /// Run `op` with `input` where its SQL is routed. A read whose replica
+    /// fails for a connection-level reason is retried on the other usable
+    /// replicas, then the primary. `input` is cloned only for an attempt on
+    /// a replica (a retry needs it again): writes and primary reads, never
+    /// retried, cost no copy.
+    pub(crate) async fn run<'a, I, T, F, Fut>(&'a self, input: I, op: F) -> Result<T, DbErr>
+    where
+        I: HasSql + Clone,
+        F: Fn(&'a DatabaseConnection, I) -> Fut,
+        Fut: Future<Output = Result<T, DbErr>>,
+    {
+        let task = snapshot();
+        let access = self.inner.classify(input.sql());
+        let must_see = match access {
+            Access::Read => self.must_see(&task).await,
+            Access::Write => MustSee::Timed,
+        };
+        let mut tried: Vec<usize> = Vec::new();
+        let mut refused_as_write = false;
+        loop {
+            let facts = Facts {
+                must_see: &must_see,
+                tried: &tried,
+                refused_as_write,
+                ..self.facts(Op::Statement(access), &task)
+            };
+            let route = self.route(&facts, &task, input.sql())?;
+            let Some(index) = route.replica else {
+                let result = op(&self.inner.primary, input).await;
+                if route.writes {
+                    self.write_done(&task);
+                }
+                return result;
+            };
+            let error = match op(&self.inner.replicas[index], input.clone()).await {
+                Ok(value) => {
+                    self.served(&task, index);
+                    return Ok(value);
+                }
+                Err(error) => error,
+            };
+            let (kind, evidence) = failure(&error);
+            match kind {
+                Failure::Final => return Err(error),
+                Failure::ReadOnly => {
+                    // The replica refused it as a write: it did not run there.
+                    tracing::warn!(
+                        target: TARGET,
+                        replica = index,
+                        sql = input.sql(),
+                        %error,
+                        "a replica refused this statement as a write: running it on the primary \
+                         (please report it: the classifier should have sent it there)"
+                    );
+                    refused_as_write = true;
+                }
+                Failure::Unreachable | Failure::Transient => {
+                    if kind == Failure::Unreachable {
+                        self.inner.health[index].failed(self.inner.now_stamp());
+                    }
+                    tracing::warn!(
+                        target: TARGET,
+                        replica = index,
+                        evidence = ?evidence,
+                        %error,
+                        "read failed on a replica: retrying it elsewhere"
+                    );
+                }
+            }
+            self.inner.counters.failed(index);
+            tried.push(index);
+        }
+    }
+
+    /// The facts of `op` for `task`, before any attempt.
+    fn facts(&self, op: Op, task: &TaskSnapshot) -> Facts<'static> {
+        let state = task.task();
+        Facts {
+            task: state,
+            recent_unscoped_write: state == TaskState::Unscoped
+                && self.inner.recent_unscoped_write(),
+            fallback_to_primary: self.inner.config.fallback_to_primary,
+            sticky: task.sticky(),
+            ..Facts::new(op, self.inner.replicas.len())
+        }
+    }
+
+    /// Decide where a statement goes, record it, and remember a write.
+    fn route(&self, facts: &Facts<'_>, task: &TaskSnapshot, sql: &str) -> Result<Route, DbErr> {
+        let clock = std::cell::OnceCell::new();
+        let decided = decide(
+            facts,
+            || self.inner.config.policy.pick(facts.replicas),
+            |index| {
+                let clock = *clock.get_or_init(|| self.inner.clock());
+                self.inner.state_of(index, clock, facts.must_see)
+            },
+        );
+        match decided {
+            Ok(route) => {
+                if route.writes {
+                    self.note_write(task);
+                }
+                self.record(route, sql);
+                Ok(route)
+            }
+            Err(refused) => {
+                tracing::warn!(
+                    target: TARGET,
+                    reason = %refused.reason,
+                    sql,
+                    "no replica can take the read, and fallback to the primary is off"
+                );
+                Err(DbErr::Conn(RuntimeErr::Internal(format!(
+                    "multidb: no replica can take this read ({}) and fallback_to_primary is off: \
+                     check db.replica_status(), or allow the primary",
+                    refused.reason
+                ))))
+            }
+        }
+    }
+
+    fn record(&self, route: Route, sql: &str) {
+        self.inner.counters.record(route);
+        tracing::debug!(
+            target: TARGET,
+            route = %route.target,
+            reason = %route.reason,
+            replica = route.replica,
+            sql,
+            "routed"
+        );
+    }
+
+    /// Reads after a write go to the primary (or wait for its position):
+    /// per scope when one is open, else process-wide for the unscoped write
+    /// window.
+    fn note_write(&self, task: &TaskSnapshot) {
+        if !task.note_write() {
+            self.inner.unscoped_wrote();
+            return;
+        }
+        if let Some(request) = task.scope().filter(|_| self.inner.positions) {
+            with_causal(request, |c| {
+                // Only causal reads put the position in the pin: with them
+                // off, a request costs no extra round trip.
+                c.wrote(|| {
+                    self.inner.causal.then(|| {
+                        Arc::new(Capturer(self.clone())) as Arc<dyn CapturePosition>
+                    })
+                });
+            });
+        }
+    }
+
+    /// A write finished (or failed: it may have committed all the same):
+    /// its position must be captured anew.
+    fn write_done(&self, task: &TaskSnapshot) {
+        if !self.inner.positions {
+            return;
+        }
+        let now = Instant::now();
+        match task.scope() {
+            Some(request) => with_causal(request, |c| c.write_done(now)),
+            None => self.inner.with_unscoped(|c| c.write_done(now)),
+        }
+    }
+
+    /// Run a transaction whose commit the caller awaits (SeaORM's closure
+    /// forms) on the primary; a read-write one is a write that is done once
+    /// `run` returns, committed or not.
+    pub(crate) async fn awaited_transaction<'a, Fut: Future>(
+        &'a self,
+        access_mode: Option<AccessMode>,
+        run: impl FnOnce(&'a DatabaseConnection) -> Fut,
+    ) -> Fut::Output {
+        let task = snapshot();
+        let op = transaction(access_mode);
+        let result = run(self.primary_in(&task, op, "BEGIN", true)).await;
+        if op == (Op::Transaction { read_only: false }) {
+            self.write_done(&task);
+        }
+        result
+    }
+
+    /// The primary, for work routing cannot see into (a transaction, a
+    /// migration), recorded as `what`. Its commit comes later, unseen.
+    pub(crate) fn primary_for(&self, op: Op, what: &str) -> &DatabaseConnection {
+        self.primary_in(&snapshot(), op, what, false)
+    }
+
+    /// `commit_seen`: the caller awaits the commit (`transaction(…)`) and
+    /// then calls `write_done`; otherwise the scope reads the primary.
+    fn primary_in(
+        &self,
+        task: &TaskSnapshot,
+        op: Op,
+        what: &str,
+        commit_seen: bool,
+    ) -> &DatabaseConnection {
+        if !commit_seen
+            && matches!(op, Op::Transaction { read_only: false } | Op::Executor)
+            && let Some(request) = task.scope().filter(|_| self.inner.positions)
+        {
+            with_causal(request, |c| c.opened_unseen_transaction());
+        }
+        // Transactions and executors always go to the primary: `decide`
+        // only names the reason (and never refuses them).
+        let _ = self.route(&self.facts(op, task), task, what);
+        &self.inner.primary
+    }
+}
+
+/// The transaction `access_mode` opens.
+pub(crate) fn transaction(access_mode: Option<AccessMode>) -> Op {
+    Op::Transaction {
+        read_only: access_mode == Some(AccessMode::ReadOnly),
+    }
+}
+
+/// What `MultiDb::run` routes by.
+pub(crate) trait HasSql {
+    fn sql(&self) -> &str;
+}
+
+impl HasSql for Statement {
+    fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
+impl HasSql for &str {
+    fn sql(&self) -> &str {
+        self
+    }
+}
