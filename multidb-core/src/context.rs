@@ -102,6 +102,9 @@ struct RequestFacts {
     implicit: bool,
     /// Opened with a position its reads must see ([`RequestContext::after`]).
     comes_after: bool,
+    /// A connection with causal reads routed a statement of this request:
+    /// its writes' positions go into the pin, and a method alone earns none.
+    causal: AtomicBool,
     /// The replica the scope read from last (monotonic reads); `usize::MAX`
     /// = none yet.
     sticky: AtomicUsize,
@@ -115,6 +118,7 @@ impl Default for RequestFacts {
             db_write_marked: AtomicBool::new(false),
             implicit: false,
             comes_after: false,
+            causal: AtomicBool::new(false),
             sticky: AtomicUsize::new(usize::MAX),
             causal: Mutex::new(CausalState::default()),
         }
@@ -205,6 +209,13 @@ impl RequestContext {
     /// ([`mark_db_write`] or `#[db_write]`).
     pub fn db_write_marked(&self) -> bool {
         self.facts.db_write_marked.load(Ordering::Acquire)
+    }
+
+    /// Whether a connection with causal reads on routed a statement of this
+    /// request: the pin of a request that wrote carries its position, and a
+    /// request that wrote nothing has nothing to wait for.
+    pub fn causal(&self) -> bool {
+        self.facts.causal.load(Ordering::Relaxed)
     }
 }
 
@@ -466,6 +477,16 @@ pub(crate) mod plumbing {
                     !request.facts.implicit
                 }
                 None => false,
+            }
+        }
+
+        /// A connection with causal reads on routes a statement of the
+        /// scope (see [`RequestContext::causal`]).
+        pub fn note_causal(&self) {
+            if let Some(request) = self.scope()
+                && !request.facts.causal.load(Ordering::Relaxed)
+            {
+                request.facts.causal.store(true, Ordering::Relaxed);
             }
         }
 

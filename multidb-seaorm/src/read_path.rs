@@ -32,6 +32,9 @@ impl MultiDb {
         Fut: Future<Output = Result<T, DbErr>>,
     {
         let task = snapshot();
+        if self.inner.causal {
+            task.note_causal();
+        }
         let access = self.inner.classify(input.sql());
         let must_see = match access {
             Access::Read => self.must_see(&task).await,
