@@ -60,12 +60,8 @@
 //! the handler ([how bodies and other tasks route](multidb_http#streaming-bodies-and-upgrades)).
 
 mod body;
-mod future;
 mod middleware;
-mod service;
 
 pub use body::ScopedBody;
-pub use future::ResponseFuture;
-pub use middleware::PinningMiddleware;
+pub use middleware::{PinningMiddleware, PinningService, ResponseFuture};
 pub use multidb_http::{ConfigError, DbWrite, PinningConfig, SameSite};
-pub use service::PinningService;
