@@ -120,7 +120,9 @@ where
             .map(HeaderValue::as_bytes);
         let incoming = settings.incoming(
             req.method().as_str(),
-            req.path(),
+            // The path the router matches: percent-decoded (but for `%`,
+            // `/` and `+`), so `/%68ealth` is exempt as `/health` is.
+            req.match_info().as_str(),
             headers.get_all(COOKIE).map(HeaderValue::as_bytes),
             pin_headers,
             now_secs(),
