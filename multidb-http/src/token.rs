@@ -41,7 +41,7 @@ const MAX_TOKEN_LEN: usize = 20 + 1 + MAX_POSITION_LEN + 1 + MAC_B64_LEN;
 /// Base64url characters of an unpadded 32-byte MAC.
 const MAC_B64_LEN: usize = 43;
 
-/// Whether `position` can travel in a token: 1 to 200 bytes of
+/// Whether `position` can travel in a token: 1 to [`MAX_POSITION_LEN`] bytes of
 /// `[A-Za-z0-9._~-]`, characters that need no quoting in a cookie or a
 /// header.
 pub(crate) fn is_valid_position(position: &[u8]) -> bool {
