@@ -3,10 +3,9 @@
 
 use std::any::Any;
 
+use http::HeaderName;
 use multidb_core::context::RequestContext;
 use multidb_core::position::WritePosition;
-
-use http::HeaderName;
 
 use crate::config::Settings;
 use crate::cookie::{Written, cookie_values, header_values};
