@@ -43,11 +43,21 @@
 //! (`Logger`) after it, so the log sees the `Set-Cookie`.
 //!
 //! actix-web does not catch handler panics (the connection is dropped with
-//! no response): with [`PinningConfig::catch_panics`], the middleware turns
-//! a panicking handler into an empty 500 that pins the client. When an
-//! inner middleware fails with an `Err`, the middleware makes the error's
-//! response itself, with the pin (actix-web would make it after every
-//! middleware has run).
+//! no response): the middleware does, by default
+//! ([`PinningConfig::catch_panics`]), and turns a panicking handler into an
+//! empty 500 that pins the client. When an inner middleware fails with an
+//! `Err`, the middleware makes the error's response itself, with the pin
+//! (actix-web would make it after every middleware has run).
+//!
+//! Exempt path prefixes ([`PinningConfig::exempt_path_prefix`]) are
+//! matched against the path actix-web's router matches, percent-decoded
+//! (`/%68ealth` is `/health`).
+//!
+//! The middleware follows actix-web's own shape — a [`Transform`](actix_web::dev::Transform)
+//! that makes a [`Service`](actix_web::dev::Service) per worker, whose
+//! future is [`ResponseFuture`] — with the names the other way round:
+//! the `Transform` is [`PinningMiddleware`] (what `App::wrap` takes), the
+//! service [`PinningService`].
 //!
 //! # What runs in the request's context
 //!
@@ -60,12 +70,8 @@
 //! the handler ([how bodies and other tasks route](multidb_http#streaming-bodies-and-upgrades)).
 
 mod body;
-mod future;
 mod middleware;
-mod service;
 
 pub use body::ScopedBody;
-pub use future::ResponseFuture;
-pub use middleware::PinningMiddleware;
+pub use middleware::{PinningMiddleware, PinningService, ResponseFuture};
 pub use multidb_http::{ConfigError, DbWrite, PinningConfig, SameSite};
-pub use service::PinningService;

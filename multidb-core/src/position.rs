@@ -194,6 +194,54 @@ impl Position {
         }
     }
 
+    /// The least position that has reached both `self` and `other`: the
+    /// larger LSN; per MariaDB domain the larger sequence number; the union
+    /// of two MySQL GTID sets. `None` for positions of different backends,
+    /// which no server reaches together.
+    ///
+    /// ```
+    /// use multidb_core::position::Position;
+    ///
+    /// let a = Position::parse_mariadb("0-1-42,1-2-7").expect("valid position");
+    /// let b = Position::parse_mariadb("0-1-40,2-3-5").expect("valid position");
+    /// let both = a.join(&b).expect("one backend");
+    /// assert_eq!(both.to_string(), "0-1-42,1-2-7,2-3-5");
+    /// assert!(both.reached(&a) && both.reached(&b));
+    /// assert_eq!(Position::Lsn(1).join(&both), None);
+    /// ```
+    pub fn join(&self, other: &Position) -> Option<Position> {
+        match (self, other) {
+            (Position::Lsn(a), Position::Lsn(b)) => Some(Position::Lsn(*a.max(b))),
+            (Position::MariaDb(a), Position::MariaDb(b)) => {
+                let mut gtids = a.clone();
+                for gtid in b {
+                    match gtids.iter_mut().find(|g| g.domain == gtid.domain) {
+                        Some(have) if have.seq >= gtid.seq => {}
+                        Some(have) => *have = *gtid,
+                        None => gtids.push(*gtid),
+                    }
+                }
+                gtids.sort_by_key(|g| g.domain);
+                Some(Position::MariaDb(gtids))
+            }
+            (Position::MySql(a), Position::MySql(b)) => {
+                let mut sources = a.clone();
+                for source in b {
+                    match sources.iter_mut().find(|s| s.source == source.source) {
+                        Some(have) => {
+                            have.intervals.extend_from_slice(&source.intervals);
+                            have.intervals = merge(std::mem::take(&mut have.intervals));
+                        }
+                        None => sources.push(source.clone()),
+                    }
+                }
+                sources.sort_by(|a, b| a.source.cmp(&b.source));
+                Some(Position::MySql(sources))
+            }
+            _ => None,
+        }
+    }
+
     /// How many bytes of WAL `self` is behind `ahead` (PostgreSQL only).
     pub fn bytes_behind(&self, ahead: &Position) -> Option<u64> {
         match (self, ahead) {
@@ -318,6 +366,47 @@ mod tests {
     }
 
     #[test]
+    fn join_is_the_least_position_reaching_both() {
+        let check = |a: &Position, b: &Position, expected: &str| {
+            let joined = a.join(b).expect("one backend");
+            assert_eq!(joined.to_string(), expected, "{a} + {b}");
+            assert!(joined.reached(a) && joined.reached(b), "{joined}");
+            assert_eq!(b.join(a).as_ref(), Some(&joined), "commutes");
+            assert_eq!(joined.join(a).as_ref(), Some(&joined), "idempotent");
+        };
+        let lsn = |s| Position::parse_pg_lsn(s).expect("valid position");
+        check(&lsn("0/16B3748"), &lsn("1/0"), "1/0");
+        check(&lsn("1/0"), &lsn("1/0"), "1/0");
+
+        let mdb = |s| Position::parse_mariadb(s).expect("valid position");
+        check(&mdb("0-1-42,1-2-7"), &mdb("0-3-40,1-2-9"), "0-1-42,1-2-9");
+        check(&mdb("1-2-7"), &mdb("0-1-3"), "0-1-3,1-2-7");
+        check(&mdb(""), &mdb("0-1-3"), "0-1-3");
+        // Neither list reaches the other; the join reaches both.
+        let (a, b) = (mdb("0-1-5,1-1-1"), mdb("0-1-1,1-1-5"));
+        assert!(!a.reached(&b) && !b.reached(&a));
+        check(&a, &b, "0-1-5,1-1-5");
+
+        let u1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        let u2 = "4e11fa47-71ca-11e1-9e33-c80aa9429562";
+        let my = |s: &str| Position::parse_mysql(s).expect("valid position");
+        check(
+            &my(&format!("{u1}:1-5")),
+            &my(&format!("{u1}:6-7:9,{u2}:1")),
+            &format!("{u1}:1-7:9,{u2}:1"),
+        );
+        check(
+            &my(&format!("{u2}:3")),
+            &my(&format!("{u1}:tag:1")),
+            &format!("{u1}:tag:1,{u2}:3"),
+        );
+        check(&my(""), &my(&format!("{u1}:2")), &format!("{u1}:2"));
+
+        assert_eq!(lsn("1/0").join(&mdb("0-1-1")), None);
+        assert_eq!(my("").join(&mdb("")), None);
+    }
+
+    #[test]
     fn backends_never_reach_each_other() {
         let lsn = Position::Lsn(u64::MAX);
         let gtid = Position::parse_mariadb("").expect("valid position");
@@ -362,6 +451,27 @@ impl WritePosition {
     /// The replication position.
     pub fn position(&self) -> &Position {
         &self.position
+    }
+
+    /// The least position that has reached both `self` and `other`
+    /// ([`Position::join`]): what a read that must see both waits for.
+    /// `None` for positions of different clusters or backends, which no
+    /// server reaches together.
+    ///
+    /// ```
+    /// use multidb_core::position::{Position, WritePosition};
+    ///
+    /// let older = WritePosition::new(7, Position::Lsn(0x100));
+    /// let newer = WritePosition::new(7, Position::Lsn(0x200));
+    /// assert_eq!(older.join(&newer), Some(newer.clone()));
+    /// assert_eq!(older.join(&WritePosition::new(8, Position::Lsn(0x200))), None);
+    /// ```
+    pub fn join(&self, other: &WritePosition) -> Option<WritePosition> {
+        if self.cluster != other.cluster {
+            return None;
+        }
+        let position = self.position.join(&other.position)?;
+        Some(WritePosition::new(self.cluster, position))
     }
 
     /// Whether a server at `position` of cluster `cluster` has this.
@@ -505,6 +615,22 @@ mod write_position_tests {
             assert!(Position::parse_mariadb(&text).is_err());
             assert!(Position::parse_pg_lsn(&text).is_err());
         }
+    }
+
+    #[test]
+    fn joins_stay_within_one_cluster() {
+        let mdb = |s| Position::parse_mariadb(s).expect("valid position");
+        let a = WritePosition::new(1, mdb("0-1-9,1-1-2"));
+        let b = WritePosition::new(1, mdb("0-1-3,1-1-8"));
+        let both = a.join(&b).expect("one cluster");
+        assert_eq!(both, WritePosition::new(1, mdb("0-1-9,1-1-8")));
+        assert!(
+            !both.reached_by(1, a.position()),
+            "a alone is behind in domain 1"
+        );
+        assert!(a.reached_by(1, both.position()) && b.reached_by(1, both.position()));
+        assert_eq!(a.join(&WritePosition::new(2, mdb("0-1-9"))), None);
+        assert_eq!(a.join(&WritePosition::new(1, Position::Lsn(9))), None);
     }
 
     #[test]

@@ -23,7 +23,9 @@ use pin_project_lite::pin_project;
 use crate::{ConfigError, PinningConfig};
 
 pub use crate::config::Settings;
-pub use crate::pin::{Incoming, IssuedPin, PinnedBy, is_read_method};
+pub use crate::pin::{
+    HeaderWrite, Incoming, IssuedPin, PinHeader, PinnedBy, TARGET, is_read_method,
+};
 pub use crate::token::now_secs;
 
 /// Check `config` and precompute what each request needs: once, when the
@@ -31,10 +33,6 @@ pub use crate::token::now_secs;
 pub fn compile(config: &PinningConfig) -> Result<Settings, ConfigError> {
     config.compile()
 }
-
-/// `Cache-Control` value set on responses that set a pin, when the
-/// application set none.
-pub const CACHE_CONTROL_PRIVATE: &str = "private";
 
 /// A panic caught from the handler's future.
 pub type Panic = Box<dyn Any + Send>;
@@ -69,7 +67,7 @@ impl RequestState {
     }
 
     /// The request's routing as decided from its head (and the position
-    /// its pin carried, [`Incoming::position`]).
+    /// its pins carried, [`Incoming::after`]).
     pub fn incoming(&self) -> &Incoming {
         &self.incoming
     }
@@ -106,7 +104,7 @@ impl RequestState {
         status: u16,
         marked: bool,
         panic: Option<&Panic>,
-    ) -> Option<IssuedPin> {
+    ) -> Option<IssuedPin<'_>> {
         self.done = true;
         if let Some(panic) = panic {
             self.settings.caught_panic(&**panic);
@@ -116,13 +114,10 @@ impl RequestState {
             .earns_pin(&self.incoming, &self.request, marked)?;
         // The position the handler's writes reached (captured when the
         // handler finished, see `WithFinalPin`), for the next requests.
-        let position = with_causal(&self.request, |c| c.own_position().cloned())
-            .map(|position| position.to_string())
-            // Too long for a token (many GTID domains): a timed pin instead.
-            .filter(|position| position.len() <= 200);
+        let position = with_causal(&self.request, |c| c.own_position().cloned());
         Some(
             self.settings
-                .issue(now_secs(), position.as_deref(), reason, status),
+                .issue(now_secs(), position.as_ref(), reason, status),
         )
     }
 

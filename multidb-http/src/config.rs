@@ -74,7 +74,7 @@ impl SameSite {
 /// | [`signing_key`](Self::signing_key) / [`signing_keys`](Self::signing_keys) | none (unsigned) |
 /// | [`header_name`](Self::header_name) | none (cookie only) |
 /// | [`exempt_path_prefix`](Self::exempt_path_prefix) | none |
-/// | [`catch_panics`](Self::catch_panics) | `false` |
+/// | [`catch_panics`](Self::catch_panics) | `true` |
 /// | [`causal`](Self::causal) | `false` |
 ///
 /// ```
@@ -122,7 +122,7 @@ impl Default for PinningConfig {
             signing_keys: None,
             header_name: None,
             exempt_path_prefixes: Vec::new(),
-            catch_panics: false,
+            catch_panics: true,
             causal: false,
         }
     }
@@ -169,8 +169,8 @@ impl PinningConfig {
     /// **`__Host-multidb_pin_writes` is recommended** behind HTTPS: browsers
     /// then accept the cookie only from this exact host, over HTTPS, for
     /// the whole site, so a sibling subdomain cannot plant copies of it.
-    /// (Planted junk copies never switch pinning off — every copy is read
-    /// and the first valid one wins — but with the prefix there are none.)
+    /// (Planted copies never switch pinning off — every copy is read, and
+    /// every valid one counts — but with the prefix there are none.)
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self
@@ -277,28 +277,38 @@ impl PinningConfig {
     }
 
     /// Catch a handler that panics and answer `500 Internal Server Error`
-    /// *with* the pin (default `false`).
+    /// *with* the pin (default `true`).
     ///
-    /// A handler may panic after its write committed. A panic-catching
-    /// layer outside this one (tower-http's `CatchPanicLayer`) makes its
-    /// 500 after the pinning middleware is gone, so the client is not
-    /// pinned, and its retry or reload reads a lagging replica. With
-    /// `true`, the middleware catches the panic itself, logs it (`error`,
-    /// target `multidb::http`) and answers an empty 500 that pins the
-    /// client as any response of that request would. A panic-catching
-    /// layer *inside* this one does the same job; this option is for when
-    /// there is none.
+    /// A handler may panic after its write committed. actix-web catches no
+    /// panic (the connection is dropped with no response), nor do axum and
+    /// hyper, and a panic-catching layer outside this one (tower-http's
+    /// `CatchPanicLayer`) makes its 500 after the pinning middleware is
+    /// gone: either way the client is not pinned, and its retry or reload
+    /// reads a lagging replica. So by default the middleware catches the
+    /// panic itself, logs it (`error`, target `multidb::http`) and answers
+    /// an empty 500 that pins the client as any response of that request
+    /// would. A panic-catching layer *inside* this one (whose own 500
+    /// passes through this middleware and is pinned) leaves it nothing to
+    /// catch. Turn it off only to let panics unwind past this middleware
+    /// on purpose: their clients are then not pinned.
     pub fn catch_panics(mut self, catch: bool) -> Self {
         self.catch_panics = catch;
         self
     }
 
-    /// The application's `MultiDb` has causal reads on (its default on
-    /// PostgreSQL and MariaDB/MySQL): a request earns a pin only by a real
+    /// Pin only on real writes in every request, even one that ran no
+    /// statement through a `MultiDb` (default `false`).
+    ///
+    /// You rarely need it: the mode is learned from each request. When a
+    /// `MultiDb` with causal reads on (its default on PostgreSQL and
+    /// MariaDB/MySQL, [`causal_reads`](https://docs.rs/multidb-seaorm)) routed
+    /// a statement of the request, the request earns a pin only by a real
     /// write, `#[db_write]` / `mark_db_write` or [`DbWrite`](crate::DbWrite),
     /// not by its method alone — a POST that failed validation, or a 404,
-    /// has no position to wait for (default `false`: django's rule, any
-    /// unsafe method pins).
+    /// has no position to wait for. A request that ran no statement through
+    /// a `MultiDb` keeps django's rule (any unsafe method pins, for 15 s),
+    /// because the layer cannot tell whether it wrote some other way (through
+    /// `db.primary()`, another pool); `true` drops that safety net too.
     ///
     /// Either way, a pin carries the replication position the request's
     /// writes reached, when its `MultiDb` has one; a request that comes

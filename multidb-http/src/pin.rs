@@ -3,15 +3,16 @@
 
 use std::any::Any;
 
+use http::HeaderName;
 use multidb_core::context::RequestContext;
 use multidb_core::position::WritePosition;
 
 use crate::config::Settings;
 use crate::cookie::{Written, cookie_values, header_values};
-use crate::token::{Checked, Reject};
+use crate::token::{Reject, Tokens, is_valid_position};
 
 /// The `tracing` target of the HTTP side.
-pub(crate) const TARGET: &str = "multidb::http";
+pub const TARGET: &str = "multidb::http";
 
 /// Mark a response as coming from a request that wrote, so that the client
 /// is pinned — django's `response._db_write = True`. For the cases where the
@@ -76,9 +77,8 @@ pub struct Incoming {
     exempt: bool,
     writes: bool,
     pinned_by: Option<PinnedBy>,
-    /// The position carried by the valid pin, if any (allocated only then).
-    position: Option<Box<str>>,
-    /// That position, read: the request's reads must see it.
+    /// What the request's pins carried, combined: the position its reads
+    /// must see (none when a pin without one came).
     after: Option<WritePosition>,
 }
 
@@ -91,8 +91,9 @@ impl Incoming {
             || (self.pinned_by.is_some() && self.after.is_none())
     }
 
-    /// The replication position the request's pin carried: its reads go to
-    /// replicas that reached it, else the primary.
+    /// The replication position the request's pins carried, combined
+    /// ([`WritePosition::join`]): its reads go to replicas that reached it,
+    /// else the primary.
     pub fn after(&self) -> Option<&WritePosition> {
         self.after.as_ref()
     }
@@ -106,36 +107,163 @@ impl Incoming {
     pub fn exempt(&self) -> bool {
         self.exempt
     }
+}
 
-    /// The replication position carried by the pin that pinned the request
-    /// (`[A-Za-z0-9._~-]`, at most 200 bytes), if it carried one: what a
-    /// causal read waits for. Pins carry none until causal pins land.
-    pub fn position(&self) -> Option<&str> {
-        self.position.as_deref()
+/// At most this many pins of one request are verified (with keys, an HMAC
+/// per key each): those that passed the cheap checks (well formed, within
+/// the pin window). A request that brings more runs pinned, as under a
+/// timed pin, without verifying the rest: any of them may be the user's
+/// own pin, hidden behind planted copies.
+const MAX_PINS_VERIFIED: usize = 8;
+
+/// The valid pins of one request, combined: a timed pin wins, else the
+/// request's reads must see every pin's position.
+#[derive(Debug, Default)]
+struct Pins {
+    /// How many pins were verified, against [`MAX_PINS_VERIFIED`].
+    verified: usize,
+    /// A pin without a usable position came (or more pins than are
+    /// verified): the request runs pinned, whatever else comes.
+    timed: bool,
+    /// The join of the positions of the pins so far, while none was timed.
+    after: Option<WritePosition>,
+}
+
+impl Pins {
+    /// Add the valid pins among `candidates` (every one is looked at: a
+    /// planted junk copy cannot hide a real pin; a malformed, expired or
+    /// far-future one costs a few byte comparisons). Whether any was valid.
+    fn add<'a>(
+        &mut self,
+        tokens: &Tokens,
+        candidates: impl Iterator<Item = &'a [u8]>,
+        now: u64,
+        source: PinnedBy,
+    ) -> bool {
+        let mut found = false;
+        for value in candidates {
+            if self.timed {
+                // Nothing more can change the outcome.
+                break;
+            }
+            let token = match tokens.read(value, now) {
+                Ok(token) => token,
+                Err(reject) => {
+                    log_reject(source, reject);
+                    continue;
+                }
+            };
+            if self.verified == MAX_PINS_VERIFIED {
+                tracing::debug!(
+                    target: TARGET,
+                    source = source.as_str(),
+                    max = MAX_PINS_VERIFIED,
+                    "more pins than are verified: the request runs pinned",
+                );
+                self.timed = true;
+                self.after = None;
+                return true;
+            }
+            self.verified += 1;
+            match tokens.verify(token) {
+                Ok(checked) => {
+                    found = true;
+                    self.add_position(checked.position);
+                }
+                Err(reject) => log_reject(source, reject),
+            }
+        }
+        found
+    }
+
+    /// A valid pin's position: joined with the others', or, if it has none
+    /// (or one that cannot be read, or of another cluster), a timed pin.
+    fn add_position(&mut self, position: Option<&[u8]>) {
+        let position = position
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|text| text.parse::<WritePosition>().ok());
+        // `after` is `None` only before the first pin (a timed one stops
+        // the reading).
+        self.after = match (self.after.take(), position) {
+            (None, Some(position)) => Some(position),
+            (Some(have), Some(position)) => have.join(&position),
+            (_, None) => None,
+        };
+        self.timed = self.after.is_none();
     }
 }
 
-/// A pin to send: the `Set-Cookie` value, and the token for the pin header.
+/// `Cache-Control` value set on responses that set a pin, when the
+/// application set none.
+const CACHE_CONTROL_PRIVATE: &str = "private";
+
+/// A pin to send: the headers a pinning response gets
+/// ([`headers`](Self::headers)).
 #[derive(Debug)]
-pub struct IssuedPin(Written);
+pub struct IssuedPin<'s> {
+    written: Written,
+    header_name: Option<&'s HeaderName>,
+}
 
-impl IssuedPin {
-    /// The token alone (the pin header's value).
-    pub fn token(&self) -> &str {
-        self.0.line.get(self.0.token.clone()).unwrap_or_default()
-    }
+/// How a [`PinHeader`] goes into the response's headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderWrite {
+    /// Added after any of the same name (the application's own cookies
+    /// stay).
+    Append,
+    /// Set only if the response has none of that name (the application's
+    /// own `Cache-Control` stays).
+    IfAbsent,
+}
 
-    /// The `Set-Cookie` value.
-    pub fn into_set_cookie(self) -> String {
-        self.0.line
+/// One header of a pinning response, as bytes: each framework makes its
+/// own header types of them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PinHeader<'s> {
+    /// The header's name, lower case.
+    pub name: &'s [u8],
+    /// Its value (checked to be a valid header value).
+    pub value: Vec<u8>,
+    /// Append, or set if absent.
+    pub write: HeaderWrite,
+}
+
+impl<'s> IssuedPin<'s> {
+    /// The headers to write, in order: the pin header (if configured) with
+    /// the token, the `Set-Cookie`, and `Cache-Control: private` unless
+    /// the response has a `Cache-Control`.
+    pub fn headers(self) -> impl Iterator<Item = PinHeader<'s>> {
+        let IssuedPin {
+            written,
+            header_name,
+        } = self;
+        let token = header_name.map(|name| PinHeader {
+            name: name.as_str().as_bytes(),
+            value: written.line.as_bytes()[written.token.clone()].to_vec(),
+            write: HeaderWrite::Append,
+        });
+        let cookie = PinHeader {
+            name: b"set-cookie",
+            value: written.line.into_bytes(),
+            write: HeaderWrite::Append,
+        };
+        let cache = PinHeader {
+            name: b"cache-control",
+            value: CACHE_CONTROL_PRIVATE.as_bytes().to_vec(),
+            write: HeaderWrite::IfAbsent,
+        };
+        token.into_iter().chain([cookie, cache])
     }
 }
 
 impl Settings {
-    /// The request's routing: exempt, pinned (and why). `cookies` are the
-    /// `Cookie` header values, `pin_headers` the values of the
-    /// [`header_name`](Self::header_name) header (read only if no cookie
-    /// pins).
+    /// The request's routing: exempt, pinned (and why), the position its
+    /// reads must see. `path` is the path the framework routes on;
+    /// `cookies` are the `Cookie` header values, `pin_headers` the values of
+    /// the [`header_name`](Self::header_name) header. Every valid pin of
+    /// both counts: a timed pin wins, else the reads must see every pin's
+    /// position (so an older pin planted ahead of the user's own changes
+    /// nothing).
     pub fn incoming<'a>(
         &self,
         method: &str,
@@ -146,33 +274,26 @@ impl Settings {
     ) -> Incoming {
         let exempt = self.is_exempt(path);
         let writes = !is_read_method(method);
-        let mut position = None;
-        let mut found = |checked: Option<Checked<'_>>| match checked {
-            Some(checked) => {
-                position = checked
-                    .position
-                    .and_then(|p| std::str::from_utf8(p).ok())
-                    .map(Box::from);
-                true
-            }
-            None => false,
-        };
+        let mut pins = Pins::default();
         let pinned_by = if exempt {
             None
         } else if writes {
             Some(PinnedBy::Method)
-        } else if found(self.first_valid(
-            cookie_values(cookies, self.cookie_name.as_bytes()),
-            now,
-            PinnedBy::Cookie,
-        )) {
-            Some(PinnedBy::Cookie)
-        } else if self.header_name.is_some()
-            && found(self.first_valid(header_values(pin_headers), now, PinnedBy::Header))
-        {
-            Some(PinnedBy::Header)
         } else {
-            None
+            let cookies = cookie_values(cookies, self.cookie_name.as_bytes());
+            let cookie = pins.add(&self.tokens, cookies, now, PinnedBy::Cookie);
+            let header = self.header_name.is_some()
+                && pins.add(
+                    &self.tokens,
+                    header_values(pin_headers),
+                    now,
+                    PinnedBy::Header,
+                );
+            if cookie {
+                Some(PinnedBy::Cookie)
+            } else {
+                header.then_some(PinnedBy::Header)
+            }
         };
         tracing::debug!(
             target: TARGET,
@@ -183,37 +304,12 @@ impl Settings {
             reason = pinned_by.map(PinnedBy::as_str),
             "request routing context",
         );
-        let after = position
-            .as_deref()
-            .and_then(|text: &str| text.parse::<WritePosition>().ok());
         Incoming {
             exempt,
             writes,
             pinned_by,
-            position,
-            after,
+            after: pins.after,
         }
-    }
-
-    /// The first valid token among `candidates`. Every candidate is looked
-    /// at (a planted junk copy cannot hide a real pin); a malformed,
-    /// expired or far-future one costs a few byte comparisons, only a
-    /// well-formed one in the window costs a MAC.
-    fn first_valid<'a>(
-        &self,
-        candidates: impl Iterator<Item = &'a [u8]>,
-        now: u64,
-        source: PinnedBy,
-    ) -> Option<Checked<'a>> {
-        candidates
-            .map(|value| self.tokens.check(value, now))
-            .find_map(|checked| match checked {
-                Ok(checked) => Some(checked),
-                Err(reject) => {
-                    log_reject(source, reject);
-                    None
-                }
-            })
     }
 
     /// Whether the response pins the client, and why: THE decision, for
@@ -232,11 +328,14 @@ impl Settings {
         request: &RequestContext,
         marked: bool,
     ) -> Option<PinnedBy> {
+        // Causal pins are learned from the request: a MultiDb with causal
+        // reads routed one of its statements.
+        let causal = self.causal || request.causal();
         if incoming.exempt {
             None
-        } else if incoming.writes && !self.causal {
+        } else if incoming.writes && !causal {
             Some(PinnedBy::Method)
-        } else if self.causal && request.wrote() {
+        } else if causal && request.wrote() {
             // Causal: a real write, whose position the pin carries; the
             // method alone gives nothing to wait for.
             Some(PinnedBy::Wrote)
@@ -252,17 +351,30 @@ impl Settings {
     }
 
     /// The pin for a response with `status`, earned by `reason`, from
-    /// `now`. `position` (a replication position, `[A-Za-z0-9._~-]`, at
-    /// most 200 bytes) travels signed in the token; `None` until causal
-    /// pins land.
+    /// `now`, carrying `position` (signed with the token), the position the
+    /// request's writes reached, if known. A position too long for a token
+    /// (many GTID domains or sources) makes a timed pin instead.
     pub fn issue(
         &self,
         now: u64,
-        position: Option<&str>,
+        position: Option<&WritePosition>,
         reason: PinnedBy,
         status: u16,
-    ) -> IssuedPin {
-        let written = self.set_cookie.write(&self.tokens, now, position);
+    ) -> IssuedPin<'_> {
+        let position = position.map(WritePosition::to_string).filter(|text| {
+            let fits = is_valid_position(text.as_bytes());
+            if !fits {
+                tracing::debug!(
+                    target: TARGET,
+                    len = text.len(),
+                    "position too long for a pin: a timed pin instead",
+                );
+            }
+            fits
+        });
+        let written = self
+            .set_cookie
+            .write(&self.tokens, now, position.as_deref());
         tracing::debug!(
             target: TARGET,
             reason = reason.as_str(),
@@ -270,7 +382,10 @@ impl Settings {
             pin_secs = self.tokens.pin_secs(),
             "pinning client to the primary",
         );
-        IssuedPin(written)
+        IssuedPin {
+            written,
+            header_name: self.header_name.as_ref(),
+        }
     }
 
     /// Warn, if the request may have written, that it ended without a
@@ -311,19 +426,46 @@ fn log_reject(source: PinnedBy, reject: Reject) {
 
 #[cfg(test)]
 mod tests {
+    use multidb_core::position::Position;
+
     use super::*;
     use crate::PinningConfig;
 
     const NOW: u64 = 1_700_000_000;
+    const KEY: [u8; 32] = [7; 32];
 
     fn get(settings: &Settings, cookies: &[&[u8]]) -> Option<PinnedBy> {
-        settings
-            .incoming("GET", "/", cookies.iter().copied(), [].into_iter(), NOW)
-            .pinned_by()
+        read_get(settings, cookies).pinned_by()
+    }
+
+    fn read_get(settings: &Settings, cookies: &[&[u8]]) -> Incoming {
+        settings.incoming("GET", "/", cookies.iter().copied(), [].into_iter(), NOW)
+    }
+
+    fn signed() -> Settings {
+        PinningConfig::default()
+            .signing_key(KEY)
+            .compile()
+            .expect("valid")
+    }
+
+    /// `name=token` of the pin `settings` issues, carrying `position`.
+    fn pin(settings: &Settings, position: Option<&WritePosition>) -> String {
+        let pin = settings.issue(NOW, position, PinnedBy::Wrote, 200);
+        let set_cookie = pin
+            .headers()
+            .find(|header| header.name == b"set-cookie")
+            .expect("a Set-Cookie");
+        let line = String::from_utf8(set_cookie.value).expect("ASCII");
+        line.split(';').next().unwrap_or_default().to_owned()
+    }
+
+    fn lsn(lsn: u64) -> WritePosition {
+        WritePosition::new(7, Position::Lsn(lsn))
     }
 
     #[test]
-    fn every_copy_is_read_and_the_first_valid_one_wins() {
+    fn every_copy_is_read() {
         let settings = PinningConfig::default().compile().expect("valid");
         let valid = format!("multidb_pin_writes={}", NOW + 10);
         let junk = "multidb_pin_writes=x; ".repeat(9);
@@ -335,8 +477,110 @@ mod tests {
         assert_eq!(get(&settings, &many[..100]), None);
     }
 
+    /// Security review 2, first defect: the first valid pin won, so an
+    /// older genuine pin planted ahead of the user's own sent the read
+    /// right after their write to a lagging replica.
     #[test]
-    fn the_pin_header_is_read_after_the_cookies() {
+    fn every_valid_pin_counts_so_an_older_one_changes_nothing() {
+        let settings = signed();
+        let (older, newer) = (
+            pin(&settings, Some(&lsn(0x100))),
+            pin(&settings, Some(&lsn(0x200))),
+        );
+        for cookies in [[&older, &newer], [&newer, &older]] {
+            let header = format!("{}; {}", cookies[0], cookies[1]);
+            let incoming = read_get(&settings, &[header.as_bytes()]);
+            assert_eq!(incoming.pinned_by(), Some(PinnedBy::Cookie), "{header}");
+            assert_eq!(incoming.after(), Some(&lsn(0x200)), "{header}");
+            assert!(!incoming.pinned());
+        }
+
+        // Neither of two MariaDB positions reaches the other: the read
+        // must see both.
+        let mdb = |text| WritePosition::new(7, Position::parse_mariadb(text).expect("valid"));
+        let (a, b) = (
+            pin(&settings, Some(&mdb("0-1-9,1-1-2"))),
+            pin(&settings, Some(&mdb("0-1-3,1-1-8"))),
+        );
+        let incoming = read_get(&settings, &[a.as_bytes(), b.as_bytes()]);
+        assert_eq!(incoming.after(), Some(&mdb("0-1-9,1-1-8")));
+
+        // A timed pin wins, wherever it is; so do positions no server
+        // reaches together (another cluster).
+        let timed = pin(&settings, None);
+        let elsewhere = pin(&settings, Some(&WritePosition::new(8, Position::Lsn(1))));
+        for cookies in [[&timed, &newer], [&newer, &timed], [&older, &elsewhere]] {
+            let incoming = read_get(&settings, &[cookies[0].as_bytes(), cookies[1].as_bytes()]);
+            assert!(
+                incoming.pinned() && incoming.after().is_none(),
+                "{cookies:?}"
+            );
+        }
+
+        // The pin header's pins count too.
+        let settings = PinningConfig::default()
+            .signing_key(KEY)
+            .header_name("x-pin")
+            .compile()
+            .expect("valid");
+        let (older, newer) = (
+            pin(&settings, Some(&lsn(0x100))),
+            pin(&settings, Some(&lsn(0x200))),
+        );
+        let token = newer.split_once('=').expect("name=token").1;
+        let incoming = settings.incoming(
+            "GET",
+            "/",
+            [older.as_bytes()].into_iter(),
+            [token.as_bytes()].into_iter(),
+            NOW,
+        );
+        assert_eq!(incoming.pinned_by(), Some(PinnedBy::Cookie));
+        assert_eq!(incoming.after(), Some(&lsn(0x200)));
+    }
+
+    /// Security review 2, second defect: every well-formed unexpired copy
+    /// cost an HMAC, without limit.
+    #[test]
+    fn signature_checks_are_capped() {
+        let settings = signed();
+        // Well formed, in the window, signed with another key: only the
+        // HMAC tells them from a genuine pin.
+        let other = PinningConfig::default()
+            .signing_key([8u8; 32])
+            .compile()
+            .expect("valid");
+        let forged = pin(&other, Some(&lsn(0x100)));
+        let genuine = pin(&settings, Some(&lsn(0x200)));
+        let cookies = |forged_copies: usize| {
+            let mut cookies = vec![forged.as_bytes(); forged_copies];
+            cookies.push(genuine.as_bytes());
+            cookies
+        };
+        // Within the cap, the genuine pin is found among the forged ones.
+        let within = read_get(&settings, &cookies(MAX_PINS_VERIFIED - 1));
+        assert_eq!(within.after(), Some(&lsn(0x200)));
+        // Past it, the rest is not verified: the genuine pin may be among
+        // them, so the request runs pinned rather than read a replica
+        // that may lag behind it.
+        for copies in [MAX_PINS_VERIFIED, 100] {
+            let past = read_get(&settings, &cookies(copies));
+            assert_eq!(past.pinned_by(), Some(PinnedBy::Cookie), "{copies}");
+            assert!(past.pinned() && past.after().is_none(), "{copies}");
+        }
+        let forged_only = |copies| get(&settings, &cookies(copies)[..copies]);
+        assert_eq!(forged_only(MAX_PINS_VERIFIED), None, "all verified");
+        assert_eq!(forged_only(MAX_PINS_VERIFIED + 1), Some(PinnedBy::Cookie));
+        // Copies that fail the cheap checks cost no HMAC and do not count.
+        let expired = format!("multidb_pin_writes={NOW}.{}", "A".repeat(43));
+        let mut cheap = vec![expired.as_bytes(); 100];
+        cheap.push(genuine.as_bytes());
+        assert_eq!(read_get(&settings, &cheap).after(), Some(&lsn(0x200)));
+        assert_eq!(get(&settings, &cheap[..100]), None);
+    }
+
+    #[test]
+    fn the_pin_header_is_read_with_the_cookies() {
         let settings = PinningConfig::default()
             .header_name("x-pin")
             .compile()
@@ -350,6 +594,7 @@ mod tests {
             NOW,
         );
         assert_eq!(incoming.pinned_by(), Some(PinnedBy::Header));
+        assert!(incoming.pinned());
     }
 
     #[test]
@@ -405,29 +650,66 @@ mod tests {
 
     #[test]
     fn issued_pins_carry_the_position() {
+        let settings = signed();
+        let position = lsn(0x16B3F28);
+        let cookie = pin(&settings, Some(&position));
+        let expected = format!(
+            "multidb_pin_writes={}:v1.0000000000000007.pg.16b3f28.",
+            NOW + 15
+        );
+        assert!(cookie.starts_with(&expected), "{cookie}");
+        let incoming = read_get(&settings, &[cookie.as_bytes()]);
+        assert_eq!(incoming.pinned_by(), Some(PinnedBy::Cookie));
+        assert_eq!(incoming.after(), Some(&position));
+        let timed = pin(&settings, None);
+        assert_eq!(get(&settings, &[timed.as_bytes()]), Some(PinnedBy::Cookie));
+        assert!(read_get(&settings, &[timed.as_bytes()]).after().is_none());
+        // Too long for a token: a timed pin.
+        let gtids: Vec<String> = (0..40)
+            .map(|domain| format!("{domain}-1-1000000"))
+            .collect();
+        let long = WritePosition::new(7, Position::parse_mariadb(&gtids.join(",")).expect("valid"));
+        let cookie = pin(&settings, Some(&long));
+        assert!(!cookie.contains(':'), "{cookie}");
+        assert!(read_get(&settings, &[cookie.as_bytes()]).pinned());
+    }
+
+    #[test]
+    fn the_headers_of_a_pin() {
         let settings = PinningConfig::default()
-            .signing_key([7u8; 32])
+            .header_name("X-Pin")
             .compile()
             .expect("valid");
-        let pin = settings.issue(NOW, Some("0-16B3F28"), PinnedBy::Wrote, 200);
-        assert!(pin.token().starts_with(&format!("{}:0-16B3F28.", NOW + 15)));
-        let cookie = format!("multidb_pin_writes={}", pin.token());
-        assert_eq!(get(&settings, &[cookie.as_bytes()]), Some(PinnedBy::Cookie));
-        let none = [].into_iter();
-        let incoming = settings.incoming("GET", "/", [cookie.as_bytes()].into_iter(), none, NOW);
-        assert_eq!(incoming.position(), Some("0-16B3F28"));
-        let plain = format!(
-            "multidb_pin_writes={}",
-            settings.issue(NOW, None, PinnedBy::Wrote, 200).token()
+        let headers: Vec<PinHeader<'_>> = settings
+            .issue(NOW, None, PinnedBy::Method, 201)
+            .headers()
+            .collect();
+        let text = |header: &PinHeader<'_>| String::from_utf8(header.value.clone()).expect("ASCII");
+        let [token, cookie, cache] = headers.as_slice() else {
+            panic!("three headers: {headers:?}");
+        };
+        assert_eq!(
+            (token.name, token.write),
+            (&b"x-pin"[..], HeaderWrite::Append)
         );
-        let incoming = settings.incoming(
-            "GET",
-            "/",
-            [plain.as_bytes()].into_iter(),
-            [].into_iter(),
-            NOW,
+        assert_eq!(text(token), (NOW + 15).to_string());
+        assert_eq!(
+            (cookie.name, cookie.write),
+            (&b"set-cookie"[..], HeaderWrite::Append)
         );
-        assert_eq!(incoming.position(), None);
-        assert!(pin.into_set_cookie().starts_with(&cookie));
+        assert!(text(cookie).starts_with(&format!("multidb_pin_writes={}; Max-Age=15;", NOW + 15)));
+        assert_eq!(
+            (cache.name, cache.write),
+            (&b"cache-control"[..], HeaderWrite::IfAbsent)
+        );
+        assert_eq!(text(cache), "private");
+        // Without a pin header, only the cookie and the cache.
+        let plain = PinningConfig::default().compile().expect("valid");
+        let names: Vec<&[u8]> = plain
+            .issue(NOW, None, PinnedBy::Method, 201)
+            .headers()
+            .map(|header| header.name)
+            .collect();
+        assert_eq!(names, [&b"set-cookie"[..], b"cache-control"]);
     }
 }

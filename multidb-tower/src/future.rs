@@ -6,11 +6,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use http::header::{CACHE_CONTROL, SET_COOKIE};
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use multidb_core::context::Scoped;
 use multidb_http::__private::{
-    CACHE_CONTROL_PRIVATE, IssuedPin, RequestState, Settings, WithFinalPin,
+    HeaderWrite, IssuedPin, PinHeader, RequestState, TARGET, WithFinalPin,
 };
 use multidb_http::DbWrite;
 use pin_project_lite::pin_project;
@@ -72,32 +71,30 @@ where
         };
         let marked = response.extensions().get::<DbWrite>().is_some();
         if let Some(pin) = state.respond(response.status().as_u16(), marked, panic.as_ref()) {
-            pin_client(state.settings(), response.headers_mut(), pin);
+            pin_client(response.headers_mut(), pin);
         }
         Poll::Ready(Ok(response))
     }
 }
 
-/// Append the pin cookie (and the pin header, if configured); mark the
-/// response `Cache-Control: private` unless it has a `Cache-Control`.
-fn pin_client(settings: &Settings, headers: &mut HeaderMap, pin: IssuedPin) {
-    // Built from validated parts, so these cannot fail; if they ever did,
-    // the response goes out unpinned rather than failing.
-    if let Some(name) = settings.header_name()
-        && let Ok(value) = HeaderValue::from_str(pin.token())
-    {
-        headers.append(name.clone(), value);
-    }
-    match HeaderValue::try_from(pin.into_set_cookie()) {
-        Ok(value) => {
-            headers.append(SET_COOKIE, value);
+/// Write the pin's headers (see [`IssuedPin::headers`]).
+fn pin_client(headers: &mut HeaderMap, pin: IssuedPin<'_>) {
+    for PinHeader { name, value, write } in pin.headers() {
+        // Built from validated parts: a failure would be a bug, and the
+        // response then goes out unpinned rather than failing.
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::try_from(value))
+        else {
+            tracing::warn!(target: TARGET, "could not build a pin header");
+            continue;
+        };
+        match write {
+            HeaderWrite::Append => {
+                headers.append(name, value);
+            }
+            HeaderWrite::IfAbsent if !headers.contains_key(&name) => {
+                headers.insert(name, value);
+            }
+            HeaderWrite::IfAbsent => {}
         }
-        Err(_) => tracing::warn!(target: "multidb::http", "could not build the pin cookie"),
-    }
-    if !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(
-            CACHE_CONTROL,
-            HeaderValue::from_static(CACHE_CONTROL_PRIVATE),
-        );
     }
 }

@@ -68,7 +68,7 @@
 //! let app = Router::new()
 //!     .route("/posts", post(slow))
 //!     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_millis(10)))
-//!     .layer(PinningLayer::new(PinningConfig::default().catch_panics(true))?);
+//!     .layer(PinningLayer::new(PinningConfig::default())?);
 //!
 //! let response = app.oneshot(Request::post("/posts").body(Body::empty())?).await?;
 //! assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
@@ -79,7 +79,13 @@
 //!
 //! A request whose inner service fails with an `Err` has no response to
 //! pin: it is logged at `warn` (target `multidb::http`), as a request
-//! dropped unfinished is.
+//! dropped unfinished is. A handler that panics is caught by the layer
+//! itself, by default ([`PinningConfig::catch_panics`]; neither axum nor
+//! hyper catches panics): the client gets an empty 500 that pins it.
+//!
+//! Exempt path prefixes ([`PinningConfig::exempt_path_prefix`]) are
+//! matched against the request's path as it came, which is what axum's
+//! router matches (it does not percent-decode the path).
 //!
 //! # Streaming bodies and upgrades
 //!

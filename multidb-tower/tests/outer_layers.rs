@@ -116,7 +116,7 @@ async fn catch_panics_answers_500_with_the_pin() {
 async fn a_panic_catcher_outside_the_layer_loses_the_pin_and_says_so() {
     let (logs, _guard) = Logs::capture();
     let app = routes()
-        .layer(pinning(PinningConfig::default()))
+        .layer(pinning(PinningConfig::default().catch_panics(false)))
         .layer(CatchPanicLayer::new());
     let out = send(&app, request("POST", "/panic")).await;
     assert_eq!(out.status, StatusCode::INTERNAL_SERVER_ERROR);
