@@ -230,7 +230,10 @@ mod tests {
     #[test]
     fn a_fresh_scope_needs_nothing() {
         let state = CausalState::default();
-        assert!(matches!(state.read_need(), ReadNeed::Ready(MustSee::Nothing)));
+        assert!(matches!(
+            state.read_need(),
+            ReadNeed::Ready(MustSee::Nothing)
+        ));
         assert!(state.own_position().is_none());
     }
 
@@ -239,7 +242,12 @@ mod tests {
         let mut state = CausalState::default();
         state.wrote(|| None);
         state.write_done(Instant::now());
-        assert!(matches!(state.read_need(), ReadNeed::Capture { write_done: Some(_) }));
+        assert!(matches!(
+            state.read_need(),
+            ReadNeed::Capture {
+                write_done: Some(_)
+            }
+        ));
         assert!(state.is_stale());
         state.captured(at(10));
         assert!(!state.is_stale());
@@ -249,7 +257,10 @@ mod tests {
         };
         assert!(need.reached_by(1, Some(&Position::Lsn(10))));
         assert!(!need.reached_by(1, Some(&Position::Lsn(9))));
-        assert!(!need.reached_by(2, Some(&Position::Lsn(10))), "another cluster");
+        assert!(
+            !need.reached_by(2, Some(&Position::Lsn(10))),
+            "another cluster"
+        );
         assert!(!need.reached_by(1, None), "an unknown position");
     }
 

@@ -104,7 +104,7 @@ struct RequestFacts {
     comes_after: bool,
     /// A connection with causal reads routed a statement of this request:
     /// its writes' positions go into the pin, and a method alone earns none.
-    causal: AtomicBool,
+    causal_connection: AtomicBool,
     /// The replica the scope read from last (monotonic reads); `usize::MAX`
     /// = none yet.
     sticky: AtomicUsize,
@@ -118,7 +118,7 @@ impl Default for RequestFacts {
             db_write_marked: AtomicBool::new(false),
             implicit: false,
             comes_after: false,
-            causal: AtomicBool::new(false),
+            causal_connection: AtomicBool::new(false),
             sticky: AtomicUsize::new(usize::MAX),
             causal: Mutex::new(CausalState::default()),
         }
@@ -215,7 +215,7 @@ impl RequestContext {
     /// request: the pin of a request that wrote carries its position, and a
     /// request that wrote nothing has nothing to wait for.
     pub fn causal(&self) -> bool {
-        self.facts.causal.load(Ordering::Relaxed)
+        self.facts.causal_connection.load(Ordering::Relaxed)
     }
 }
 
@@ -484,9 +484,12 @@ pub(crate) mod plumbing {
         /// scope (see [`RequestContext::causal`]).
         pub fn note_causal(&self) {
             if let Some(request) = self.scope()
-                && !request.facts.causal.load(Ordering::Relaxed)
+                && !request.facts.causal_connection.load(Ordering::Relaxed)
             {
-                request.facts.causal.store(true, Ordering::Relaxed);
+                request
+                    .facts
+                    .causal_connection
+                    .store(true, Ordering::Relaxed);
             }
         }
 
@@ -515,6 +518,17 @@ pub(crate) mod plumbing {
     /// Run `f` on `request`'s causal facts (one lock).
     pub fn with_causal<R>(request: &RequestContext, f: impl FnOnce(&mut CausalState) -> R) -> R {
         request.with_causal(f)
+    }
+
+    /// The current task's routing state (see [`snapshot`]).
+    pub fn task_state() -> TaskState {
+        snapshot().task()
+    }
+
+    /// Record a write in the current task's request, as the connection
+    /// does (see [`TaskSnapshot::note_write`]); for the adapters' tests.
+    pub fn note_write() -> bool {
+        snapshot().note_write()
     }
 
     /// The current request if a real scope is open (see

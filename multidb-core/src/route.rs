@@ -610,25 +610,59 @@ mod tests {
         let never = |_: &Positions| -> bool { panic!("no position needed") };
         assert_eq!(replica_state(up, clock, &MustSee::Timed, never), Usable);
         assert_eq!(replica_state(up, clock, &MustSee::Nothing, never), Usable);
-        assert_eq!(replica_state(up, clock, &MustSee::Unknowable, never), Behind);
+        assert_eq!(
+            replica_state(up, clock, &MustSee::Unknowable, never),
+            Behind
+        );
         let mut scope = crate::causal::CausalState::after(WritePosition::new(1, Position::Lsn(9)));
         scope.captured(WritePosition::new(1, Position::Lsn(9)));
         let needs = scope.must_see();
-        assert_eq!(replica_state(up, clock, &needs, |p| p.reached_by(1, &Position::Lsn(9))), Usable);
-        assert_eq!(replica_state(up, clock, &needs, |p| p.reached_by(1, &Position::Lsn(8))), Behind);
+        assert_eq!(
+            replica_state(up, clock, &needs, |p| p.reached_by(1, &Position::Lsn(9))),
+            Usable
+        );
+        assert_eq!(
+            replica_state(up, clock, &needs, |p| p.reached_by(1, &Position::Lsn(8))),
+            Behind
+        );
         for verdict in [Down, Lagging, NotReplica] {
             let replica = ReplicaFacts { verdict, ..up };
-            assert_eq!(replica_state(replica, clock, &MustSee::Nothing, never), verdict);
+            assert_eq!(
+                replica_state(replica, clock, &MustSee::Nothing, never),
+                verdict
+            );
         }
         // A failed read: down until the monitor saw it answer afterwards.
-        let failed = ReplicaFacts { failed_at: 90, answered_at: 80, ..up };
+        let failed = ReplicaFacts {
+            failed_at: 90,
+            answered_at: 80,
+            ..up
+        };
         assert_eq!(replica_state(failed, clock, &MustSee::Nothing, never), Down);
-        let answered = ReplicaFacts { answered_at: 95, ..failed };
-        assert_eq!(replica_state(answered, clock, &MustSee::Nothing, never), Usable);
+        let answered = ReplicaFacts {
+            answered_at: 95,
+            ..failed
+        };
+        assert_eq!(
+            replica_state(answered, clock, &MustSee::Nothing, never),
+            Usable
+        );
         // Without a monitor: down for the rest period.
-        let unwatched = Clock { monitored: false, ..clock };
-        assert_eq!(replica_state(failed, unwatched, &MustSee::Nothing, never), Down);
-        let later = Clock { now: 140, ..unwatched };
-        assert_eq!(replica_state(failed, later, &MustSee::Nothing, never), Usable);
+        let unwatched = Clock {
+            monitored: false,
+            ..clock
+        };
+        assert_eq!(
+            replica_state(failed, unwatched, &MustSee::Nothing, never),
+            Down
+        );
+        let later = Clock {
+            now: 140,
+            ..unwatched
+        };
+        assert_eq!(
+            replica_state(failed, later, &MustSee::Nothing, never),
+            Usable
+        );
     }
 }

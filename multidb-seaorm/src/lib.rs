@@ -50,9 +50,7 @@ pub use multidb_core::context::{
     RequestContext, Scoped, db_write, in_current_scope, mark_db_write, pin_this_task, scope,
     scope_after, this_task_is_pinned, unpin_this_task, use_master,
 };
-pub use multidb_core::position::{
-    Position, PositionParseError, WritePosition, WritePositionError,
-};
+pub use multidb_core::position::{Position, PositionParseError, WritePosition, WritePositionError};
 pub use multidb_core::{
     Access, Classifier, Dialect, InvalidFunctionName, Reason, Target, classify, classify_for,
     policy,

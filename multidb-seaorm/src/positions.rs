@@ -188,4 +188,3 @@ fn is_access_denied(error: &DbErr) -> bool {
     let text = error.to_string().to_ascii_lowercase();
     text.contains("1227") || text.contains("access denied") || text.contains("privilege")
 }
-

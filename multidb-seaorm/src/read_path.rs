@@ -170,9 +170,9 @@ impl MultiDb {
                 // Only causal reads put the position in the pin: with them
                 // off, a request costs no extra round trip.
                 c.wrote(|| {
-                    self.inner.causal.then(|| {
-                        Arc::new(Capturer(self.clone())) as Arc<dyn CapturePosition>
-                    })
+                    self.inner
+                        .causal
+                        .then(|| Arc::new(Capturer(self.clone())) as Arc<dyn CapturePosition>)
                 });
             });
         }

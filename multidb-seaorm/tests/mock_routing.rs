@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use multidb_seaorm::policy::RoundRobin;
-use multidb_seaorm::{
-    MultiDb, MultiDbError, Reason, Target, pin_this_task, scope, use_master,
-};
+use multidb_seaorm::{MultiDb, MultiDbError, Reason, Target, pin_this_task, scope, use_master};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ActiveValue::Unchanged, ColumnTrait,
