@@ -1,7 +1,7 @@
 //! The lexer: one profile's reading of the text as tokens, borrowed from the
 //! input, with no allocation and no recursion.
 
-use super::profile::{Family, Profile, at, is_ident_cont, is_ident_start, is_space};
+use super::profile::{Family, Profile, at, is_ident_cont, is_ident_start, is_operator, is_space};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tok<'a> {
@@ -13,6 +13,8 @@ pub(super) enum Tok<'a> {
     Literal,
     /// Any other single byte.
     Punct(u8),
+    /// A PostgreSQL operator of two or more bytes (`@>`, `<->`, `!~~*`).
+    Op(&'a [u8]),
     /// `:=`
     Assign,
     /// Something that settles it: a MySQL executable comment, `U&"…"`, a
@@ -91,7 +93,11 @@ impl<'a> Lexer<'a> {
                     let escapes = family == Family::MySql && self.p.backslash_in_double;
                     return self.quoted(i, b'"', escapes);
                 }
-                b'.' | b',' | b'(' | b')' | b'=' => {
+                b'.' | b',' | b'(' | b')' => {
+                    self.i = i + 1;
+                    return Tok::Punct(c);
+                }
+                b'=' if family != Family::Postgres || !is_operator(self.at(i + 1)) => {
                     self.i = i + 1;
                     return Tok::Punct(c);
                 }
@@ -117,7 +123,9 @@ impl<'a> Lexer<'a> {
                         return tok;
                     }
                 }
-                b'[' if family == Family::Sqlite => return self.quoted(i, b'[', false),
+                // SQLite, and MariaDB with `sql_mode=MSSQL` (elsewhere MySQL
+                // has no `[` at all: reading it as a quote is exact or moot).
+                b'[' if family != Family::Postgres => return self.quoted(i, b'[', false),
                 b'$' => {
                     return match family {
                         Family::Postgres => self.dollar(i),
@@ -132,11 +140,43 @@ impl<'a> Lexer<'a> {
                     self.i = i + 2;
                     return Tok::Assign;
                 }
+                c if family == Family::Postgres && is_operator(c) && c != b'`' => {
+                    return self.operator(i);
+                }
                 c => {
                     self.i = i + 1;
                     return Tok::Punct(c);
                 }
             }
+        }
+    }
+
+    /// A PostgreSQL operator starting at `i`, as `scan.l` delimits it: the
+    /// longest run of operator bytes, ended before `--` or `/*`, without
+    /// trailing `+`/`-` unless it holds one of `~!@#^&|`?%`.
+    fn operator(&mut self, i: usize) -> Tok<'a> {
+        let mut j = i + 1;
+        while is_operator(self.at(j))
+            && self.at(j) != b'`'
+            && !matches!((self.at(j), self.at(j + 1)), (b'-', b'-') | (b'/', b'*'))
+        {
+            j += 1;
+        }
+        if j - i > 1
+            && !self
+                .slice(i, j)
+                .iter()
+                .any(|c| matches!(c, b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'%'))
+        {
+            while j - i > 1 && matches!(self.at(j - 1), b'+' | b'-') {
+                j -= 1;
+            }
+        }
+        self.i = j;
+        if j - i == 1 {
+            Tok::Punct(self.at(i))
+        } else {
+            Tok::Op(self.slice(i, j))
         }
     }
 
@@ -263,6 +303,12 @@ impl<'a> Lexer<'a> {
         loop {
             j = find3(self.b, j, quote, b'\\', 0)?;
             let c = self.at(j);
+            if self.at(j.wrapping_sub(1)) >= 0x80 && (c == b'\\' || quote == b'`' || quote == b']') {
+                // A client encoding like SJIS or GBK reads the last byte of
+                // a UTF-8 character and this byte as one character.
+                self.i = usize::MAX;
+                return None;
+            }
             match c {
                 0 => {
                     self.i = usize::MAX;
@@ -338,6 +384,11 @@ impl<'a> Lexer<'a> {
         let mut j = i + 1;
         while is_ident_cont(self.at(j)) {
             j += 1;
+        }
+        if matches!(self.at(j), b'\\' | b'`' | b'[' | b']') && self.at(j - 1) >= 0x80 {
+            // A client encoding like SJIS or GBK reads the last byte of a
+            // UTF-8 character and this byte as one character.
+            return Tok::Write;
         }
         if self.p.family == Family::Postgres && j == i + 1 {
             match (self.at(i) | 0x20, self.at(j), self.at(j + 1)) {

@@ -106,6 +106,8 @@ pub(super) const IDENT_START: u8 = 2;
 pub(super) const IDENT_CONT: u8 = 4;
 /// A byte the dialect-blind pre-scan must look at.
 pub(super) const NOTABLE: u8 = 8;
+/// A byte of a PostgreSQL operator.
+pub(super) const OPERATOR: u8 = 16;
 
 /// Byte classes, one table lookup per byte in the hot loops.
 pub(super) static CLASS: [u8; 256] = {
@@ -123,6 +125,13 @@ pub(super) static CLASS: [u8; 256] = {
         }
         if c.is_ascii_digit() || c == b'$' {
             class |= IDENT_CONT;
+        }
+        if matches!(
+            c,
+            b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'+' | b'-' | b'*'
+                | b'/' | b'%' | b'<' | b'>' | b'='
+        ) {
+            class |= OPERATOR;
         }
         if matches!(
             c,
@@ -147,6 +156,10 @@ pub(super) fn is_space(c: u8) -> bool {
 /// First byte of an unquoted identifier or keyword.
 pub(super) fn is_ident_start(c: u8) -> bool {
     has(c, IDENT_START)
+}
+
+pub(super) fn is_operator(c: u8) -> bool {
+    has(c, OPERATOR)
 }
 
 pub(super) fn is_ident_cont(c: u8) -> bool {

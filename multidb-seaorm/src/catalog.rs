@@ -1,0 +1,308 @@
+//! Loading the server's catalog of functions and operators for the
+//! classifier: which names are built-in, an extension's or a user's, and
+//! whether each may write (PostgreSQL `provolatile`, MariaDB/MySQL
+//! `SQL_DATA_ACCESS`, SQLite's function flags).
+
+use multidb_core::{Catalog, Dialect, Origin, Volatility};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement};
+
+/// PostgreSQL functions of every schema (all overloads count, so a user
+/// function that shadows a built-in on the `search_path` is seen), with
+/// where they come from: `pg_catalog`/`information_schema` (`b`), a member
+/// of an extension (`e`), or a user's (`u`). Procedures are left out: only
+/// `CALL` runs them, and that is a write anyway.
+pub(crate) const POSTGRES_FUNCTIONS: &str = "\
+SELECT p.proname::text AS name, p.provolatile::text AS volatility, \
+       CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                         WHERE d.classid = 'pg_catalog.pg_proc'::regclass \
+                           AND d.objid = p.oid AND d.deptype = 'e') THEN 'e' \
+            WHEN n.nspname IN ('pg_catalog', 'information_schema') THEN 'b' \
+            ELSE 'u' END AS origin \
+FROM pg_catalog.pg_proc p \
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+WHERE p.prokind <> 'p'";
+
+/// PostgreSQL operators, with the volatility of the function behind each.
+pub(crate) const POSTGRES_OPERATORS: &str = "\
+SELECT o.oprname::text AS name, p.provolatile::text AS volatility, \
+       CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                         WHERE d.classid = 'pg_catalog.pg_operator'::regclass \
+                           AND d.objid = o.oid AND d.deptype = 'e') THEN 'e' \
+            WHEN n.nspname IN ('pg_catalog', 'information_schema') THEN 'b' \
+            ELSE 'u' END AS origin \
+FROM pg_catalog.pg_operator o \
+JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode \
+JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace";
+
+/// MariaDB/MySQL stored functions of every schema the user can see. Their
+/// `SQL_DATA_ACCESS` is declared, not enforced: a function declared
+/// `READS SQL DATA` that writes is the declaration's fault.
+pub(crate) const MYSQL_FUNCTIONS: &str = "\
+SELECT CAST(ROUTINE_NAME AS CHAR) AS name, CAST(SQL_DATA_ACCESS AS CHAR) AS access \
+FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION'";
+
+/// SQLite's functions as the connection knows them, application-defined
+/// ones included (`builtin = 0`).
+pub(crate) const SQLITE_FUNCTIONS: &str =
+    "SELECT name, builtin, flags FROM pragma_function_list";
+
+/// Load the catalog of the server `db` talks to (the primary), for
+/// `Classifier::with_catalog` (or `Classifier::classify_with`). One query
+/// per kind of object; on PostgreSQL with PostGIS about 4,000 rows.
+///
+/// # Errors
+///
+/// The first query or row that fails.
+#[allow(dead_code)] // wired into MultiDb by the lead.
+pub(crate) async fn load_catalog(db: &DatabaseConnection) -> Result<Catalog, DbErr> {
+    let backend = db.get_database_backend();
+    let rows = |sql: &'static str| db.query_all_raw(Statement::from_string(backend, sql));
+    let catalog = match backend {
+        DbBackend::Postgres => {
+            let mut builder = Catalog::builder(Dialect::Postgres);
+            for row in rows(POSTGRES_FUNCTIONS).await? {
+                let (name, origin, volatility) = postgres_entry(&row)?;
+                builder.function(&name, origin, volatility);
+            }
+            for row in rows(POSTGRES_OPERATORS).await? {
+                let (name, origin, volatility) = postgres_entry(&row)?;
+                builder.operator(&name, origin, volatility);
+            }
+            builder.build()
+        }
+        DbBackend::MySql => {
+            let mut builder = Catalog::builder(Dialect::MySql);
+            for row in rows(MYSQL_FUNCTIONS).await? {
+                let name: String = row.try_get("", "name")?;
+                let access: Option<String> = row.try_get("", "access")?;
+                let volatility = access
+                    .as_deref()
+                    .and_then(Volatility::from_sql_data_access)
+                    .unwrap_or(Volatility::Volatile);
+                builder.function(&name, Origin::User, volatility);
+            }
+            builder.build()
+        }
+        DbBackend::Sqlite => {
+            let mut builder = Catalog::builder(Dialect::Sqlite);
+            for row in rows(SQLITE_FUNCTIONS).await? {
+                let name: String = row.try_get("", "name")?;
+                let builtin: i64 = row.try_get("", "builtin")?;
+                let flags: i64 = row.try_get("", "flags")?;
+                let origin = if builtin != 0 {
+                    Origin::BuiltIn
+                } else {
+                    Origin::User
+                };
+                builder.function(&name, origin, Volatility::from_sqlite_flags(flags));
+            }
+            builder.build()
+        }
+        other => {
+            return Err(DbErr::Custom(format!(
+                "no function catalog for the {other:?} backend"
+            )));
+        }
+    };
+    Ok(catalog)
+}
+
+fn postgres_entry(row: &QueryResult) -> Result<(String, Origin, Volatility), DbErr> {
+    let name: String = row.try_get("", "name")?;
+    let volatility: String = row.try_get("", "volatility")?;
+    let origin: String = row.try_get("", "origin")?;
+    let origin = match origin.as_str() {
+        "b" => Origin::BuiltIn,
+        "e" => Origin::Extension,
+        _ => Origin::User,
+    };
+    let volatility = Volatility::from_pg_provolatile(&volatility).unwrap_or(Volatility::Volatile);
+    Ok((name, origin, volatility))
+}
+
+/// The loader and the classifier against the real servers of
+/// `scripts/replicas.sh` (PostgreSQL with PostGIS, MariaDB) and SQLite.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use multidb_core::{Access, Classifier, Dialect, classify_for};
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+
+    use super::load_catalog;
+
+    /// The server's URL, or `None` when a developer opted out of server
+    /// tests (`MULTIDB_SKIP_SERVER_TESTS=1`, never in CI).
+    fn server(var: &str) -> Option<String> {
+        let skip = std::env::var_os("CI").is_none()
+            && std::env::var_os("MULTIDB_TEST_SERVERS").is_none()
+            && std::env::var("MULTIDB_SKIP_SERVER_TESTS").is_ok_and(|v| v == "1");
+        match std::env::var(var) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ if skip => None,
+            _ => panic!(
+                "{var} is not set: run these tests under `scripts/replicas.sh run -- cargo test` \
+                 (or set MULTIDB_SKIP_SERVER_TESTS=1 to skip them locally)"
+            ),
+        }
+    }
+
+    async fn exec(db: &DatabaseConnection, sql: &str) {
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    async fn run(db: &DatabaseConnection, sql: &str) {
+        db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    async fn value(db: &DatabaseConnection, sql: &str) -> Option<i64> {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))?;
+        row.try_get_by_index::<Option<i64>>(0).ok().flatten()
+    }
+
+    /// A fresh database on the cluster's PostgreSQL primary with PostGIS,
+    /// pg_trgm and user functions and operators of each volatility.
+    async fn postgres_with_postgis() -> Option<DatabaseConnection> {
+        let url = server("MULTIDB_PG_PRIMARY_URL")?;
+        let admin = Database::connect(&url).await.expect("connect to the primary");
+        exec(&admin, "DROP DATABASE IF EXISTS multidb_catalog WITH (FORCE)").await;
+        exec(&admin, "CREATE DATABASE multidb_catalog").await;
+        let (base, _) = url.rsplit_once('/').expect("a database in the URL");
+        let db = Database::connect(format!("{base}/multidb_catalog"))
+            .await
+            .expect("connect to multidb_catalog");
+        for sql in [
+            "CREATE EXTENSION postgis",
+            "CREATE EXTENSION pg_trgm",
+            "CREATE TABLE counter (n int)",
+            "INSERT INTO counter VALUES (0)",
+            "CREATE FUNCTION f_immutable(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 + 1'",
+            "CREATE FUNCTION f_stable() RETURNS bigint STABLE LANGUAGE sql AS 'SELECT count(*) FROM counter'",
+            "CREATE FUNCTION f_volatile() RETURNS int VOLATILE LANGUAGE sql \
+             AS 'UPDATE counter SET n = n + 1 RETURNING n'",
+            // Shadows lower(text) for integers: `lower(1)` runs it.
+            "CREATE FUNCTION public.lower(int) RETURNS int VOLATILE LANGUAGE sql \
+             AS 'UPDATE counter SET n = n + 1 RETURNING n'",
+            // Named like a MySQL keyword that the old allow list held.
+            "CREATE FUNCTION against(int) RETURNS int VOLATILE LANGUAGE sql \
+             AS 'UPDATE counter SET n = n + 1 RETURNING n'",
+            "CREATE FUNCTION bump(a int, b int) RETURNS boolean VOLATILE LANGUAGE sql \
+             AS 'UPDATE counter SET n = n + 1 RETURNING true'",
+            "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = bump)",
+            "CREATE TABLE orders (id int)",
+            "CREATE FUNCTION archive(orders) RETURNS int VOLATILE LANGUAGE sql \
+             AS 'UPDATE counter SET n = n + 1 RETURNING n'",
+            "INSERT INTO orders VALUES (1)",
+        ] {
+            exec(&db, sql).await;
+        }
+        Some(db)
+    }
+
+    #[tokio::test]
+    async fn postgres_catalog_with_postgis_and_user_functions() {
+        let Some(db) = postgres_with_postgis().await else {
+            return;
+        };
+        let catalog = Arc::new(load_catalog(&db).await.expect("load the catalog"));
+        assert!(catalog.function_count() > 3000, "{catalog:?}");
+        let with = Classifier::new(Dialect::Postgres).with_catalog(catalog);
+        let counter = || value(&db, "SELECT n::bigint FROM counter");
+        let before = counter().await;
+        // Reads with the catalog; PostGIS calls go to the primary without it.
+        for sql in [
+            "SELECT ST_Distance(ST_MakePoint(1, 2), ST_MakePoint(3, 4))",
+            "SELECT ST_AsText(ST_Transform(ST_SetSRID(ST_MakePoint(1, 2), 4326), 3857))",
+            "SELECT ST_X(geom) FROM (SELECT ST_MakePoint(1, 2) AS geom) g WHERE geom && ST_MakeEnvelope(0, 0, 5, 5)",
+            "SELECT f_immutable(1), f_stable()",
+            "SELECT similarity('cake', 'cakes'), upper('a')",
+        ] {
+            assert_eq!(with.classify(sql), Access::Read, "with the catalog: {sql}");
+            run(&db, sql).await;
+        }
+        assert_eq!(
+            classify_for(Dialect::Postgres, "SELECT ST_Distance(ST_MakePoint(1, 2), ST_MakePoint(3, 4))"),
+            Access::Write
+        );
+        assert_eq!(counter().await, before, "none of the reads wrote");
+        // A user's volatile overload makes every call of the name a write
+        // (the classifier does not resolve argument types).
+        assert_eq!(with.classify("SELECT lower('A')"), Access::Write);
+        // Each of these writes on the server, and goes to the primary.
+        for sql in [
+            "SELECT f_volatile()",
+            "SELECT lower(1)",
+            "SELECT against(1)",
+            "SELECT 1 === 2",
+            "SELECT o.archive FROM orders o",
+            "SELECT AddGeometryColumn('orders', 'geom', 4326, 'POINT', 2)",
+        ] {
+            assert_eq!(with.classify(sql), Access::Write, "with the catalog: {sql}");
+            assert_eq!(classify_for(Dialect::Postgres, sql), Access::Write, "{sql}");
+            let n = counter().await;
+            run(&db, sql).await;
+            if !sql.contains("AddGeometryColumn") {
+                assert_ne!(counter().await, n, "{sql} did not write: the test proves nothing");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn mariadb_catalog_judges_stored_functions_by_data_access() {
+        let Some(url) = server("MULTIDB_MYSQL_ADMIN_PRIMARY_URL") else {
+            return;
+        };
+        let db = Database::connect(&url).await.expect("connect to MariaDB");
+        for sql in [
+            "DROP FUNCTION IF EXISTS cat_reads",
+            "DROP FUNCTION IF EXISTS cat_modifies",
+            "DROP FUNCTION IF EXISTS cat_default",
+            "DROP FUNCTION IF EXISTS `columns`",
+            "CREATE TABLE IF NOT EXISTS cat_counter (n int)",
+            "DELETE FROM cat_counter",
+            "INSERT INTO cat_counter VALUES (0)",
+            "CREATE FUNCTION cat_reads() RETURNS int READS SQL DATA RETURN (SELECT n FROM cat_counter)",
+            "CREATE FUNCTION cat_modifies() RETURNS int MODIFIES SQL DATA \
+             BEGIN UPDATE cat_counter SET n = n + 1; RETURN 1; END",
+            "CREATE FUNCTION cat_default() RETURNS int DETERMINISTIC RETURN 7",
+            // Named like a keyword the old allow list held for every dialect.
+            "CREATE FUNCTION `columns`(x int) RETURNS int MODIFIES SQL DATA \
+             BEGIN UPDATE cat_counter SET n = n + 1; RETURN x; END",
+        ] {
+            exec(&db, sql).await;
+        }
+        let catalog = Arc::new(load_catalog(&db).await.expect("load the catalog"));
+        let with = Classifier::new(Dialect::MySql).with_catalog(catalog);
+        assert_eq!(with.classify("SELECT cat_reads()"), Access::Read);
+        assert_eq!(with.classify("SELECT cat_modifies()"), Access::Write);
+        // CONTAINS SQL (the default) may write.
+        assert_eq!(with.classify("SELECT cat_default()"), Access::Write);
+        assert_eq!(classify_for(Dialect::MySql, "SELECT cat_reads()"), Access::Write);
+        let n = value(&db, "SELECT n FROM cat_counter").await;
+        assert_eq!(value(&db, "SELECT columns(5)").await, Some(5), "columns(…) ran the stored function");
+        assert_ne!(value(&db, "SELECT n FROM cat_counter").await, n);
+        assert_eq!(classify_for(Dialect::MySql, "SELECT columns(5)"), Access::Write);
+        assert_eq!(with.classify("SELECT columns(5)"), Access::Write);
+        for sql in ["DROP FUNCTION cat_reads", "DROP FUNCTION cat_modifies", "DROP FUNCTION cat_default", "DROP FUNCTION `columns`", "DROP TABLE cat_counter"] {
+            exec(&db, sql).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_catalog_lists_built_ins() {
+        let db = Database::connect("sqlite::memory:").await.expect("SQLite in memory");
+        let catalog = load_catalog(&db).await.expect("pragma_function_list");
+        assert!(catalog.function_count() > 50, "{catalog:?}");
+        let with = Classifier::new(Dialect::Sqlite).with_catalog(Arc::new(catalog));
+        assert_eq!(with.classify("SELECT lower(name), json_extract(doc, '$.a') FROM t"), Access::Read);
+        assert_eq!(with.classify("SELECT changes()"), Access::Write);
+        assert_eq!(db.get_database_backend(), DbBackend::Sqlite);
+    }
+}
