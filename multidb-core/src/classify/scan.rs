@@ -451,6 +451,8 @@ impl<'a> Scan<'a> {
             Tok::Word(w) => w,
             Tok::End if self.prev.kw == Kw::Explain => return true,
             Tok::Quoted(_) | Tok::Punct(b')') => return name.eq_ignore_ascii_case(b"join"),
+            // `JSON_TABLE(doc, '$[*]' COLUMNS (…))`, `NESTED PATH '$.a' COLUMNS (…)`.
+            Tok::Literal => return name.eq_ignore_ascii_case(b"columns"),
             _ => return false,
         };
         let is = |a: &[u8], b: &[u8]| a.eq_ignore_ascii_case(b);
@@ -469,6 +471,8 @@ impl<'a> Scan<'a> {
             4 if is(name, b"sets") => is(before, b"grouping"),
             7 if is(name, b"varying") => any(before, &[b"character", b"char", b"bit"]),
             12 if is(name, b"materialized") => self.prev2.kw == Kw::As || is(before, b"not"),
+            // MySQL's table function: a stored function elsewhere on MariaDB.
+            10 if is(name, b"json_table") => any(before, &[b"from", b"join"]),
             _ => false,
         }
     }
