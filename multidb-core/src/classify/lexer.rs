@@ -155,23 +155,7 @@ impl<'a> Lexer<'a> {
     /// longest run of operator bytes, ended before `--` or `/*`, without
     /// trailing `+`/`-` unless it holds one of `~!@#^&|`?%`.
     fn operator(&mut self, i: usize) -> Tok<'a> {
-        let mut j = i + 1;
-        while is_operator(self.at(j))
-            && self.at(j) != b'`'
-            && !matches!((self.at(j), self.at(j + 1)), (b'-', b'-') | (b'/', b'*'))
-        {
-            j += 1;
-        }
-        if j - i > 1
-            && !self
-                .slice(i, j)
-                .iter()
-                .any(|c| matches!(c, b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'%'))
-        {
-            while j - i > 1 && matches!(self.at(j - 1), b'+' | b'-') {
-                j -= 1;
-            }
-        }
+        let j = operator_end(self.b, i);
         self.i = j;
         if j - i == 1 {
             Tok::Punct(self.at(i))
@@ -440,6 +424,28 @@ impl<'a> Lexer<'a> {
         self.i = j;
         Tok::Literal
     }
+}
+
+/// The end of the PostgreSQL operator starting at `i`, as `scan.l`
+/// delimits it: the longest run of operator bytes, ended before `--` or
+/// `/*`, without trailing `+`/`-` unless it holds one of `~!@#^&|`?%`.
+pub(super) fn operator_end(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while is_operator(at(b, j))
+        && at(b, j) != b'`'
+        && !matches!((at(b, j), at(b, j + 1)), (b'-', b'-') | (b'/', b'*'))
+    {
+        j += 1;
+    }
+    let special = |c: &u8| {
+        matches!(c, b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'%')
+    };
+    if j - i > 1 && !b.get(i..j).unwrap_or_default().iter().any(special) {
+        while j - i > 1 && matches!(at(b, j - 1), b'+' | b'-') {
+            j -= 1;
+        }
+    }
+    j
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;

@@ -1,4 +1,5 @@
 mod catalog;
+mod fast;
 mod lexer;
 mod profile;
 mod scan;
@@ -436,6 +437,14 @@ fn verdict_of(profiles: &[Profile], sql: &[u8], extra: Extra<'_>) -> Access {
     let Some((&first, others)) = profiles.split_first() else {
         return Access::Write;
     };
+    if fast::applies(first.functions) && fast::proven_read(sql, first, extra) {
+        return Access::Read;
+    }
+    full_verdict(first, others, sql, extra)
+}
+
+/// [`verdict_of`] without the fast path.
+fn full_verdict(first: Profile, others: &[Profile], sql: &[u8], extra: Extra<'_>) -> Access {
     let mut scan = match Scan::start(sql, first) {
         Ok(scan) => scan,
         Err(Verdict::Rejected) if !others.is_empty() => {

@@ -482,22 +482,29 @@ impl<'a> Scan<'a> {
     /// as the server's catalog (when known) confirms; or a function the
     /// catalog knows to read.
     fn is_read_call(&self, name: &[u8], quoted: bool, extra: Extra<'_>) -> bool {
-        let set = self.lx.p.functions;
-        let mut buf = [0u8; 64];
-        let Some(lowered) = lower(name, &mut buf) else {
-            return false;
-        };
-        // A quoted name is case-sensitive in PostgreSQL and SQLite looks it
-        // up like a bare one: only a lower-case built-in name is that
-        // built-in. In MySQL a quoted name is a stored function.
-        let exact = !quoted
-            || !(matches!(set, FnSet::MySql | FnSet::All) || name.iter().any(u8::is_ascii_uppercase));
-        let allowed = exact
-            && (is_read_function(lowered, set, quoted) || contains_str(extra.declared, lowered));
-        match extra.catalog.and_then(|c| c.function_bits(lowered)) {
-            Some(bits) => judge(bits, allowed),
-            None => allowed,
-        }
+        read_call(name, quoted, self.lx.p.functions, extra)
+    }
+}
+
+/// Whether calling `name` reads in the function set `set`: a built-in
+/// known to be read-only there, or a function the application declared so,
+/// as the server's catalog (when known) confirms; or a function the catalog
+/// knows to read.
+pub(super) fn read_call(name: &[u8], quoted: bool, set: FnSet, extra: Extra<'_>) -> bool {
+    let mut buf = [0u8; 64];
+    let Some(lowered) = lower(name, &mut buf) else {
+        return false;
+    };
+    // A quoted name is case-sensitive in PostgreSQL and SQLite looks it up
+    // like a bare one: only a lower-case built-in name is that built-in. In
+    // MySQL a quoted name is a stored function.
+    let exact = !quoted
+        || !(matches!(set, FnSet::MySql | FnSet::All) || name.iter().any(u8::is_ascii_uppercase));
+    let allowed =
+        exact && (is_read_function(lowered, set, quoted) || contains_str(extra.declared, lowered));
+    match extra.catalog.and_then(|c| c.function_bits(lowered)) {
+        Some(bits) => judge(bits, allowed),
+        None => allowed,
     }
 }
 

@@ -13,8 +13,22 @@ fn write(sql: &str) {
     assert_eq!(classify(sql), Access::Write, "expected Write: {sql:?}");
 }
 
+/// The fast path proves only what the full scan finds.
+#[track_caller]
+fn fast_agrees(dialect: Dialect, sql: &str, extra: scan::Extra<'_>) {
+    let profiles = profile::of(dialect);
+    if fast::proven_read(sql.as_bytes(), profiles[0], extra) {
+        assert_eq!(
+            full_verdict(profiles[0], &profiles[1..], sql.as_bytes(), extra),
+            Access::Read,
+            "the fast path called a write a read ({dialect:?}): {sql:?}"
+        );
+    }
+}
+
 #[track_caller]
 fn expect(dialect: Dialect, sql: &str, access: Access) {
+    fast_agrees(dialect, sql, scan::Extra::default());
     assert_eq!(classify_for(dialect, sql), access, "{dialect:?}: {sql:?}");
     assert_eq!(
         Classifier::new(dialect).classify(sql),
@@ -1144,3 +1158,49 @@ fn the_catalog_settles_unknown_names() {
     );
     assert_eq!(c.classify_with("SELECT price_with_tax(1)", None), Access::Write);
 }
+
+#[test]
+fn fast_path_takes_seaorm_statements() {
+    let pg = r#"SELECT "post"."id", "post"."title" FROM "post" WHERE "post"."author_id" = $1 AND "post"."published" = $2 ORDER BY "post"."created_at" DESC LIMIT $3 OFFSET $4"#;
+    let my = "SELECT `post`.`id`, COUNT(*) AS `n` FROM `post` WHERE `post`.`id` IN (?, ?) -- x\n AND `a` <> 'b' /* c */ LIMIT ?";
+    let lite = r#"SELECT "cake"."id" FROM "cake" WHERE "cake"."name" LIKE ? AND "price" >= 2"#;
+    for (dialect, sql) in [(Dialect::Postgres, pg), (Dialect::MySql, my), (Dialect::Sqlite, lite)] {
+        assert!(
+            fast::proven_read(sql.as_bytes(), profile::of(dialect)[0], scan::Extra::default()),
+            "{sql}"
+        );
+        expect(dialect, sql, Access::Read);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+    /// On token soup built from SQL fragments (names, keywords, writers,
+    /// quotes, comments, operators, parameters), the fast path never proves
+    /// a read the full scan does not find, with and without a catalog.
+    #[test]
+    fn fast_path_never_disagrees(parts in proptest::collection::vec(proptest::sample::select(SOUP), 0..24)) {
+        let sql = format!("SELECT {}", parts.concat());
+        let mut b = Catalog::builder(Dialect::Postgres);
+        b.function("archive", Origin::User, Volatility::Volatile)
+            .function("count", Origin::User, Volatility::Volatile)
+            .operator("=", Origin::User, Volatility::Volatile);
+        let catalog = b.build();
+        for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            fast_agrees(dialect, &sql, scan::Extra::default());
+            fast_agrees(dialect, &sql, scan::Extra { declared: &[], catalog: Some(&catalog) });
+        }
+    }
+}
+
+const SOUP: &[&str] = &[
+    " ", "\n", "\r", "\t", "\"post\"", "\"id\"", "`post`", "`id`", ".", ",", "(", ")", "$1", "?", "?1",
+    "42", "'text'", "''", "'a''b'", "'\\'", "E", "x", "U&", "=", "<", ">", "<>", "<=", ">=", "!=", "!",
+    "*", "-", "--", "-- c\n", "/*", "*/", "/* c */", "/*! c */", "#", ";", "@", "@@", ":", "::", "[",
+    "]", "$", "$$", "FROM", "WHERE", "AND", "IN", "AS", "FOR", "UPDATE", "SHARE", "KEY", "NEXT",
+    "VALUE", "INTO", "count", "COUNT", "lower", "archive", "nextval", "lo_unlink", "pg_catalog",
+    "temp", "\"temp\"", "\"pragma_x\"", "pragma_optimize", "changes", "replace", "REPLACE",
+    "WITH", "RETURNING", "select", "t", "\u{101}", "\"\u{101}\"", "`\u{101}`", "\u{101}\\", "\0",
+    "||", "->", "@>", "===", "=>", "+", "-1", "1.5", "current_setting", "session", "global",
+];
