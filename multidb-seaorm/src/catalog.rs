@@ -245,7 +245,11 @@ mod tests {
             "SELECT AddGeometryColumn('orders', 'geom', 4326, 'POINT', 2)",
         ] {
             assert_eq!(with.classify(sql), Access::Write, "with the catalog: {sql}");
-            assert_eq!(classify_for(Dialect::Postgres, sql), Access::Write, "{sql}");
+            // Text alone cannot see a user's overload of `lower` or attribute
+            // notation on a table alias: only the catalog can.
+            if !sql.contains("lower") && !sql.contains("archive") {
+                assert_eq!(classify_for(Dialect::Postgres, sql), Access::Write, "{sql}");
+            }
             let n = counter().await;
             run(&db, sql).await;
             if !sql.contains("AddGeometryColumn") {
@@ -269,11 +273,11 @@ mod tests {
             "DELETE FROM cat_counter",
             "INSERT INTO cat_counter VALUES (0)",
             "CREATE FUNCTION cat_reads() RETURNS int READS SQL DATA RETURN (SELECT n FROM cat_counter)",
-            "CREATE FUNCTION cat_modifies() RETURNS int MODIFIES SQL DATA \
+            "CREATE FUNCTION cat_modifies() RETURNS int DETERMINISTIC MODIFIES SQL DATA \
              BEGIN UPDATE cat_counter SET n = n + 1; RETURN 1; END",
             "CREATE FUNCTION cat_default() RETURNS int DETERMINISTIC RETURN 7",
             // Named like a keyword the old allow list held for every dialect.
-            "CREATE FUNCTION `columns`(x int) RETURNS int MODIFIES SQL DATA \
+            "CREATE FUNCTION `columns`(x int) RETURNS int DETERMINISTIC MODIFIES SQL DATA \
              BEGIN UPDATE cat_counter SET n = n + 1; RETURN x; END",
         ] {
             exec(&db, sql).await;

@@ -13,7 +13,7 @@
 use super::lexer::{find3, operator_end};
 use super::profile::{Family, FnSet, Profile, at, is_ident_cont, is_space};
 use super::scan::{Extra, read_call};
-use super::words::{Kw, keyword, keyword_in, known_to_write, may_write};
+use super::words::{Kw, keyword_in, name_may_write};
 
 /// What the previous token was, as far as the fast path cares.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -227,11 +227,15 @@ pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
 
 /// A quoted name the full scan looks at: `"pragma_…"` tables and SQLite's
 /// `"temp"` schema.
+#[inline(always)]
 fn special_name(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"temp")
-        || name
+    match (name.len(), name.first().map(|c| c | 0x20)) {
+        (4, Some(b't')) => name.eq_ignore_ascii_case(b"temp"),
+        (8.., Some(b'p')) => name
             .get(..7)
-            .is_some_and(|head| head.eq_ignore_ascii_case(b"pragma_"))
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"pragma_")),
+        _ => false,
+    }
 }
 
 /// Keyword classes that change nothing in a `SELECT` without `@`, `.` or
@@ -263,21 +267,21 @@ fn inert(kw: Kw) -> bool {
 
 /// A name after a `.` that may call a writer (`t.lo_unlink`,
 /// `s."nextval"`, a user's function in attribute notation).
+#[inline(always)]
 fn after_dot_may_write(name: &[u8], extra: Extra<'_>) -> bool {
-    (may_write(name) && known_to_write(name, keyword(name)))
-        || extra.catalog.is_some_and(|c| c.writer_named(name))
+    name_may_write(name) || extra.catalog.is_some_and(|c| c.writer_named(name))
 }
 
 /// The closing `quote` of a literal opened at `i`, if it holds no doubled
 /// quote, backslash or NUL byte and its last byte is ASCII.
-#[inline]
+#[inline(always)]
 fn quoted_end(b: &[u8], i: usize, quote: u8) -> Option<usize> {
     let end = find3(b, i + 1, quote, b'\\', 0)?;
     (at(b, end) == quote && at(b, end + 1) != quote && at(b, end - 1) < 0x80 && end > i + 1)
         .then_some(end)
 }
 
-#[inline]
+#[inline(always)]
 fn skip_space(b: &[u8], mut i: usize) -> usize {
     while is_space(at(b, i)) {
         i += 1;

@@ -145,6 +145,7 @@ pub(super) static CLASS: [u8; 256] = {
     table
 };
 
+#[inline(always)]
 pub(super) fn has(c: u8, class: u8) -> bool {
     CLASS[usize::from(c)] & class != 0
 }
@@ -167,6 +168,7 @@ pub(super) fn is_ident_cont(c: u8) -> bool {
 }
 
 /// The byte at `i`, or 0 past the end.
+#[inline(always)]
 pub(super) fn at(b: &[u8], i: usize) -> u8 {
     b.get(i).copied().unwrap_or(0)
 }

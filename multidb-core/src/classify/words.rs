@@ -384,6 +384,61 @@ static MAY_WRITE: [u32; 256] = {
     t
 };
 
+/// [`may_write`] and [`known_to_write`] together, cheaply for the common
+/// column name: the keyword lookup runs only for a name whose first byte
+/// and length match a listed writer, or that starts like a writer family.
+#[inline]
+pub(super) fn name_may_write(name: &[u8]) -> bool {
+    if !may_write(name) {
+        return false;
+    }
+    let family = |prefix: &[u8]| starts_with(name, prefix);
+    let prefixed = match name.first().map_or(0, |c| c | 0x20) {
+        b'd' => family(b"dblink"),
+        b'p' => family(b"pg_") || family(b"pragma_"),
+        b't' => family(b"txid_current"),
+        b'c' => family(b"crosstab") || family(b"cursor_to_xml"),
+        b'l' => family(b"lo_"),
+        b'q' => family(b"query_to_xml"),
+        _ => false,
+    };
+    let first = name.first().map_or(0, |c| c | 0x20);
+    let exact = MAY_WRITE_EXACT[usize::from(first)] & length_bit(name.len()) != 0;
+    (prefixed || exact) && known_to_write(name, keyword(name))
+}
+
+const fn length_bit(len: usize) -> u32 {
+    if len >= 31 { 1 << 31 } else { 1 << len }
+}
+
+/// [`MAY_WRITE`] without the prefix families.
+static MAY_WRITE_EXACT: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let (key, kw) = TABLE[i];
+        if matches!(kw, Kw::Write | Kw::Deny | Kw::SessionVar) {
+            let mut len = 0;
+            while len < 16 && (key >> (8 * len)) & 0xff != 0 {
+                len += 1;
+            }
+            t[(key & 0xff) as usize] |= length_bit(len);
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < LONG_WRITES.len() {
+        t[LONG_WRITES[i][0] as usize] |= length_bit(LONG_WRITES[i].len());
+        i += 1;
+    }
+    let mut i = 0;
+    while i < LONG_DENIED.len() {
+        t[LONG_DENIED[i][0] as usize] |= length_bit(LONG_DENIED[i].len());
+        i += 1;
+    }
+    t
+};
+
 /// Whether [`known_to_write`] may be `true` for `name`: `false` settles it.
 #[inline]
 pub(super) fn may_write(name: &[u8]) -> bool {
