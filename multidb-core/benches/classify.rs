@@ -59,10 +59,18 @@ pub const STATEMENTS: &[(&str, Dialect, &str)] = &[
 fn catalog(dialect: Dialect) -> Arc<Catalog> {
     let mut b = Catalog::builder(dialect);
     for i in 0..3000 {
-        b.function(&format!("builtin_{i}"), Origin::BuiltIn, Volatility::Immutable);
+        b.function(
+            &format!("builtin_{i}"),
+            Origin::BuiltIn,
+            Volatility::Immutable,
+        );
     }
     for i in 0..1000 {
-        b.function(&format!("st_fn_{i}"), Origin::Extension, Volatility::Immutable);
+        b.function(
+            &format!("st_fn_{i}"),
+            Origin::Extension,
+            Volatility::Immutable,
+        );
     }
     b.function("count", Origin::BuiltIn, Volatility::Immutable);
     Arc::new(b.build())
@@ -97,7 +105,12 @@ fn profile(spec: &str) {
     let &(_, dialect, sql) = STATEMENTS
         .iter()
         .find(|(name, _, _)| *name == class)
-        .unwrap_or_else(|| panic!("no class {class:?}: {:?}", STATEMENTS.iter().map(|s| s.0).collect::<Vec<_>>()));
+        .unwrap_or_else(|| {
+            panic!(
+                "no class {class:?}: {:?}",
+                STATEMENTS.iter().map(|s| s.0).collect::<Vec<_>>()
+            )
+        });
     let with_catalog = Classifier::new(dialect).with_catalog(catalog(dialect));
     for _ in 0..n {
         let access = match function {

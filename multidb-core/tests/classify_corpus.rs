@@ -49,7 +49,10 @@ fn at_most_two_percent_of_realistic_reads_go_to_the_primary() {
         corpus.len()
     );
     // Only PostGIS, which text alone cannot prove safe.
-    assert!(to_primary.iter().all(|(_, sql)| sql.contains("ST_")), "{to_primary:?}");
+    assert!(
+        to_primary.iter().all(|(_, sql)| sql.contains("ST_")),
+        "{to_primary:?}"
+    );
 }
 
 /// The PostgreSQL statements are single plain SELECTs to PostgreSQL's own

@@ -42,9 +42,8 @@ SELECT CAST(ROUTINE_NAME AS CHAR) AS name, CAST(SQL_DATA_ACCESS AS CHAR) AS acce
 FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION'";
 
 /// SQLite's functions as the connection knows them, application-defined
-/// ones included (`builtin = 0`).
-pub(crate) const SQLITE_FUNCTIONS: &str =
-    "SELECT name, builtin, flags FROM pragma_function_list";
+/// ones and compiled-in extensions' included (`builtin = 0`).
+pub(crate) const SQLITE_FUNCTIONS: &str = "SELECT name, builtin, flags FROM pragma_function_list";
 
 /// Load the catalog of the server `db` talks to (the primary), for
 /// `Classifier::with_catalog` (or `Classifier::classify_with`). One query
@@ -89,10 +88,13 @@ pub(crate) async fn load_catalog(db: &DatabaseConnection) -> Result<Catalog, DbE
                 let name: String = row.try_get("", "name")?;
                 let builtin: i64 = row.try_get("", "builtin")?;
                 let flags: i64 = row.try_get("", "flags")?;
+                // `builtin = 0` covers the application's functions and the
+                // compiled-in extensions alike (FTS5's `highlight`, `bm25`):
+                // judged as an extension's, by the allow list first.
                 let origin = if builtin != 0 {
                     Origin::BuiltIn
                 } else {
-                    Origin::User
+                    Origin::Extension
                 };
                 builder.function(&name, origin, Volatility::from_sqlite_flags(flags));
             }
@@ -127,7 +129,20 @@ mod tests {
     use std::sync::Arc;
 
     use multidb_core::{Access, Classifier, Dialect, classify_for};
-    use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+    use sea_orm::{
+        ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait,
+    };
+
+    /// The realistic-read corpus of multidb-core's tests: `dialect|SQL`.
+    const CORPUS: &str = include_str!("../../multidb-core/tests/data/realistic_reads.txt");
+
+    fn corpus(tag: &str) -> impl Iterator<Item = &'static str> {
+        CORPUS
+            .lines()
+            .filter_map(|line| line.split_once('|'))
+            .filter(move |(d, _)| *d == tag)
+            .map(|(_, sql)| sql)
+    }
 
     use super::load_catalog;
 
@@ -171,8 +186,14 @@ mod tests {
     /// pg_trgm and user functions and operators of each volatility.
     async fn postgres_with_postgis() -> Option<DatabaseConnection> {
         let url = server("MULTIDB_PG_PRIMARY_URL")?;
-        let admin = Database::connect(&url).await.expect("connect to the primary");
-        exec(&admin, "DROP DATABASE IF EXISTS multidb_catalog WITH (FORCE)").await;
+        let admin = Database::connect(&url)
+            .await
+            .expect("connect to the primary");
+        exec(
+            &admin,
+            "DROP DATABASE IF EXISTS multidb_catalog WITH (FORCE)",
+        )
+        .await;
         exec(&admin, "CREATE DATABASE multidb_catalog").await;
         let (base, _) = url.rsplit_once('/').expect("a database in the URL");
         let db = Database::connect(format!("{base}/multidb_catalog"))
@@ -181,6 +202,20 @@ mod tests {
         for sql in [
             "CREATE EXTENSION postgis",
             "CREATE EXTENSION pg_trgm",
+            "CREATE EXTENSION unaccent",
+            "CREATE EXTENSION fuzzystrmatch",
+            "CREATE EXTENSION pgcrypto",
+        ] {
+            exec(&db, sql).await;
+        }
+        // With the extensions' catalog (PostGIS installed), none of the
+        // realistic reads goes to the primary.
+        let with = Classifier::new(Dialect::Postgres)
+            .with_catalog(Arc::new(load_catalog(&db).await.expect("load the catalog")));
+        for sql in corpus("pg") {
+            assert_eq!(with.classify(sql), Access::Read, "with the catalog: {sql}");
+        }
+        for sql in [
             "CREATE TABLE counter (n int)",
             "INSERT INTO counter VALUES (0)",
             "CREATE FUNCTION f_immutable(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 + 1'",
@@ -228,10 +263,14 @@ mod tests {
             run(&db, sql).await;
         }
         assert_eq!(
-            classify_for(Dialect::Postgres, "SELECT ST_Distance(ST_MakePoint(1, 2), ST_MakePoint(3, 4))"),
+            classify_for(
+                Dialect::Postgres,
+                "SELECT ST_Distance(ST_MakePoint(1, 2), ST_MakePoint(3, 4))"
+            ),
             Access::Write
         );
         assert_eq!(counter().await, before, "none of the reads wrote");
+
         // A user's volatile overload makes every call of the name a write
         // (the classifier does not resolve argument types).
         assert_eq!(with.classify("SELECT lower('A')"), Access::Write);
@@ -253,7 +292,11 @@ mod tests {
             let n = counter().await;
             run(&db, sql).await;
             if !sql.contains("AddGeometryColumn") {
-                assert_ne!(counter().await, n, "{sql} did not write: the test proves nothing");
+                assert_ne!(
+                    counter().await,
+                    n,
+                    "{sql} did not write: the test proves nothing"
+                );
             }
         }
     }
@@ -284,29 +327,105 @@ mod tests {
         }
         let catalog = Arc::new(load_catalog(&db).await.expect("load the catalog"));
         let with = Classifier::new(Dialect::MySql).with_catalog(catalog);
+        for sql in corpus("my") {
+            assert_eq!(with.classify(sql), Access::Read, "with the catalog: {sql}");
+        }
         assert_eq!(with.classify("SELECT cat_reads()"), Access::Read);
         assert_eq!(with.classify("SELECT cat_modifies()"), Access::Write);
         // CONTAINS SQL (the default) may write.
         assert_eq!(with.classify("SELECT cat_default()"), Access::Write);
-        assert_eq!(classify_for(Dialect::MySql, "SELECT cat_reads()"), Access::Write);
+        assert_eq!(
+            classify_for(Dialect::MySql, "SELECT cat_reads()"),
+            Access::Write
+        );
         let n = value(&db, "SELECT n FROM cat_counter").await;
-        assert_eq!(value(&db, "SELECT columns(5)").await, Some(5), "columns(…) ran the stored function");
+        assert_eq!(
+            value(&db, "SELECT columns(5)").await,
+            Some(5),
+            "columns(…) ran the stored function"
+        );
         assert_ne!(value(&db, "SELECT n FROM cat_counter").await, n);
-        assert_eq!(classify_for(Dialect::MySql, "SELECT columns(5)"), Access::Write);
+        assert_eq!(
+            classify_for(Dialect::MySql, "SELECT columns(5)"),
+            Access::Write
+        );
         assert_eq!(with.classify("SELECT columns(5)"), Access::Write);
-        for sql in ["DROP FUNCTION cat_reads", "DROP FUNCTION cat_modifies", "DROP FUNCTION cat_default", "DROP FUNCTION `columns`", "DROP TABLE cat_counter"] {
+        for sql in [
+            "DROP FUNCTION cat_reads",
+            "DROP FUNCTION cat_modifies",
+            "DROP FUNCTION cat_default",
+            "DROP FUNCTION `columns`",
+            "DROP TABLE cat_counter",
+        ] {
             exec(&db, sql).await;
         }
     }
 
     #[tokio::test]
     async fn sqlite_catalog_lists_built_ins() {
-        let db = Database::connect("sqlite::memory:").await.expect("SQLite in memory");
+        let db = Database::connect("sqlite::memory:")
+            .await
+            .expect("SQLite in memory");
         let catalog = load_catalog(&db).await.expect("pragma_function_list");
         assert!(catalog.function_count() > 50, "{catalog:?}");
         let with = Classifier::new(Dialect::Sqlite).with_catalog(Arc::new(catalog));
-        assert_eq!(with.classify("SELECT lower(name), json_extract(doc, '$.a') FROM t"), Access::Read);
+        assert_eq!(
+            with.classify("SELECT lower(name), json_extract(doc, '$.a') FROM t"),
+            Access::Read
+        );
         assert_eq!(with.classify("SELECT changes()"), Access::Write);
+        for sql in corpus("lite") {
+            assert_eq!(with.classify(sql), Access::Read, "with the catalog: {sql}");
+        }
         assert_eq!(db.get_database_backend(), DbBackend::Sqlite);
+    }
+
+    /// With `sql_mode=MSSQL`, MariaDB quotes identifiers with `[…]`: what a
+    /// lexer without the mode reads as a string is an identifier, and the
+    /// locking clause after it is code.
+    #[tokio::test]
+    async fn mariadb_mssql_mode_brackets_hide_a_locking_clause() {
+        let Some(url) = server("MULTIDB_MYSQL_ADMIN_PRIMARY_URL") else {
+            return;
+        };
+        let db = Database::connect(&url).await.expect("connect to MariaDB");
+        let txn = db.begin().await.expect("one connection");
+        exec_on(&txn, "SET SESSION sql_mode = 'MSSQL'").await;
+        let sql = "SELECT [it's] FROM (SELECT 1 AS [it's]) t FOR UPDATE -- '";
+        let rows = txn
+            .query_all_raw(Statement::from_string(DbBackend::MySql, sql))
+            .await
+            .expect("MariaDB runs it as a locking read");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(classify_for(Dialect::MySql, sql), Access::Write);
+        txn.rollback().await.expect("rollback");
+    }
+
+    /// A user variable lives on its connection: another connection (a
+    /// replica's) reads NULL.
+    #[tokio::test]
+    async fn mariadb_user_variables_are_per_connection() {
+        let Some(url) = server("MULTIDB_MYSQL_ADMIN_PRIMARY_URL") else {
+            return;
+        };
+        let one = Database::connect(&url).await.expect("connect");
+        let other = Database::connect(&url).await.expect("connect");
+        let txn = one.begin().await.expect("one connection");
+        exec_on(&txn, "SET @multidb_marker = 42").await;
+        let row = txn
+            .query_one_raw(Statement::from_string(DbBackend::MySql, "SELECT @multidb_marker AS v"))
+            .await
+            .expect("query")
+            .expect("a row");
+        assert_eq!(row.try_get::<Option<i64>>("", "v").ok().flatten(), Some(42));
+        assert_eq!(value(&other, "SELECT @multidb_marker").await, None);
+        assert_eq!(classify_for(Dialect::MySql, "SELECT @multidb_marker"), Access::Write);
+        txn.rollback().await.expect("rollback");
+    }
+
+    async fn exec_on(db: &impl ConnectionTrait, sql: &str) {
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }

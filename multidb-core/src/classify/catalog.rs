@@ -359,7 +359,10 @@ fn entry(name: &str, origin: Origin, volatility: Volatility) -> (Box<[u8]>, u8) 
         (Origin::User, Volatility::Volatile) => USER | USER_WRITES,
         (Origin::User, _) => USER,
     };
-    (name.to_ascii_lowercase().into_bytes().into_boxed_slice(), bits)
+    (
+        name.to_ascii_lowercase().into_bytes().into_boxed_slice(),
+        bits,
+    )
 }
 
 /// An open-addressing hash table of lower-case names to entry bits, built
@@ -455,12 +458,21 @@ mod tests {
         // An allowed extension function stays a read (gen_random_bytes is volatile).
         assert!(judge(bits(&[(Extension, Volatile)]), true));
         assert!(!judge(bits(&[(Extension, Volatile)]), false));
-        assert!(judge(bits(&[(Extension, Immutable), (User, Stable)]), false));
+        assert!(judge(
+            bits(&[(Extension, Immutable), (User, Stable)]),
+            false
+        ));
         // Built-ins off the allow list: only when every overload is immutable.
         assert!(judge(bits(&[(BuiltIn, Immutable)]), false));
         assert!(!judge(bits(&[(BuiltIn, Stable)]), false));
-        assert!(!judge(bits(&[(BuiltIn, Immutable), (BuiltIn, Stable)]), false));
-        assert!(!judge(bits(&[(BuiltIn, Stable), (Extension, Immutable)]), false));
+        assert!(!judge(
+            bits(&[(BuiltIn, Immutable), (BuiltIn, Stable)]),
+            false
+        ));
+        assert!(!judge(
+            bits(&[(BuiltIn, Stable), (Extension, Immutable)]),
+            false
+        ));
     }
 
     #[test]

@@ -38,7 +38,9 @@ enum Prev<'a> {
 pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
     let mut i = skip_space(b, 0);
     let mut prev = match b.get(i..i + 6) {
-        Some(w) if w.eq_ignore_ascii_case(b"select") && !is_ident_cont(at(b, i + 6)) => Prev::Word(w),
+        Some(w) if w.eq_ignore_ascii_case(b"select") && !is_ident_cont(at(b, i + 6)) => {
+            Prev::Word(w)
+        }
         _ => return false,
     };
     i += 6;
@@ -171,7 +173,11 @@ pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
                 if family == Family::MySql && !matches!(at(b, i + 2), 0..=b' ' | 0x7f) {
                     return false;
                 }
-                let cr = if family == Family::Postgres { b'\r' } else { b'\n' };
+                let cr = if family == Family::Postgres {
+                    b'\r'
+                } else {
+                    b'\n'
+                };
                 match find3(b, i + 2, b'\n', cr, 0) {
                     Some(end) if at(b, end) == 0 => return false,
                     Some(end) => i = end,

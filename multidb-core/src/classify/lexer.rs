@@ -287,7 +287,8 @@ impl<'a> Lexer<'a> {
         loop {
             j = find3(self.b, j, quote, b'\\', 0)?;
             let c = self.at(j);
-            if self.at(j.wrapping_sub(1)) >= 0x80 && (c == b'\\' || quote == b'`' || quote == b']') {
+            if self.at(j.wrapping_sub(1)) >= 0x80 && (c == b'\\' || quote == b'`' || quote == b']')
+            {
                 // A client encoding like SJIS or GBK reads the last byte of
                 // a UTF-8 character and this byte as one character.
                 self.i = usize::MAX;
@@ -438,7 +439,10 @@ pub(super) fn operator_end(b: &[u8], i: usize) -> usize {
         j += 1;
     }
     let special = |c: &u8| {
-        matches!(c, b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'%')
+        matches!(
+            c,
+            b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'%'
+        )
     };
     if j - i > 1 && !b.get(i..j).unwrap_or_default().iter().any(special) {
         while j - i > 1 && matches!(at(b, j - 1), b'+' | b'-') {

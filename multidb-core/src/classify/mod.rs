@@ -425,7 +425,12 @@ fn validate(name: &str) -> Result<(), InvalidFunctionName> {
         return refuse("not a plain identifier");
     }
     let kw = words::keyword(b);
-    if words::known_to_write(b, kw) || !matches!(kw, words::Kw::Other | words::Kw::ShowScoped | words::Kw::Temp) {
+    if words::known_to_write(b, kw)
+        || !matches!(
+            kw,
+            words::Kw::Other | words::Kw::ShowScoped | words::Kw::Temp
+        )
+    {
         return refuse("a name the classifier knows to write, lock or read session state");
     }
     Ok(())

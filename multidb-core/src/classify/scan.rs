@@ -232,7 +232,11 @@ impl<'a> Scan<'a> {
                 if let [.., before, b'@'] = *op
                     && self.lx.p.functions == FnSet::All
                 {
-                    self.prev2 = Last::of(if before == b'@' { Tok::Punct(b'@') } else { tok });
+                    self.prev2 = Last::of(if before == b'@' {
+                        Tok::Punct(b'@')
+                    } else {
+                        tok
+                    });
                     self.prev = Last::of(Tok::Punct(b'@'));
                     return None;
                 }
@@ -306,7 +310,8 @@ impl<'a> Scan<'a> {
             _ => false,
         };
         write
-            || (self.prev.tok == Tok::Punct(b'.') && self.after_dot_is_write(w, kw, false, attr, extra))
+            || (self.prev.tok == Tok::Punct(b'.')
+                && self.after_dot_is_write(w, kw, false, attr, extra))
             || self.session_system_variable(w, kw)
     }
 
@@ -395,7 +400,8 @@ impl<'a> Scan<'a> {
     fn is_system_variable(&self) -> bool {
         self.prev.tok == Tok::Punct(b'@')
             || matches!(self.prev.tok, Tok::Op(op) if op.ends_with(b"@"))
-            || (self.prev.tok == Tok::Punct(b'.') && matches!(self.prev2.kw, Kw::Scope | Kw::Global))
+            || (self.prev.tok == Tok::Punct(b'.')
+                && matches!(self.prev2.kw, Kw::Scope | Kw::Global))
     }
 
     /// A name after `.`: a known writer is a write wherever it stands; in
@@ -461,7 +467,12 @@ impl<'a> Scan<'a> {
             // After a table, an alias or a join type; not after a word that
             // starts an expression (`WHERE x AND join(1)`).
             return self.prev2.kw == Kw::Other && !any(before, EXPRESSION_WORDS)
-                || any(before, &[b"inner", b"left", b"right", b"full", b"cross", b"natural", b"outer"]);
+                || any(
+                    before,
+                    &[
+                        b"inner", b"left", b"right", b"full", b"cross", b"natural", b"outer",
+                    ],
+                );
         }
         match name.len() {
             2 if is(name, b"by") => any(before, &[b"group", b"order", b"partition"]),
@@ -624,9 +635,32 @@ const SERVER_VARIABLES: &[&[u8]] = &[
 
 /// Words after which `join(` would be a call, not a join.
 const EXPRESSION_WORDS: &[&[u8]] = &[
-    b"all", b"and", b"any", b"between", b"by", b"case", b"distinct", b"else", b"exists", b"from",
-    b"having", b"ilike", b"is", b"like", b"limit", b"not", b"offset", b"on", b"or", b"return",
-    b"set", b"some", b"then", b"using", b"when", b"where",
+    b"all",
+    b"and",
+    b"any",
+    b"between",
+    b"by",
+    b"case",
+    b"distinct",
+    b"else",
+    b"exists",
+    b"from",
+    b"having",
+    b"ilike",
+    b"is",
+    b"like",
+    b"limit",
+    b"not",
+    b"offset",
+    b"on",
+    b"or",
+    b"return",
+    b"set",
+    b"some",
+    b"then",
+    b"using",
+    b"when",
+    b"where",
 ];
 
 fn contains_str(list: &[Box<str>], name: &[u8]) -> bool {

@@ -999,10 +999,21 @@ fn allow_lists_hold_only_each_dialects_own_names() {
     ] {
         pg_write(sql);
     }
-    for sql in ["SELECT against(1)", "SELECT lateral(1)", "SELECT of(1)", "SELECT columns(1)"] {
+    for sql in [
+        "SELECT against(1)",
+        "SELECT lateral(1)",
+        "SELECT of(1)",
+        "SELECT columns(1)",
+    ] {
         my_write(sql);
     }
-    for sql in ["SELECT against(1)", "SELECT with(1)", "SELECT window(1)", "SELECT integer(1)", "SELECT \"in\"(1)"] {
+    for sql in [
+        "SELECT against(1)",
+        "SELECT with(1)",
+        "SELECT window(1)",
+        "SELECT integer(1)",
+        "SELECT \"in\"(1)",
+    ] {
         lite_write(sql);
     }
     // The same words as syntax stay reads.
@@ -1149,14 +1160,20 @@ fn the_catalog_settles_unknown_names() {
     write("SELECT st_distance(a, b) FOR UPDATE");
     // Another dialect's catalog is not consulted; classify_with overrides.
     assert_eq!(
-        Classifier::new(Dialect::MySql).with_catalog(catalog.clone()).classify("SELECT price_with_tax(1)"),
+        Classifier::new(Dialect::MySql)
+            .with_catalog(catalog.clone())
+            .classify("SELECT price_with_tax(1)"),
         Access::Write
     );
     assert_eq!(
-        Classifier::new(Dialect::Postgres).classify_with("SELECT price_with_tax(1)", Some(&catalog)),
+        Classifier::new(Dialect::Postgres)
+            .classify_with("SELECT price_with_tax(1)", Some(&catalog)),
         Access::Read
     );
-    assert_eq!(c.classify_with("SELECT price_with_tax(1)", None), Access::Write);
+    assert_eq!(
+        c.classify_with("SELECT price_with_tax(1)", None),
+        Access::Write
+    );
 }
 
 #[test]
@@ -1165,9 +1182,18 @@ fn fast_path_takes_seaorm_statements() {
     let my = "SELECT `post`.`id`, COUNT(*) AS `n` FROM `post` WHERE `post`.`id` IN (?, ?) -- x\n AND `a` <> 'b' /* c */ LIMIT ?";
     let lite = r#"SELECT "cake"."id" FROM "cake" WHERE "cake"."name" LIKE ? AND "price" >= 2"#;
     let long = "SELECT \"post\".\"id\", \"author\".\"id\" AS \"author_id\", COUNT(\"comment\".\"id\") AS \"comments\", MAX(\"comment\".\"created_at\") AS \"last_comment\" FROM \"post\" INNER JOIN \"author\" ON \"post\".\"author_id\" = \"author\".\"id\" LEFT JOIN \"comment\" ON \"comment\".\"post_id\" = \"post\".\"id\" WHERE \"post\".\"published\" = $1 AND \"tag\".\"name\" IN ($2, $3, $4) AND \"author\".\"name\" LIKE $5 -- only published\n GROUP BY \"post\".\"id\", \"author\".\"id\" HAVING COUNT(\"comment\".\"id\") > $6 ORDER BY \"post\".\"created_at\" DESC, \"post\".\"id\" ASC LIMIT $7 OFFSET $8";
-    for (dialect, sql) in [(Dialect::Postgres, pg), (Dialect::MySql, my), (Dialect::Sqlite, lite), (Dialect::Postgres, long)] {
+    for (dialect, sql) in [
+        (Dialect::Postgres, pg),
+        (Dialect::MySql, my),
+        (Dialect::Sqlite, lite),
+        (Dialect::Postgres, long),
+    ] {
         assert!(
-            fast::proven_read(sql.as_bytes(), profile::of(dialect)[0], scan::Extra::default()),
+            fast::proven_read(
+                sql.as_bytes(),
+                profile::of(dialect)[0],
+                scan::Extra::default()
+            ),
             "{sql}"
         );
         expect(dialect, sql, Access::Read);
@@ -1196,12 +1222,99 @@ proptest::proptest! {
 }
 
 const SOUP: &[&str] = &[
-    " ", "\n", "\r", "\t", "\"post\"", "\"id\"", "`post`", "`id`", ".", ",", "(", ")", "$1", "?", "?1",
-    "42", "'text'", "''", "'a''b'", "'\\'", "E", "x", "U&", "=", "<", ">", "<>", "<=", ">=", "!=", "!",
-    "*", "-", "--", "-- c\n", "/*", "*/", "/* c */", "/*! c */", "#", ";", "@", "@@", ":", "::", "[",
-    "]", "$", "$$", "FROM", "WHERE", "AND", "IN", "AS", "FOR", "UPDATE", "SHARE", "KEY", "NEXT",
-    "VALUE", "INTO", "count", "COUNT", "lower", "archive", "nextval", "lo_unlink", "pg_catalog",
-    "temp", "\"temp\"", "\"pragma_x\"", "pragma_optimize", "changes", "replace", "REPLACE",
-    "WITH", "RETURNING", "select", "t", "\u{101}", "\"\u{101}\"", "`\u{101}`", "\u{101}\\", "\0",
-    "||", "->", "@>", "===", "=>", "+", "-1", "1.5", "current_setting", "session", "global",
+    " ",
+    "\n",
+    "\r",
+    "\t",
+    "\"post\"",
+    "\"id\"",
+    "`post`",
+    "`id`",
+    ".",
+    ",",
+    "(",
+    ")",
+    "$1",
+    "?",
+    "?1",
+    "42",
+    "'text'",
+    "''",
+    "'a''b'",
+    "'\\'",
+    "E",
+    "x",
+    "U&",
+    "=",
+    "<",
+    ">",
+    "<>",
+    "<=",
+    ">=",
+    "!=",
+    "!",
+    "*",
+    "-",
+    "--",
+    "-- c\n",
+    "/*",
+    "*/",
+    "/* c */",
+    "/*! c */",
+    "#",
+    ";",
+    "@",
+    "@@",
+    ":",
+    "::",
+    "[",
+    "]",
+    "$",
+    "$$",
+    "FROM",
+    "WHERE",
+    "AND",
+    "IN",
+    "AS",
+    "FOR",
+    "UPDATE",
+    "SHARE",
+    "KEY",
+    "NEXT",
+    "VALUE",
+    "INTO",
+    "count",
+    "COUNT",
+    "lower",
+    "archive",
+    "nextval",
+    "lo_unlink",
+    "pg_catalog",
+    "temp",
+    "\"temp\"",
+    "\"pragma_x\"",
+    "pragma_optimize",
+    "changes",
+    "replace",
+    "REPLACE",
+    "WITH",
+    "RETURNING",
+    "select",
+    "t",
+    "\u{101}",
+    "\"\u{101}\"",
+    "`\u{101}`",
+    "\u{101}\\",
+    "\0",
+    "||",
+    "->",
+    "@>",
+    "===",
+    "=>",
+    "+",
+    "-1",
+    "1.5",
+    "current_setting",
+    "session",
+    "global",
 ];
