@@ -444,7 +444,7 @@ impl<'a> Scan<'a> {
                     && self.lx.p.functions == FnSet::Postgres
                     && self.is_read_call(name, quoted, extra))
             }
-            _ => !self.is_read_call(name, quoted, extra) && !(!quoted && self.syntax_paren(name)),
+            _ => !self.is_read_call(name, quoted, extra) && (quoted || !self.syntax_paren(name)),
         }
     }
 
