@@ -23,7 +23,10 @@ fn sqlite_explain_pragma_changes_the_connection() {
     assert_eq!(like(&db), 0, "EXPLAIN PRAGMA changed the connection");
     assert_eq!(classify_for(Dialect::Sqlite, sql), Access::Write);
     assert_eq!(
-        classify_for(Dialect::Sqlite, "EXPLAIN QUERY PLAN PRAGMA case_sensitive_like = 1"),
+        classify_for(
+            Dialect::Sqlite,
+            "EXPLAIN QUERY PLAN PRAGMA case_sensitive_like = 1"
+        ),
         Access::Write
     );
 }
@@ -38,9 +41,15 @@ fn sqlite_temp_tables_are_per_connection() {
     one.execute_batch("CREATE TEMP TABLE scratch (x); INSERT INTO scratch VALUES (1);")
         .expect("temp table");
     let sql = "SELECT count(*) FROM temp.scratch";
-    let n: i64 = one.query_row(sql, [], |row| row.get(0)).expect("own connection");
+    let n: i64 = one
+        .query_row(sql, [], |row| row.get(0))
+        .expect("own connection");
     assert_eq!(n, 1);
-    assert!(other.query_row(sql, [], |row| row.get::<_, i64>(0)).is_err());
+    assert!(
+        other
+            .query_row(sql, [], |row| row.get::<_, i64>(0))
+            .is_err()
+    );
     assert_eq!(classify_for(Dialect::Sqlite, sql), Access::Write);
     drop((one, other));
     let _ = std::fs::remove_file(&dir);
