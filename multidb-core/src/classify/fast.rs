@@ -74,42 +74,14 @@ pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
                     Prev::Word(w)
                 }
             }
-            b'"' if family != Family::MySql => {
-                let Some(end) = quoted_end(b, i, b'"') else {
-                    return false;
-                };
-                let name = &b[i + 1..end];
-                i = end + 1;
-                if special_name(name) {
-                    return false;
-                }
-                if prev == Prev::Dot {
-                    if after_dot_may_write(name, extra) {
-                        return false;
-                    }
-                    Prev::Qualified
-                } else {
-                    Prev::Name
-                }
-            }
-            b'`' if family == Family::MySql => {
-                let Some(end) = quoted_end(b, i, b'`') else {
-                    return false;
-                };
-                let name = &b[i + 1..end];
-                i = end + 1;
-                if special_name(name) {
-                    return false;
-                }
-                if prev == Prev::Dot {
-                    if after_dot_may_write(name, extra) {
-                        return false;
-                    }
-                    Prev::Qualified
-                } else {
-                    Prev::Name
-                }
-            }
+            b'"' if family != Family::MySql => match quoted_name(b, &mut i, b'"', prev, extra) {
+                Some(kind) => kind,
+                None => return false,
+            },
+            b'`' if family == Family::MySql => match quoted_name(b, &mut i, b'`', prev, extra) {
+                Some(kind) => kind,
+                None => return false,
+            },
             b'\'' => {
                 let Some(end) = quoted_end(b, i, b'\'') else {
                     return false;
@@ -229,6 +201,35 @@ pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
             _ => return false,
         };
     }
+}
+
+/// A quoted name at `*i`, and with it the `."name"` that qualifies it
+/// right after (SeaQuery's `"table"."column"`), in one step; `None` to
+/// hand the text to the full scan.
+#[inline(always)]
+fn quoted_name<'a>(
+    b: &'a [u8],
+    i: &mut usize,
+    quote: u8,
+    prev: Prev<'a>,
+    extra: Extra<'_>,
+) -> Option<Prev<'a>> {
+    let end = quoted_end(b, *i, quote)?;
+    let name = &b[*i + 1..end];
+    *i = end + 1;
+    if special_name(name) {
+        return None;
+    }
+    if prev == Prev::Dot {
+        return (!after_dot_may_write(name, extra)).then_some(Prev::Qualified);
+    }
+    if at(b, *i) != b'.' || at(b, *i + 1) != quote {
+        return Some(Prev::Name);
+    }
+    let end = quoted_end(b, *i + 1, quote)?;
+    let column = &b[*i + 2..end];
+    *i = end + 1;
+    (!special_name(column) && !after_dot_may_write(column, extra)).then_some(Prev::Qualified)
 }
 
 /// A quoted name the full scan looks at: `"pragma_…"` tables and SQLite's
