@@ -2,10 +2,11 @@
 # Debian packages the test suite needs beyond the base machine:
 #   libclang-dev       bindgen, for pg_query (libpg_query, PostgreSQL's own parser)
 #   protobuf-compiler  protoc, for pg_query's prost-build step
+#   postgresql-15-postgis-3  PostGIS, for the classifier's catalog tests (extension functions)
 # Idempotent and quiet when everything is present. Runs as root on Debian.
 set -euo pipefail
 
-packages=(libclang-dev protobuf-compiler)
+packages=(libclang-dev protobuf-compiler postgresql-15-postgis-3)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,18 +1,35 @@
-//! `classify`, `classify_for` and `Classifier::classify` never panic, and no
+//! `classify`, `classify_for` and `Classifier::classify` never panic, no
 //! text that SQLite prepares as a write (or as more than one statement) is
-//! `Read` for SQLite or for the dialect-blind form.
+//! `Read` for SQLite or for the dialect-blind form, and a catalog of
+//! writing functions and operators never turns a write into a read.
 #![no_main]
 
 use std::cell::RefCell;
 
 use libfuzzer_sys::fuzz_target;
-use multidb_core::{Access, Classifier, Dialect, classify, classify_for};
+use std::sync::Arc;
+
+use multidb_core::{
+    Access, Catalog, Classifier, Dialect, Origin, Volatility, classify, classify_for,
+};
 
 thread_local! {
     static SQLITE: RefCell<Option<rusqlite::Connection>> = const { RefCell::new(None) };
     static DECLARED: Classifier = Classifier::new(Dialect::Postgres)
         .with_read_only_functions(["slugify", "price_with_tax"])
         .expect("valid names");
+    /// A catalog of writers only: it can turn reads into writes, never the
+    /// other way round.
+    static WRITERS: Classifier = {
+        let mut b = Catalog::builder(Dialect::Postgres);
+        for name in ["lower", "count", "t", "x", "archive", "select", "in"] {
+            b.function(name, Origin::User, Volatility::Volatile);
+        }
+        for op in ["=", "<>", "@>", "||"] {
+            b.operator(op, Origin::User, Volatility::Volatile);
+        }
+        Classifier::new(Dialect::Postgres).with_catalog(Arc::new(b.build()))
+    };
 }
 
 /// Whether SQLite sees a write: prepared and not read-only, or a second
@@ -46,6 +63,14 @@ fuzz_target!(|data: &[u8]| {
     // Declaring functions read-only only ever turns calls of them into reads.
     if classify_for(Dialect::Postgres, sql) == Access::Read {
         assert_eq!(declared, Access::Read, "{sql:?}");
+    }
+    // A catalog of writers only ever turns reads into writes.
+    if WRITERS.with(|c| c.classify(sql)) == Access::Read {
+        assert_eq!(
+            classify_for(Dialect::Postgres, sql),
+            Access::Read,
+            "{sql:?}"
+        );
     }
     if (blind == Access::Read || sqlite == Access::Read)
         && !sql.contains('\0')

@@ -5,12 +5,19 @@
 //! and, through `Throughput::Bytes`, bytes per second.
 //!
 //!     cargo bench -p multidb-core --bench classify
+//!
+//! With `MULTIDB_BENCH_PROFILE=<function>/<class>=<n>` (`classify_for`,
+//! `classify_blind` or `with_catalog`) the binary instead classifies that
+//! statement n times and exits: for callgrind, which counts instructions
+//! where wall-clock time on a shared machine is noisy (see BENCHMARKS.md).
 
 // criterion_group! generates an undocumented `pub fn`.
 #![allow(missing_docs)]
 
-use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
-use multidb_core::{Dialect, classify, classify_for};
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, Throughput, black_box};
+use multidb_core::{Catalog, Classifier, Dialect, Origin, Volatility, classify, classify_for};
 
 /// (class, dialect, SQL)
 pub const STATEMENTS: &[(&str, Dialect, &str)] = &[
@@ -47,12 +54,38 @@ pub const STATEMENTS: &[(&str, Dialect, &str)] = &[
     ),
 ];
 
+/// A catalog the size of PostgreSQL's with PostGIS: about 3,000 built-ins
+/// and 1,000 extension functions.
+fn catalog(dialect: Dialect) -> Arc<Catalog> {
+    let mut b = Catalog::builder(dialect);
+    for i in 0..3000 {
+        b.function(
+            &format!("builtin_{i}"),
+            Origin::BuiltIn,
+            Volatility::Immutable,
+        );
+    }
+    for i in 0..1000 {
+        b.function(
+            &format!("st_fn_{i}"),
+            Origin::Extension,
+            Volatility::Immutable,
+        );
+    }
+    b.function("count", Origin::BuiltIn, Volatility::Immutable);
+    Arc::new(b.build())
+}
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("classify");
     for &(name, dialect, sql) in STATEMENTS {
+        let with_catalog = Classifier::new(dialect).with_catalog(catalog(dialect));
         group.throughput(Throughput::Bytes(sql.len() as u64));
         group.bench_function(BenchmarkId::new("classify_for", name), |b| {
             b.iter(|| classify_for(black_box(dialect), black_box(sql)))
+        });
+        group.bench_function(BenchmarkId::new("with_catalog", name), |b| {
+            b.iter(|| with_catalog.classify(black_box(sql)))
         });
         group.bench_function(BenchmarkId::new("classify_blind", name), |b| {
             b.iter(|| classify(black_box(sql)))
@@ -64,5 +97,38 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// `MULTIDB_BENCH_PROFILE=<function>/<class>=<n>`: classify n times.
+fn profile(spec: &str) {
+    let (case, n) = spec.rsplit_once('=').expect("<function>/<class>=<n>");
+    let n: u64 = n.parse().expect("a number of operations");
+    let (function, class) = case.split_once('/').expect("<function>/<class>");
+    let &(_, dialect, sql) = STATEMENTS
+        .iter()
+        .find(|(name, _, _)| *name == class)
+        .unwrap_or_else(|| {
+            panic!(
+                "no class {class:?}: {:?}",
+                STATEMENTS.iter().map(|s| s.0).collect::<Vec<_>>()
+            )
+        });
+    let with_catalog = Classifier::new(dialect).with_catalog(catalog(dialect));
+    for _ in 0..n {
+        let access = match function {
+            "classify_for" => classify_for(black_box(dialect), black_box(sql)),
+            "classify_blind" => classify(black_box(sql)),
+            "with_catalog" => with_catalog.classify(black_box(sql)),
+            other => panic!("no function {other:?}"),
+        };
+        black_box(access);
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("MULTIDB_BENCH_PROFILE") {
+        profile(&spec);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}

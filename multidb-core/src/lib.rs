@@ -19,7 +19,10 @@ pub mod policy;
 pub mod position;
 mod route;
 
-pub use classify::{Access, Classifier, Dialect, InvalidFunctionName, classify, classify_for};
+pub use classify::{
+    Access, Catalog, CatalogBuilder, Classifier, Dialect, InvalidFunctionName, Origin, Volatility,
+    classify, classify_for,
+};
 pub use route::{Reason, Target};
 
 /// Plumbing shared by the multidb crates (the connection and the HTTP

@@ -19,6 +19,26 @@ fn classify_does_not_allocate() {
     let classifier = multidb_core::Classifier::new(multidb_core::Dialect::Postgres)
         .with_read_only_functions(["slugify"])
         .expect("valid name");
+    let mut catalog = multidb_core::Catalog::builder(multidb_core::Dialect::Postgres);
+    catalog
+        .function(
+            "st_distance",
+            multidb_core::Origin::Extension,
+            multidb_core::Volatility::Immutable,
+        )
+        .function(
+            "archive",
+            multidb_core::Origin::User,
+            multidb_core::Volatility::Volatile,
+        )
+        .operator(
+            "&&&",
+            multidb_core::Origin::Extension,
+            multidb_core::Volatility::Immutable,
+        );
+    let with_catalog = classifier
+        .clone()
+        .with_catalog(std::sync::Arc::new(catalog.build()));
     let before = dhat::HeapStats::get();
     let mut writes = 0;
     for sql in statements {
@@ -33,6 +53,8 @@ fn classify_does_not_allocate() {
             let _ = multidb_core::classify_for(d, sql);
         }
         let _ = classifier.classify(sql);
+        let _ = with_catalog.classify(sql);
+        let _ = with_catalog.classify("SELECT st_distance(a, b), t.archive FROM t WHERE g &&& $1");
     }
     let after = dhat::HeapStats::get();
     dhat::assert_eq!(after.total_blocks, before.total_blocks);

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
 use multidb_core::__private::{
     CausalState, Clock, MustSee, ReplicaFacts, ReplicaState, replica_state,
 };
-use multidb_core::{Access, Classifier, classify};
+use multidb_core::{Access, Catalog, Classifier, classify};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
@@ -24,6 +25,9 @@ pub(crate) struct Inner {
     /// The classifier of the backend's dialect; `None`: an unknown backend,
     /// classified under every dialect.
     pub(crate) classifier: Option<Classifier>,
+    /// The primary's functions and operators, loaded and refreshed by the
+    /// monitor: names the classifier's lists do not know are judged by it.
+    pub(crate) catalog: ArcSwapOption<Catalog>,
     pub(crate) health: Vec<Health>,
     pub(crate) counters: Counters,
     /// Whether a monitor watches the replicas.
@@ -72,6 +76,7 @@ impl Inner {
             causal: config.causal_reads && positions && monitored,
             health,
             classifier,
+            catalog: ArcSwapOption::empty(),
             primary,
             replicas,
             config,
@@ -132,7 +137,7 @@ impl Inner {
     /// Read or write, in this connection's dialect.
     pub(crate) fn classify(&self, sql: &str) -> Access {
         match &self.classifier {
-            Some(classifier) => classifier.classify(sql),
+            Some(classifier) => classifier.classify_with(sql, self.catalog.load().as_deref()),
             None => classify(sql),
         }
     }

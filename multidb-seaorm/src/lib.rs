@@ -26,6 +26,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod builder;
+mod catalog;
 mod causal;
 mod config;
 mod connection;

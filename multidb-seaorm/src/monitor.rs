@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 use multidb_core::position::Position;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
+use crate::catalog::{catalog_version, load_catalog};
 use crate::health::{Health, ReplicaHealth};
 use crate::inner::{Inner, millis};
 use crate::positions::{Checked, Flavor, Probe, flavor_of, primary_position, probe_replica};
@@ -22,6 +23,13 @@ const HISTORY: usize = 1024;
 /// A replica that went down this long after its previous fall starts its
 /// back-off afresh.
 const FLAP_MEMORY: Duration = Duration::from_secs(60);
+
+/// How often the primary's catalog fingerprint is checked (the catalog is
+/// loaded again only when it changed).
+const CATALOG_CHECK: Duration = Duration::from_secs(30);
+
+/// Loading the catalog reads a few thousand rows: more than a check's time.
+const CATALOG_LOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Start the monitor of `inner` when it has something to watch.
 pub(crate) fn spawn(inner: &Arc<Inner>) {
@@ -78,6 +86,9 @@ struct Monitor {
     history: VecDeque<(u64, Position)>,
     primary_up: Option<bool>,
     replicas: Vec<Tracked>,
+    /// The fingerprint of the catalog loaded last, and when it was checked.
+    catalog_version: Option<String>,
+    catalog_checked: u64,
 }
 
 impl Monitor {
@@ -90,6 +101,8 @@ impl Monitor {
             history: VecDeque::new(),
             primary_up: None,
             replicas: (0..replicas).map(|_| Tracked::default()).collect(),
+            catalog_version: None,
+            catalog_checked: 0,
         }
     }
 
@@ -127,6 +140,7 @@ impl Monitor {
             }
             Err(error) => self.primary_seen(Err(&error)),
         }
+        self.refresh_catalog(inner).await;
         let may_show_status = self.may_show_status;
         let checks = inner.replicas.iter().map(|replica| {
             let timeout = self.timeout;
@@ -143,6 +157,51 @@ impl Monitor {
         let results = join_all(checks).await;
         for (index, (started, result)) in results.into_iter().enumerate() {
             self.judge(inner, index, started, result);
+        }
+    }
+
+    /// Load the primary's catalog of functions and operators on the first
+    /// tick, then again whenever its fingerprint changed (checked every
+    /// [`CATALOG_CHECK`]). Until it loads, and if it cannot be read, the
+    /// classifier gives its conservative answers.
+    async fn refresh_catalog(&mut self, inner: &Inner) {
+        let now = inner.now_stamp();
+        if self.catalog_checked != 0
+            && now.saturating_sub(self.catalog_checked) < millis(CATALOG_CHECK)
+        {
+            return;
+        }
+        self.catalog_checked = now;
+        let version = match self.bounded(catalog_version(&inner.primary)).await {
+            Ok(version) => version,
+            Err(error) => {
+                tracing::debug!(target: TARGET, %error, "could not check the primary's catalog");
+                return;
+            }
+        };
+        if self.catalog_version.as_ref() == Some(&version) {
+            return;
+        }
+        match tokio::time::timeout(CATALOG_LOAD_TIMEOUT, load_catalog(&inner.primary)).await {
+            Ok(Ok(catalog)) => {
+                tracing::info!(
+                    target: TARGET,
+                    functions = catalog.function_count(),
+                    operators = catalog.operator_count(),
+                    "loaded the primary's catalog: its read-only functions are classified as reads"
+                );
+                inner.catalog.store(Some(Arc::new(catalog)));
+                self.catalog_version = Some(version);
+            }
+            Ok(Err(error)) => tracing::warn!(
+                target: TARGET, %error,
+                "could not load the primary's catalog: functions it does not know go to the primary"
+            ),
+            Err(_) => tracing::warn!(
+                target: TARGET,
+                "loading the primary's catalog took over {CATALOG_LOAD_TIMEOUT:?}: \
+                 functions it does not know go to the primary"
+            ),
         }
     }
 

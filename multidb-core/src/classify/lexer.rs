@@ -1,7 +1,7 @@
 //! The lexer: one profile's reading of the text as tokens, borrowed from the
 //! input, with no allocation and no recursion.
 
-use super::profile::{Family, Profile, at, is_ident_cont, is_ident_start, is_space};
+use super::profile::{Family, Profile, at, is_ident_cont, is_ident_start, is_operator, is_space};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tok<'a> {
@@ -13,6 +13,8 @@ pub(super) enum Tok<'a> {
     Literal,
     /// Any other single byte.
     Punct(u8),
+    /// A PostgreSQL operator of two or more bytes (`@>`, `<->`, `!~~*`).
+    Op(&'a [u8]),
     /// `:=`
     Assign,
     /// Something that settles it: a MySQL executable comment, `U&"…"`, a
@@ -91,7 +93,11 @@ impl<'a> Lexer<'a> {
                     let escapes = family == Family::MySql && self.p.backslash_in_double;
                     return self.quoted(i, b'"', escapes);
                 }
-                b'.' | b',' | b'(' | b')' | b'=' => {
+                b'.' | b',' | b'(' | b')' => {
+                    self.i = i + 1;
+                    return Tok::Punct(c);
+                }
+                b'=' if family != Family::Postgres || !is_operator(self.at(i + 1)) => {
                     self.i = i + 1;
                     return Tok::Punct(c);
                 }
@@ -117,7 +123,9 @@ impl<'a> Lexer<'a> {
                         return tok;
                     }
                 }
-                b'[' if family == Family::Sqlite => return self.quoted(i, b'[', false),
+                // SQLite, and MariaDB with `sql_mode=MSSQL` (elsewhere MySQL
+                // has no `[` at all: reading it as a quote is exact or moot).
+                b'[' if family != Family::Postgres => return self.quoted(i, b'[', false),
                 b'$' => {
                     return match family {
                         Family::Postgres => self.dollar(i),
@@ -132,11 +140,27 @@ impl<'a> Lexer<'a> {
                     self.i = i + 2;
                     return Tok::Assign;
                 }
+                c if family == Family::Postgres && is_operator(c) && c != b'`' => {
+                    return self.operator(i);
+                }
                 c => {
                     self.i = i + 1;
                     return Tok::Punct(c);
                 }
             }
+        }
+    }
+
+    /// A PostgreSQL operator starting at `i`, as `scan.l` delimits it: the
+    /// longest run of operator bytes, ended before `--` or `/*`, without
+    /// trailing `+`/`-` unless it holds one of `~!@#^&|`?%`.
+    fn operator(&mut self, i: usize) -> Tok<'a> {
+        let j = operator_end(self.b, i);
+        self.i = j;
+        if j - i == 1 {
+            Tok::Punct(self.at(i))
+        } else {
+            Tok::Op(self.slice(i, j))
         }
     }
 
@@ -263,6 +287,13 @@ impl<'a> Lexer<'a> {
         loop {
             j = find3(self.b, j, quote, b'\\', 0)?;
             let c = self.at(j);
+            if self.at(j.wrapping_sub(1)) >= 0x80 && (c == b'\\' || quote == b'`' || quote == b']')
+            {
+                // A client encoding like SJIS or GBK reads the last byte of
+                // a UTF-8 character and this byte as one character.
+                self.i = usize::MAX;
+                return None;
+            }
             match c {
                 0 => {
                     self.i = usize::MAX;
@@ -339,6 +370,11 @@ impl<'a> Lexer<'a> {
         while is_ident_cont(self.at(j)) {
             j += 1;
         }
+        if matches!(self.at(j), b'\\' | b'`' | b'[' | b']') && self.at(j - 1) >= 0x80 {
+            // A client encoding like SJIS or GBK reads the last byte of a
+            // UTF-8 character and this byte as one character.
+            return Tok::Write;
+        }
         if self.p.family == Family::Postgres && j == i + 1 {
             match (self.at(i) | 0x20, self.at(j), self.at(j + 1)) {
                 (b'e', b'\'', _) => return self.string(j, true, false),
@@ -389,6 +425,31 @@ impl<'a> Lexer<'a> {
         self.i = j;
         Tok::Literal
     }
+}
+
+/// The end of the PostgreSQL operator starting at `i`, as `scan.l`
+/// delimits it: the longest run of operator bytes, ended before `--` or
+/// `/*`, without trailing `+`/`-` unless it holds one of `~!@#^&|`?%`.
+pub(super) fn operator_end(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while is_operator(at(b, j))
+        && at(b, j) != b'`'
+        && !matches!((at(b, j), at(b, j + 1)), (b'-', b'-') | (b'/', b'*'))
+    {
+        j += 1;
+    }
+    let special = |c: &u8| {
+        matches!(
+            c,
+            b'~' | b'!' | b'@' | b'#' | b'^' | b'&' | b'|' | b'`' | b'?' | b'%'
+        )
+    };
+    if j - i > 1 && !b.get(i..j).unwrap_or_default().iter().any(special) {
+        while j - i > 1 && matches!(at(b, j - 1), b'+' | b'-') {
+            j -= 1;
+        }
+    }
+    j
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;

@@ -1,3 +1,5 @@
+mod catalog;
+mod fast;
 mod lexer;
 mod profile;
 mod scan;
@@ -9,6 +11,7 @@ mod tests;
 use std::fmt;
 use std::sync::Arc;
 
+pub use catalog::{Catalog, CatalogBuilder, Origin, Volatility};
 use profile::Profile;
 use scan::{Extra, Scan, Verdict};
 
@@ -99,7 +102,7 @@ pub fn classify(sql: &str) -> Access {
     if !scan.divergent {
         // Every profile reads these tokens alike; the fast profile applies
         // every dialect's word and function rules at once.
-        return verdict_of(&[profile::BLIND_FAST], bytes, &[]);
+        return verdict_of(&[profile::BLIND_FAST], bytes, Extra::default());
     }
     let mut accepted = false;
     for &p in &profile::ALL {
@@ -110,7 +113,7 @@ pub fn classify(sql: &str) -> Access {
         if variant && !scan.backslash {
             continue;
         }
-        match run_one(bytes, p, &[]) {
+        match run_one(bytes, p, Extra::default()) {
             Verdict::Write => return Access::Write,
             Verdict::Read => accepted = true,
             Verdict::Rejected => {}
@@ -151,7 +154,7 @@ pub fn classify(sql: &str) -> Access {
 /// ```
 #[must_use]
 pub fn classify_for(dialect: Dialect, sql: &str) -> Access {
-    verdict_of(profile::of(dialect), sql.as_bytes(), &[])
+    verdict_of(profile::of(dialect), sql.as_bytes(), Extra::default())
 }
 
 /// A dialect's classifier, with the functions the application declares
@@ -184,6 +187,7 @@ pub struct Classifier {
     dialect: Dialect,
     /// Sorted, deduplicated, lower case.
     read_only: Option<Arc<[Box<str>]>>,
+    catalog: Option<Arc<Catalog>>,
 }
 
 impl Classifier {
@@ -201,6 +205,7 @@ impl Classifier {
         Self {
             dialect,
             read_only: None,
+            catalog: None,
         }
     }
 
@@ -246,9 +251,52 @@ impl Classifier {
         all.sort_unstable();
         all.dedup();
         Ok(Self {
-            dialect: self.dialect,
             read_only: (!all.is_empty()).then(|| Arc::from(all)),
+            ..self
         })
+    }
+
+    /// Consult the server's catalog: a call of a function the built-in
+    /// lists do not know is a read if the catalog says every function of
+    /// that name is immutable or stable; a user function or operator that
+    /// may write is a write even where it shares a built-in's name; and in
+    /// PostgreSQL a name after a `.` that is a writing user function is a
+    /// write (`t.archive` may call `archive(t)`). A catalog of another
+    /// dialect is not consulted.
+    ///
+    /// The catalog is shared, not copied: refreshing it means building a
+    /// new `Classifier` (cheap) around the new catalog and swapping it in,
+    /// or passing the current one to [`Classifier::classify_with`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use multidb_core::{Access, Catalog, Classifier, Dialect, Origin, Volatility};
+    ///
+    /// let mut catalog = Catalog::builder(Dialect::Postgres);
+    /// catalog.function("st_intersects", Origin::Extension, Volatility::Immutable);
+    /// let classifier = Classifier::new(Dialect::Postgres).with_catalog(Arc::new(catalog.build()));
+    /// assert_eq!(classifier.classify("SELECT * FROM parks WHERE st_intersects(geom, $1)"), Access::Read);
+    /// // Without the catalog, an unknown function is a write.
+    /// assert_eq!(Classifier::new(Dialect::Postgres).classify("SELECT st_intersects(a, b)"), Access::Write);
+    /// ```
+    #[must_use]
+    pub fn with_catalog(self, catalog: Arc<Catalog>) -> Self {
+        Self {
+            catalog: Some(catalog),
+            ..self
+        }
+    }
+
+    /// The catalog this classifier consults, if any.
+    ///
+    /// ```
+    /// use multidb_core::{Classifier, Dialect};
+    ///
+    /// assert!(Classifier::new(Dialect::MySql).catalog().is_none());
+    /// ```
+    #[must_use]
+    pub fn catalog(&self) -> Option<&Arc<Catalog>> {
+        self.catalog.as_ref()
     }
 
     /// The dialect this classifier reads.
@@ -289,7 +337,31 @@ impl Classifier {
     /// ```
     #[must_use]
     pub fn classify(&self, sql: &str) -> Access {
-        verdict_of(profile::of(self.dialect), sql.as_bytes(), self.extra())
+        self.classify_with(sql, self.catalog.as_deref())
+    }
+
+    /// Classify one SQL string with `catalog` in place of the classifier's
+    /// own: for a caller that holds the current catalog itself (and swaps
+    /// it on refresh) and keeps one `Classifier` for the declared
+    /// functions. Never panics, never allocates.
+    ///
+    /// ```
+    /// use multidb_core::{Access, Catalog, Classifier, Dialect, Origin, Volatility};
+    ///
+    /// let mut b = Catalog::builder(Dialect::MySql);
+    /// b.function("cake_price", Origin::User, Volatility::Stable);
+    /// let catalog = b.build();
+    /// let classifier = Classifier::new(Dialect::MySql);
+    /// assert_eq!(classifier.classify_with("SELECT cake_price(1)", Some(&catalog)), Access::Read);
+    /// assert_eq!(classifier.classify_with("SELECT cake_price(1)", None), Access::Write);
+    /// ```
+    #[must_use]
+    pub fn classify_with(&self, sql: &str, catalog: Option<&Catalog>) -> Access {
+        let extra = Extra {
+            declared: self.read_only.as_deref().unwrap_or_default(),
+            catalog: catalog.filter(|c| c.dialect() == self.dialect),
+        };
+        verdict_of(profile::of(self.dialect), sql.as_bytes(), extra)
     }
 
     fn extra(&self) -> &[Box<str>] {
@@ -353,7 +425,12 @@ fn validate(name: &str) -> Result<(), InvalidFunctionName> {
         return refuse("not a plain identifier");
     }
     let kw = words::keyword(b);
-    if words::known_to_write(b, kw) || kw != words::Kw::Other {
+    if words::known_to_write(b, kw)
+        || !matches!(
+            kw,
+            words::Kw::Other | words::Kw::ShowScoped | words::Kw::Temp
+        )
+    {
         return refuse("a name the classifier knows to write, lock or read session state");
     }
     Ok(())
@@ -365,6 +442,14 @@ fn verdict_of(profiles: &[Profile], sql: &[u8], extra: Extra<'_>) -> Access {
     let Some((&first, others)) = profiles.split_first() else {
         return Access::Write;
     };
+    if fast::applies(first.functions) && fast::proven_read(sql, first, extra) {
+        return Access::Read;
+    }
+    full_verdict(first, others, sql, extra)
+}
+
+/// [`verdict_of`] without the fast path.
+fn full_verdict(first: Profile, others: &[Profile], sql: &[u8], extra: Extra<'_>) -> Access {
     let mut scan = match Scan::start(sql, first) {
         Ok(scan) => scan,
         Err(Verdict::Rejected) if !others.is_empty() => {

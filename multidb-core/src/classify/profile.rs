@@ -106,6 +106,8 @@ pub(super) const IDENT_START: u8 = 2;
 pub(super) const IDENT_CONT: u8 = 4;
 /// A byte the dialect-blind pre-scan must look at.
 pub(super) const NOTABLE: u8 = 8;
+/// A byte of a PostgreSQL operator.
+pub(super) const OPERATOR: u8 = 16;
 
 /// Byte classes, one table lookup per byte in the hot loops.
 pub(super) static CLASS: [u8; 256] = {
@@ -126,6 +128,27 @@ pub(super) static CLASS: [u8; 256] = {
         }
         if matches!(
             c,
+            b'~' | b'!'
+                | b'@'
+                | b'#'
+                | b'^'
+                | b'&'
+                | b'|'
+                | b'`'
+                | b'?'
+                | b'+'
+                | b'-'
+                | b'*'
+                | b'/'
+                | b'%'
+                | b'<'
+                | b'>'
+                | b'='
+        ) {
+            class |= OPERATOR;
+        }
+        if matches!(
+            c,
             0 | b'\\' | b'#' | b'[' | b'-' | b'/' | b'$' | b':' | b'@'
         ) {
             class |= NOTABLE;
@@ -136,6 +159,7 @@ pub(super) static CLASS: [u8; 256] = {
     table
 };
 
+#[inline(always)]
 pub(super) fn has(c: u8, class: u8) -> bool {
     CLASS[usize::from(c)] & class != 0
 }
@@ -149,11 +173,16 @@ pub(super) fn is_ident_start(c: u8) -> bool {
     has(c, IDENT_START)
 }
 
+pub(super) fn is_operator(c: u8) -> bool {
+    has(c, OPERATOR)
+}
+
 pub(super) fn is_ident_cont(c: u8) -> bool {
     has(c, IDENT_CONT)
 }
 
 /// The byte at `i`, or 0 past the end.
+#[inline(always)]
 pub(super) fn at(b: &[u8], i: usize) -> u8 {
     b.get(i).copied().unwrap_or(0)
 }

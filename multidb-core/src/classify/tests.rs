@@ -13,8 +13,22 @@ fn write(sql: &str) {
     assert_eq!(classify(sql), Access::Write, "expected Write: {sql:?}");
 }
 
+/// The fast path proves only what the full scan finds.
+#[track_caller]
+fn fast_agrees(dialect: Dialect, sql: &str, extra: scan::Extra<'_>) {
+    let profiles = profile::of(dialect);
+    if fast::proven_read(sql.as_bytes(), profiles[0], extra) {
+        assert_eq!(
+            full_verdict(profiles[0], &profiles[1..], sql.as_bytes(), extra),
+            Access::Read,
+            "the fast path called a write a read ({dialect:?}): {sql:?}"
+        );
+    }
+}
+
 #[track_caller]
 fn expect(dialect: Dialect, sql: &str, access: Access) {
+    fast_agrees(dialect, sql, scan::Extra::default());
     assert_eq!(classify_for(dialect, sql), access, "{dialect:?}: {sql:?}");
     assert_eq!(
         Classifier::new(dialect).classify(sql),
@@ -77,7 +91,9 @@ fn seaorm_postgres_reads() {
     read(
         r#"SELECT CAST("cake"."price" AS text), "cake"."tags" @> $1 FROM "cake" WHERE "cake"."name" ILIKE $2 OFFSET $3"#,
     );
-    read("select * from cake where id = any($1)");
+    // SQLite has no `ANY(`: an application function could answer to it.
+    pg_read("select * from cake where id = any($1)");
+    write("select * from cake where id = any($1)");
     read("SELECT 1");
 }
 
@@ -109,7 +125,9 @@ fn other_reads() {
     );
     read("VALUES (1, 'a'), (2, 'b')");
     read("TABLE cake");
-    read("SHOW search_path");
+    // Session settings answer differently on a replica's connection.
+    write("SHOW search_path");
+    read("SHOW server_version");
     read("SHOW TABLES LIKE 'cake%'");
     read("SHOW CREATE TABLE cake");
     read("EXPLAIN SELECT * FROM cake");
@@ -130,10 +148,14 @@ fn other_reads() {
     // Blind: SQLite and MySQL know no `pg_typeof`.
     write("SELECT pg_typeof(1)");
     read("SELECT share, lock FROM stocks");
-    read("SELECT * FROM t WHERE x = ANY(ARRAY[1, 2]) AND y[1] = 2");
+    // SQLite has no `ANY(`: an application function could answer to it.
+    pg_read("SELECT * FROM t WHERE x = ANY(ARRAY[1, 2]) AND y[1] = 2");
+    write("SELECT * FROM t WHERE x = ANY(ARRAY[1, 2]) AND y[1] = 2");
     read("SELECT data #>> '{a,b}' FROM t");
     read("SELECT a # b FROM t");
-    read("SELECT @a, @@version");
+    // `@a` is a MySQL user variable: session state.
+    write("SELECT @a, @@version");
+    read("SELECT @@version");
     read("SELECT $1::text, $2::int");
 }
 
@@ -479,7 +501,9 @@ fn sqlite_specials() {
     write("SELECT load_extension('x')");
     read("SELECT changes FROM audit");
     read("SELECT [order], [group] FROM [table] WHERE x = ?1");
-    read("SELECT * FROM t WHERE a = :a AND b = @b AND c = $c");
+    // `@b` is a user variable in MySQL: only SQLite reads it as a parameter.
+    lite_read("SELECT * FROM t WHERE a = :a AND b = @b AND c = $c");
+    write("SELECT * FROM t WHERE a = :a AND b = @b AND c = $c");
 }
 
 #[test]
@@ -508,7 +532,7 @@ fn classify_slow(sql: &str) -> Access {
     if b.contains(&0) {
         return Access::Write;
     }
-    let verdicts = profile::ALL.map(|p| run_one(b, p, &[]));
+    let verdicts = profile::ALL.map(|p| run_one(b, p, scan::Extra::default()));
     if verdicts.contains(&Verdict::Write) || !verdicts.contains(&Verdict::Read) {
         Access::Write
     } else {
@@ -756,7 +780,10 @@ fn mysql_session_state_is_write() {
     ] {
         all_write(sql);
     }
-    my_read("SELECT @@version, @@session.time_zone, @a");
+    // The session's time zone and user variables are session state.
+    my_read("SELECT @@version, @@global.time_zone");
+    my_write("SELECT @@version, @@session.time_zone");
+    my_write("SELECT @@version, @a");
     my_read("SHOW TABLES");
     my_read("SELECT identity, warning_count FROM t");
 }
@@ -818,10 +845,12 @@ fn dialect_profiles_follow_escape_settings() {
 #[test]
 fn word_lists_are_sorted_lower_case_and_disjoint() {
     for (name, list) in [
-        ("COMMON", words::COMMON),
-        ("POSTGRES", words::POSTGRES),
+        ("PG_FUNCTIONS", words::PG_FUNCTIONS),
+        ("PG_SYNTAX", words::PG_SYNTAX),
+        ("PG_OPERATORS", words::PG_OPERATORS),
         ("MYSQL", words::MYSQL),
-        ("SQLITE", words::SQLITE),
+        ("SQLITE_FUNCTIONS", words::SQLITE_FUNCTIONS),
+        ("SQLITE_SYNTAX", words::SQLITE_SYNTAX),
     ] {
         for pair in list.windows(2) {
             assert!(
@@ -871,7 +900,7 @@ fn deep_nesting_uses_bounded_stack() {
 fn classify_for_slow(dialect: Dialect, sql: &str) -> Access {
     let verdicts: Vec<_> = profile::of(dialect)
         .iter()
-        .map(|&p| run_one(sql.as_bytes(), p, &[]))
+        .map(|&p| run_one(sql.as_bytes(), p, scan::Extra::default()))
         .collect();
     if verdicts.contains(&Verdict::Write) || !verdicts.contains(&Verdict::Read) {
         Access::Write
@@ -902,3 +931,390 @@ proptest::proptest! {
         }
     }
 }
+
+// ---- Round two: the classes of issue 19 ----
+
+#[test]
+fn sqlite_explain_of_a_pragma_is_write() {
+    // SQLite applies some pragmas while preparing, so EXPLAIN does not stop them.
+    for sql in [
+        "EXPLAIN PRAGMA case_sensitive_like = 1",
+        "EXPLAIN QUERY PLAN PRAGMA locking_mode = EXCLUSIVE",
+        "explain query plan pragma full_column_names=1",
+        "EXPLAIN PRAGMA main.cache_size = 10",
+    ] {
+        all_write(sql);
+    }
+    lite_read("EXPLAIN QUERY PLAN SELECT * FROM t WHERE flag = 1");
+}
+
+#[test]
+fn mariadb_mssql_brackets_quote_identifiers() {
+    // With sql_mode=MSSQL, `[…]` quotes an identifier: what hides inside is
+    // not a string, and what follows is code.
+    for sql in [
+        "SELECT [it's] FROM t FOR UPDATE -- '",
+        "SELECT [a'] FROM t; DELETE FROM t; -- ']",
+        "SELECT [x'] FROM t LOCK IN SHARE MODE -- ']",
+        "SELECT [f](1)",
+    ] {
+        my_write(sql);
+        write(sql);
+    }
+    my_read("SELECT [id], [name] FROM [cake]");
+    my_read("SELECT '[not a quote' FROM t");
+}
+
+#[test]
+fn postgres_attribute_notation_chains_are_calls() {
+    for sql in [
+        "SELECT (1).int4.my_volatile",
+        "SELECT ($1).text.archive_all",
+        "SELECT (x).lower.\"Evil\" FROM t",
+        "SELECT (a)[1].abs.user_fn FROM t",
+        "SELECT ((1).int8).abs.pg_terminate_backend",
+    ] {
+        pg_write(sql);
+    }
+    pg_read("SELECT (x).lower.upper FROM t");
+}
+
+#[test]
+fn allow_lists_hold_only_each_dialects_own_names() {
+    // Words that are keywords or built-ins in another dialect, or in a newer
+    // server, name user functions here.
+    for sql in [
+        "SELECT against(1)",
+        "SELECT columns(1)",
+        "SELECT nested(1)",
+        "SELECT filter(1)",
+        "SELECT over(1)",
+        "SELECT rollup(1)",
+        "SELECT join(1)",
+        "SELECT 1 WHERE x AND join(1)",
+        "SELECT * FROM join(1)",
+        "SELECT \"in\"(1)",
+        "SELECT \"coalesce\"(1)",
+        "SELECT uuid(1)",
+    ] {
+        pg_write(sql);
+    }
+    for sql in [
+        "SELECT against(1)",
+        "SELECT lateral(1)",
+        "SELECT of(1)",
+        "SELECT columns(1)",
+    ] {
+        my_write(sql);
+    }
+    for sql in [
+        "SELECT against(1)",
+        "SELECT with(1)",
+        "SELECT window(1)",
+        "SELECT integer(1)",
+        "SELECT \"in\"(1)",
+    ] {
+        lite_write(sql);
+    }
+    // The same words as syntax stay reads.
+    pg_read("SELECT * FROM a JOIN (SELECT 1 AS x) b ON true");
+    pg_read("SELECT * FROM a LEFT JOIN (b JOIN c ON b.id = c.id) ON a.id = b.id");
+    pg_read("SELECT a, count(*) FROM t GROUP BY ROLLUP (a)");
+    pg_read("SELECT a FROM t GROUP BY GROUPING SETS ((a), ())");
+    pg_read("SELECT a FROM t GROUP BY (a)");
+    pg_read("EXPLAIN (COSTS false) SELECT 1");
+    pg_read("WITH x AS MATERIALIZED (SELECT 1) SELECT * FROM x");
+    pg_read("SELECT CAST(x AS character varying(10)) FROM t");
+    pg_read("SELECT count(*) FILTER (WHERE x) OVER (PARTITION BY y) FROM t");
+    my_read("SELECT * FROM t WHERE MATCH (title) AGAINST ('x' IN BOOLEAN MODE)");
+    my_read("SELECT * FROM t WHERE 3 MEMBER OF (tags)");
+    my_read("SELECT * FROM t USE INDEX (idx) WHERE a = 1");
+    lite_read("SELECT * FROM a JOIN (SELECT 1) b");
+    // Built-ins the issue found missing.
+    pg_read("SELECT least(a, b), numnode(q), version() FROM t");
+    pg_read("SELECT strict_word_similarity(a, b), unaccent(name) FROM t");
+    my_read("SELECT JSON_VALUE(doc, '$.a' RETURNING SIGNED) FROM t");
+    my_read("SELECT least(a, b), version()");
+}
+
+#[test]
+fn postgres_operators_must_be_known() {
+    for sql in [
+        "SELECT 1 === 2",
+        "SELECT a <<=>> b FROM t",
+        "SELECT a ==> b FROM t",
+        "SELECT a == b FROM t",
+        "SELECT a &&& b FROM t",
+    ] {
+        pg_write(sql);
+    }
+    pg_read(r#"SELECT "id" FROM "items" ORDER BY "embedding" <=> $1 LIMIT 5"#);
+    pg_read("SELECT a FROM t WHERE tags @> $1 AND doc ->> 'k' = 'v' AND b <> c AND d != e");
+    pg_read("SELECT a FROM t WHERE name % $1 AND x<-1 AND y>=-2");
+    pg_read("SELECT a FROM t WHERE b !~~* 'x' AND v -|- w");
+    pg_read("SELECT a FROM t WHERE b=-1 AND c=+2");
+    pg_read("SELECT make_date(year => 2020, month => 1, day => 1)");
+}
+
+#[test]
+fn non_utf8_client_encodings_cannot_swallow_delimiters() {
+    // In SJIS, GBK or BIG5 the last byte of `ā` (0x81) starts a two-byte
+    // character that swallows the backslash, backtick or bracket after it.
+    for sql in [
+        "SELECT E'\u{101}\\' ; DELETE FROM t; --'",
+        "SELECT 'x\u{101}\\' FROM t",
+    ] {
+        pg_write(sql);
+        my_write(sql);
+    }
+    my_write("SELECT `\u{101}` FROM t");
+    my_write("SELECT \u{101}`x FROM t; DELETE FROM t; -- ` FROM t");
+    my_write("SELECT [\u{101}] FROM t");
+    pg_read("SELECT '\u{101}' FROM t WHERE name = 'ü'");
+    my_read("SELECT `ü\u{101}x` FROM t");
+}
+
+#[test]
+fn per_connection_state_is_write() {
+    // Settings, user variables, temporary tables, prepared statements,
+    // LISTEN: a replica's connection holds none of what the session set.
+    for sql in [
+        "SELECT current_setting('search_path')",
+        "SHOW search_path",
+        "SHOW ALL",
+        "SHOW work_mem",
+        "SELECT * FROM pg_settings",
+        "SELECT * FROM pg_prepared_statements",
+        "SELECT * FROM pg_cursors",
+        "SELECT pg_listening_channels()",
+        "SELECT * FROM pg_temp.scratch",
+        "SELECT * FROM pg_temp_3.scratch",
+        "SELECT pg_my_temp_schema()",
+    ] {
+        pg_write(sql);
+    }
+    pg_read("SHOW server_version");
+    pg_read("SHOW max_connections");
+    for sql in [
+        "SELECT @a",
+        "SELECT @`a`",
+        "SELECT @'a'",
+        "SELECT * FROM t WHERE id = @last",
+        "SELECT @@session.time_zone",
+        "SELECT @@time_zone",
+        "SELECT @@sql_mode",
+        "SELECT @@local.autocommit",
+        "SHOW VARIABLES",
+        "SHOW SESSION VARIABLES LIKE 'x'",
+        "SHOW STATUS",
+        "SHOW LOCAL STATUS",
+    ] {
+        my_write(sql);
+        write(sql);
+    }
+    my_read("SELECT @@version, @@global.time_zone, @@port");
+    my_read("SHOW GLOBAL VARIABLES LIKE 'read_only'");
+    my_read("SHOW GLOBAL STATUS");
+    my_read("SHOW TABLE STATUS");
+    my_read("SHOW SLAVE STATUS");
+    for sql in [
+        "SELECT * FROM temp.scratch",
+        "SELECT * FROM \"temp\".scratch",
+        "SELECT * FROM sqlite_temp_master",
+        "SELECT * FROM sqlite_temp_schema",
+    ] {
+        lite_write(sql);
+    }
+    lite_read("SELECT temp FROM readings");
+}
+
+#[test]
+fn the_catalog_settles_unknown_names() {
+    use std::sync::Arc;
+    let mut b = Catalog::builder(Dialect::Postgres);
+    b.function("st_distance", Origin::Extension, Volatility::Immutable)
+        .function("st_transform", Origin::Extension, Volatility::Immutable)
+        .function("addgeometrycolumn", Origin::Extension, Volatility::Volatile)
+        .function("price_with_tax", Origin::User, Volatility::Stable)
+        .function("archive", Origin::User, Volatility::Volatile)
+        .function("lower", Origin::BuiltIn, Volatility::Immutable)
+        .function("abs", Origin::User, Volatility::Volatile)
+        .function("abbrev", Origin::BuiltIn, Volatility::Immutable)
+        .function("some_stable_builtin", Origin::BuiltIn, Volatility::Stable)
+        .operator("&&&", Origin::Extension, Volatility::Immutable)
+        .operator("<<->>", Origin::User, Volatility::Volatile);
+    let catalog = Arc::new(b.build());
+    let c = Classifier::new(Dialect::Postgres).with_catalog(catalog.clone());
+    let read = |sql: &str| assert_eq!(c.classify(sql), Access::Read, "{sql}");
+    let write = |sql: &str| assert_eq!(c.classify(sql), Access::Write, "{sql}");
+    read("SELECT st_distance(st_transform(a.geom, 3857), $1) FROM a");
+    read("SELECT price_with_tax(price), lower(name), abbrev(ip) FROM cake");
+    read("SELECT a FROM t WHERE g &&& $1");
+    write("SELECT addgeometrycolumn('t', 'g', 4326, 'POINT', 2)");
+    write("SELECT archive()");
+    write("SELECT o.archive FROM orders o");
+    write("SELECT abs(1)"); // a user's volatile abs shadows the built-in
+    write("SELECT some_stable_builtin(1, $1)"); // stable built-in off the list
+    write("SELECT a <<->> b FROM t");
+    write("SELECT unknown_fn(1)");
+    write("SELECT st_distance(a, b) FOR UPDATE");
+    // Another dialect's catalog is not consulted; classify_with overrides.
+    assert_eq!(
+        Classifier::new(Dialect::MySql)
+            .with_catalog(catalog.clone())
+            .classify("SELECT price_with_tax(1)"),
+        Access::Write
+    );
+    assert_eq!(
+        Classifier::new(Dialect::Postgres)
+            .classify_with("SELECT price_with_tax(1)", Some(&catalog)),
+        Access::Read
+    );
+    assert_eq!(
+        c.classify_with("SELECT price_with_tax(1)", None),
+        Access::Write
+    );
+}
+
+#[test]
+fn fast_path_takes_seaorm_statements() {
+    let pg = r#"SELECT "post"."id", "post"."title" FROM "post" WHERE "post"."author_id" = $1 AND "post"."published" = $2 ORDER BY "post"."created_at" DESC LIMIT $3 OFFSET $4"#;
+    let my = "SELECT `post`.`id`, COUNT(*) AS `n` FROM `post` WHERE `post`.`id` IN (?, ?) -- x\n AND `a` <> 'b' /* c */ LIMIT ?";
+    let lite = r#"SELECT "cake"."id" FROM "cake" WHERE "cake"."name" LIKE ? AND "price" >= 2"#;
+    let long = "SELECT \"post\".\"id\", \"author\".\"id\" AS \"author_id\", COUNT(\"comment\".\"id\") AS \"comments\", MAX(\"comment\".\"created_at\") AS \"last_comment\" FROM \"post\" INNER JOIN \"author\" ON \"post\".\"author_id\" = \"author\".\"id\" LEFT JOIN \"comment\" ON \"comment\".\"post_id\" = \"post\".\"id\" WHERE \"post\".\"published\" = $1 AND \"tag\".\"name\" IN ($2, $3, $4) AND \"author\".\"name\" LIKE $5 -- only published\n GROUP BY \"post\".\"id\", \"author\".\"id\" HAVING COUNT(\"comment\".\"id\") > $6 ORDER BY \"post\".\"created_at\" DESC, \"post\".\"id\" ASC LIMIT $7 OFFSET $8";
+    for (dialect, sql) in [
+        (Dialect::Postgres, pg),
+        (Dialect::MySql, my),
+        (Dialect::Sqlite, lite),
+        (Dialect::Postgres, long),
+    ] {
+        assert!(
+            fast::proven_read(
+                sql.as_bytes(),
+                profile::of(dialect)[0],
+                scan::Extra::default()
+            ),
+            "{sql}"
+        );
+        expect(dialect, sql, Access::Read);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+    /// On token soup built from SQL fragments (names, keywords, writers,
+    /// quotes, comments, operators, parameters), the fast path never proves
+    /// a read the full scan does not find, with and without a catalog.
+    #[test]
+    fn fast_path_never_disagrees(parts in proptest::collection::vec(proptest::sample::select(SOUP), 0..24)) {
+        let sql = format!("SELECT {}", parts.concat());
+        let mut b = Catalog::builder(Dialect::Postgres);
+        b.function("archive", Origin::User, Volatility::Volatile)
+            .function("count", Origin::User, Volatility::Volatile)
+            .operator("=", Origin::User, Volatility::Volatile);
+        let catalog = b.build();
+        for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            fast_agrees(dialect, &sql, scan::Extra::default());
+            fast_agrees(dialect, &sql, scan::Extra { declared: &[], catalog: Some(&catalog) });
+        }
+    }
+}
+
+const SOUP: &[&str] = &[
+    " ",
+    "\n",
+    "\r",
+    "\t",
+    "\"post\"",
+    "\"id\"",
+    "`post`",
+    "`id`",
+    ".",
+    ",",
+    "(",
+    ")",
+    "$1",
+    "?",
+    "?1",
+    "42",
+    "'text'",
+    "''",
+    "'a''b'",
+    "'\\'",
+    "E",
+    "x",
+    "U&",
+    "=",
+    "<",
+    ">",
+    "<>",
+    "<=",
+    ">=",
+    "!=",
+    "!",
+    "*",
+    "-",
+    "--",
+    "-- c\n",
+    "/*",
+    "*/",
+    "/* c */",
+    "/*! c */",
+    "#",
+    ";",
+    "@",
+    "@@",
+    ":",
+    "::",
+    "[",
+    "]",
+    "$",
+    "$$",
+    "FROM",
+    "WHERE",
+    "AND",
+    "IN",
+    "AS",
+    "FOR",
+    "UPDATE",
+    "SHARE",
+    "KEY",
+    "NEXT",
+    "VALUE",
+    "INTO",
+    "count",
+    "COUNT",
+    "lower",
+    "archive",
+    "nextval",
+    "lo_unlink",
+    "pg_catalog",
+    "temp",
+    "\"temp\"",
+    "\"pragma_x\"",
+    "pragma_optimize",
+    "changes",
+    "replace",
+    "REPLACE",
+    "WITH",
+    "RETURNING",
+    "select",
+    "t",
+    "\u{101}",
+    "\"\u{101}\"",
+    "`\u{101}`",
+    "\u{101}\\",
+    "\0",
+    "||",
+    "->",
+    "@>",
+    "===",
+    "=>",
+    "+",
+    "-1",
+    "1.5",
+    "current_setting",
+    "session",
+    "global",
+];
