@@ -97,7 +97,10 @@ impl Cluster {
             ctl.args(["slow", &ms.to_string()]);
         }
         let status = ctl.status().expect("scripts/replicas.sh runs");
-        assert!(status.success(), "replicas.sh ctl pg replica slow {ms} failed");
+        assert!(
+            status.success(),
+            "replicas.sh ctl pg replica slow {ms} failed"
+        );
     }
 }
 
@@ -120,7 +123,8 @@ impl SpareProxy {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
-        let control = std::env::temp_dir().join(format!("multidb-policies-{}.sock", std::process::id()));
+        let control =
+            std::env::temp_dir().join(format!("multidb-policies-{}.sock", std::process::id()));
         let script = cluster.replicas_sh.with_file_name("delay-proxy.py");
         let child = Command::new("python3")
             .arg(&script)
@@ -248,7 +252,10 @@ fn main() {
     let spare = SpareProxy::start(&cluster);
     let (primary, replicas) = rt.block_on(async {
         let primary = pool(&cluster.primary).await;
-        primary.execute_unprepared(CREATE_KV).await.expect("create bench_kv");
+        primary
+            .execute_unprepared(CREATE_KV)
+            .await
+            .expect("create bench_kv");
         primary
             .execute_unprepared(&insert_kv_sql())
             .await
@@ -256,8 +263,17 @@ fn main() {
         let replicas = vec![pool(&cluster.slowable).await, pool(&spare.url).await];
         for replica in &replicas {
             let deadline = Instant::now() + Duration::from_secs(30);
-            while kv::Entity::find_by_id(ROWS).one(replica).await.ok().flatten().is_none() {
-                assert!(Instant::now() < deadline, "bench_kv never reached a replica");
+            while kv::Entity::find_by_id(ROWS)
+                .one(replica)
+                .await
+                .ok()
+                .flatten()
+                .is_none()
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "bench_kv never reached a replica"
+                );
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
@@ -276,7 +292,12 @@ fn main() {
         cluster.slow(slow_ms);
         let dbs: Vec<(&str, MultiDb)> = POLICIES
             .iter()
-            .map(|&name| (name, rt.block_on(async { routed(&primary, &replicas, name) })))
+            .map(|&name| {
+                (
+                    name,
+                    rt.block_on(async { routed(&primary, &replicas, name) }),
+                )
+            })
             .collect();
         let mut cells: Vec<(&str, Cell)> = POLICIES.iter().map(|&n| (n, Cell::default())).collect();
         for _ in 0..rounds {

@@ -114,9 +114,7 @@ fn p99(reads: &[&Read]) -> Duration {
 /// of the reads over a second; 50 % is fair).
 pub async fn a_slow_replica_gets_few_reads_and_its_share_back(c: &Cluster) -> Outcome {
     let slowable = slowable_url(c)?;
-    let slow_port = c
-        .port_of(&Cluster::connect(&c.replica).await?)
-        .await?;
+    let slow_port = c.port_of(&Cluster::connect(&c.replica).await?).await?;
     let spare_port = port_of_url(&c.spare).ok_or("no port in the spare's URL")?;
     let db = MultiDb::builder()
         .primary(c.primary.as_str())
@@ -163,7 +161,9 @@ pub async fn a_slow_replica_gets_few_reads_and_its_share_back(c: &Cluster) -> Ou
     }
 
     assert!(
-        reads.iter().all(|r| r.port == slow_port || r.port == spare_port),
+        reads
+            .iter()
+            .all(|r| r.port == slow_port || r.port == spare_port),
         "a read was answered by neither replica (the primary?)"
     );
     let window = |from: Duration, to: Duration| -> Vec<&Read> {
