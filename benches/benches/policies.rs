@@ -19,6 +19,11 @@
 //! replica monitor checks every 2 s (its check times out after 1 s), so the
 //! +100 ms replica stays up: what is measured is the policy, not the
 //! monitor.
+//!
+//! First, without servers: the cost of the choice itself, `decide` with
+//! each policy's `choose` over 1, 2, 16 and 64 usable replicas as the
+//! router calls it (the policies draw two replicas, never scan): it should
+//! stay flat.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -26,6 +31,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use multidb_benches::stats::{fmt_ns, quantile};
+use multidb_core::Access;
+use multidb_core::__private::{Facts, Op, ReplicaState, decide};
+use multidb_core::policy::{LoadMeter, ReplicaPolicy, ReplicaView};
 use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine};
 use multidb_seaorm::policy::{LeastOutstanding, PeakEwma, RoundRobin};
 use multidb_seaorm::{MultiDb, Target};
@@ -233,8 +241,64 @@ impl Cell {
     }
 }
 
+/// Every replica usable, each with some load.
+struct Usable(Vec<LoadMeter>);
+
+impl ReplicaView for Usable {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn usable(&self, _index: usize) -> bool {
+        true
+    }
+
+    fn load(&self, index: usize) -> &LoadMeter {
+        &self.0[index]
+    }
+}
+
+/// Nanoseconds per `decide` with each policy's `choose`, over 1 to 64
+/// replicas.
+fn choice_cost(mode: &Mode) {
+    let per_case = if mode.measure { 2_000_000 } else { 1_000 };
+    println!("decide + choose, ns per read (all replicas usable):");
+    println!("| replicas | RoundRobin | LeastOutstanding | PeakEwma |\n|---:|---:|---:|---:|");
+    for replicas in [1usize, 2, 16, 64] {
+        let view = Usable((0..replicas).map(|_| LoadMeter::new()).collect());
+        for (i, meter) in view.0.iter().enumerate() {
+            let started = meter.start_at(Instant::now() - Duration::from_micros(100 + i as u64));
+            meter.finish(started);
+        }
+        let facts = Facts::new(Op::Statement(Access::Read), replicas);
+        let policies: [Box<dyn ReplicaPolicy>; 3] = [
+            Box::new(RoundRobin::new()),
+            Box::new(LeastOutstanding::new()),
+            Box::new(PeakEwma::new()),
+        ];
+        let cells: Vec<String> = policies
+            .iter()
+            .map(|policy| {
+                let start = Instant::now();
+                for _ in 0..per_case {
+                    std::hint::black_box(decide(
+                        std::hint::black_box(&facts),
+                        || policy.choose(&view),
+                        |_| ReplicaState::Usable,
+                    ))
+                    .ok();
+                }
+                format!("{:.1}", start.elapsed().as_nanos() as f64 / per_case as f64)
+            })
+            .collect();
+        println!("| {replicas} | {} |", cells.join(" | "));
+    }
+    println!();
+}
+
 fn main() {
     let mode = Mode::from_args();
+    choice_cost(&mode);
     let Some(cluster) = Cluster::from_env() else {
         return;
     };

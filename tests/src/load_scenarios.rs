@@ -2,7 +2,10 @@
 //! slow (not lagging, not down) through the delay proxy that
 //! `scripts/replicas.sh` puts in front of its `replica` instance
 //! (`MULTIDB_<stack>_SLOWABLE_REPLICA_URL`, `ctl <stack> replica slow
-//! <ms>|fast`). The other replica is the spare.
+//! <ms>|fast`). The other replica is the spare, reached directly: the
+//! proxy's extra hop (a python3 process) keeps the first one a little
+//! slower even when it is "fast", so its share once fast again is measured
+//! against what it settles at, not against 50 %.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -110,8 +113,9 @@ fn p99(reads: &[&Read]) -> Duration {
 
 /// One of two replicas 20 ms slow under 8 concurrent readers, with the
 /// default policy: at most 5 % of the reads go to it, no read fails, and
-/// within 10 s of becoming fast again it has its share back (30 % or more
-/// of the reads over a second; 50 % is fair).
+/// within 10 s of becoming fast again it has its share back: over some
+/// second, at least 80 % of the share it settles at (the last 3 s), which
+/// must be 15 % or more.
 pub async fn a_slow_replica_gets_few_reads_and_its_share_back(c: &Cluster) -> Outcome {
     let slowable = slowable_url(c)?;
     let slow_port = c.port_of(&Cluster::connect(&c.replica).await?).await?;
@@ -174,13 +178,14 @@ pub async fn a_slow_replica_gets_few_reads_and_its_share_back(c: &Cluster) -> Ou
     };
     let slow_phase = window(Duration::ZERO, fast_at);
     let on_slow = share(&slow_phase);
+    let healthy = window(fast_at + Duration::from_secs(10), start.elapsed());
+    let settled = share(&healthy);
     // Recovered: the first second-long window after it became fast (in
-    // 100 ms steps) with 30 % or more of the reads on it.
+    // 100 ms steps) with 80 % of its settled share or more.
     let back = (0..=100u32)
         .map(|step| fast_at + Duration::from_millis(100) * step)
-        .find(|&from| share(&window(from, from + Duration::from_secs(1))) >= 0.3)
+        .find(|&from| share(&window(from, from + Duration::from_secs(1))) >= 0.8 * settled)
         .map(|from| from - fast_at);
-    let healthy = window(fast_at + Duration::from_secs(10), start.elapsed());
     println!(
         "{backend:?}: one replica +{SLOW_MS} ms, {READERS} readers: {} reads, {:.2} % on the slow \
          replica, p99 {:?}; fast again: share back after {back:?}; then {} reads, {:.1} % on it, \
@@ -189,7 +194,7 @@ pub async fn a_slow_replica_gets_few_reads_and_its_share_back(c: &Cluster) -> Ou
         on_slow * 100.0,
         p99(&slow_phase),
         healthy.len(),
-        share(&healthy) * 100.0,
+        settled * 100.0,
         p99(&healthy),
     );
     assert!(
@@ -201,6 +206,11 @@ pub async fn a_slow_replica_gets_few_reads_and_its_share_back(c: &Cluster) -> Ou
         slow_phase.len() >= 100,
         "only {} reads in {SLOW_FOR:?}",
         slow_phase.len()
+    );
+    assert!(
+        settled >= 0.15,
+        "once fast again it settles at {:.1} % of the reads (at least 15 %)",
+        settled * 100.0
     );
     assert!(
         back.is_some_and(|after| after <= Duration::from_secs(10)),
