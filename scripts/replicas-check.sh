@@ -27,7 +27,9 @@
 #     brings the replica back and it catches up; the spare, promoted
 #     (PostgreSQL pg_promote) or made writable (MariaDB STOP SLAVE, read_only
 #     =0) and written to, is rebuilt into a read-only replica with the
-#     primary's data only. Each action's duration is printed.
+#     primary's data only. Each action's duration is printed. Through the
+#     SLOWABLE replica URL (the delay proxy), `slow 500` holds each reply at
+#     least 500 ms and `fast` takes the delay away.
 # Creates and drops the objects multidb_selftest* in the test databases.
 # Exit status 0 when every check passed.
 
@@ -236,6 +238,26 @@ pg_ctl_checks() {
     ok "plain user on the rebuilt spare" || bad "plain user on the rebuilt spare"
   ctl pg spare rebuild || return 0 # not promoted: works as well
   ctl pg delayed stop && ctl pg delayed start
+  [[ $(q "$MULTIDB_PG_SLOWABLE_REPLICA_URL" 'SELECT pg_is_in_recovery()') == t ]] &&
+    ok "the slowable URL reaches a replica" || bad "the slowable URL does not reach a replica"
+  slow_checks pg q "$MULTIDB_PG_SLOWABLE_REPLICA_URL" 'SELECT 1'
+}
+
+# slow_checks STACK COMMAND...: COMMAND (a query through the delay proxy) takes
+# 500 ms or more after `ctl STACK replica slow 500`, less after `fast`.
+slow_checks() {
+  local stack=$1 t0 took
+  shift
+  ctl "$stack" replica slow 500 || return 0
+  t0=$EPOCHREALTIME
+  "$@" >/dev/null
+  took=$(ms_since "$t0")
+  ((took >= 500)) && ok "a query through the slow proxy: $took ms" || bad "slow 500, yet a query took $took ms"
+  ctl "$stack" replica fast || return 0
+  t0=$EPOCHREALTIME
+  "$@" >/dev/null
+  took=$(ms_since "$t0")
+  ((took < 500)) && ok "a query through the fast proxy: $took ms" || bad "fast, yet a query took $took ms"
 }
 
 # ------------------------------------------------------------------- MariaDB
@@ -447,6 +469,11 @@ my_ctl_checks() {
   fi
   ctl mariadb spare rebuild || return 0 # not detached: works as well
   ctl mariadb delayed stop && ctl mariadb delayed start
+  local -a W
+  mapfile -t W < <(my_args "$MULTIDB_MYSQL_SLOWABLE_REPLICA_URL")
+  [[ $(m "${W[@]}" -e 'SELECT @@read_only') == 1 ]] && ok "the slowable URL reaches a replica" ||
+    bad "the slowable URL does not reach a replica"
+  slow_checks mariadb m "${W[@]}" -e 'SELECT 1'
 }
 
 [[ -n ${MULTIDB_PG_PRIMARY_URL:-} ]] && pg_checks

@@ -19,7 +19,8 @@
 #   scripts/replicas.sh stop      Stop every server and remove the state folder.
 #   scripts/replicas.sh ctl <pg|mariadb> <primary|replica|delayed|spare> <action>
 #       Act on one replica of the running cluster (found through
-#       MULTIDB_REPLICAS_STATE_DIR, else as below), for failover tests:
+#       MULTIDB_REPLICAS_STATE_DIR, else as below), for failover and load
+#       tests:
 #         stop     hard stop: PostgreSQL `pg_ctl stop -m immediate`, MariaDB
 #                  SIGKILL; returns once the server is gone.
 #         start    start it again; returns once it accepts connections
@@ -37,6 +38,10 @@
 #                  SQL_THREAD). A restart (stop, start) also resumes.
 #         status   print one line: running or stopped, in recovery /
 #                  read_only, replication running, replay paused.
+#         slow <ms>  `replica` only: its delay proxy (the SLOWABLE URL below)
+#                  holds every reply <ms> ms from now on; the replica itself
+#                  neither lags nor slows, and its other URLs stay fast.
+#         fast     `replica` only: the same as slow 0 (the state at start).
 #       Quiet on success; on failure a message on stderr and exit status 1.
 #       An instance stopped with ctl stays stopped (and `status`, `env`
 #       still count the cluster as running) until ctl start or rebuild.
@@ -60,6 +65,9 @@
 #   delay unless MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS); GTID replica 23308
 #   (`delayed`) with MASTER_DELAY; GTID replica 23309 (`spare`, never
 #   delayed), for destructive tests. Replicas run with read_only=1.
+#   Delay proxies (scripts/delay-proxy.py, python3): on PostgreSQL port +4
+#   and MariaDB port +4 (25436, 23310), each in front of its stack's
+#   `replica`, without delay until `ctl <stack> replica slow <ms>`.
 #   Users (MariaDB, created on the primary and replicated):
 #     multidb_app   / multidb        ALL on `multidb`.* and `multidb\_%`.* (so
 #                                    tests may create databases multidb_*),
@@ -86,6 +94,8 @@
 #   MULTIDB_PG_REPLICA_URL=postgres://postgres@127.0.0.1:25433/postgres
 #   MULTIDB_PG_DELAYED_REPLICA_URL=postgres://postgres@127.0.0.1:25434/postgres
 #   MULTIDB_PG_SPARE_REPLICA_URL=postgres://postgres@127.0.0.1:25435/postgres
+#   MULTIDB_PG_SLOWABLE_REPLICA_URL=postgres://postgres@127.0.0.1:25436/postgres
+#                                         (`replica` through its delay proxy)
 #   MULTIDB_PG_REPLICA_DELAY_MS=1000      (the delayed replica)
 #   MULTIDB_PG_FAST_REPLICA_DELAY_MS=0    (the `replica` one)
 #   MULTIDB_PG_PLAIN_PRIMARY_URL=postgres://multidb_plain@127.0.0.1:25432/postgres
@@ -95,6 +105,7 @@
 #   MULTIDB_MYSQL_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23307/multidb
 #   MULTIDB_MYSQL_DELAYED_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23308/multidb
 #   MULTIDB_MYSQL_SPARE_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23309/multidb
+#   MULTIDB_MYSQL_SLOWABLE_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23310/multidb
 #   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000   (the delayed replica)
 #   MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=0 (the `replica` one)
 #   MULTIDB_MYSQL_ADMIN_PRIMARY_URL, MULTIDB_MYSQL_ADMIN_REPLICA_URL,
@@ -111,8 +122,10 @@
 #   MULTIDB_REPLICAS=all|pg|mariadb   which stacks to start (default all; they
 #                                     start in parallel). `mysql` = mariadb.
 #   MULTIDB_PG_PORT=25432             PostgreSQL primary port; replicas +1,
-#                                     +2, +3 (replica, delayed, spare).
-#   MULTIDB_MYSQL_PORT=23306          MariaDB primary port; replicas +1, +2, +3.
+#                                     +2, +3 (replica, delayed, spare); the
+#                                     delay proxy +4.
+#   MULTIDB_MYSQL_PORT=23306          MariaDB primary port; replicas +1, +2,
+#                                     +3; the delay proxy +4.
 #                                     Keep ports below 32768 (the ephemeral
 #                                     range starts there).
 #   MULTIDB_PG_REPLICA_DELAY_MS=1000  delay of the delayed PostgreSQL replica.
@@ -155,13 +168,14 @@ readonly ALL_VARS=(
   MULTIDB_PG_PRIMARY_URL MULTIDB_PG_REPLICA_URL MULTIDB_PG_DELAYED_REPLICA_URL
   MULTIDB_PG_SPARE_REPLICA_URL MULTIDB_PG_REPLICA_DELAY_MS MULTIDB_PG_FAST_REPLICA_DELAY_MS
   MULTIDB_PG_PLAIN_PRIMARY_URL MULTIDB_PG_PLAIN_REPLICA_URL MULTIDB_PG_PLAIN_DELAYED_REPLICA_URL
-  MULTIDB_PG_PLAIN_SPARE_REPLICA_URL
+  MULTIDB_PG_PLAIN_SPARE_REPLICA_URL MULTIDB_PG_SLOWABLE_REPLICA_URL
   MULTIDB_MYSQL_PRIMARY_URL MULTIDB_MYSQL_REPLICA_URL MULTIDB_MYSQL_DELAYED_REPLICA_URL
   MULTIDB_MYSQL_SPARE_REPLICA_URL MULTIDB_MYSQL_REPLICA_DELAY_MS MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS
   MULTIDB_MYSQL_ADMIN_PRIMARY_URL MULTIDB_MYSQL_ADMIN_REPLICA_URL
   MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL MULTIDB_MYSQL_ADMIN_SPARE_REPLICA_URL
   MULTIDB_MYSQL_PLAIN_PRIMARY_URL MULTIDB_MYSQL_PLAIN_REPLICA_URL
   MULTIDB_MYSQL_PLAIN_DELAYED_REPLICA_URL MULTIDB_MYSQL_PLAIN_SPARE_REPLICA_URL
+  MULTIDB_MYSQL_SLOWABLE_REPLICA_URL
 )
 # Instance names; index 0 is the primary, 1 the fast replica, 2 the delayed
 # one, 3 the spare (for destructive tests).
@@ -246,12 +260,12 @@ load_config() {
   for name in PG_PORT MY_PORT PG_DELAY_MS MY_DELAY_MS PG_FAST_DELAY_MS MY_FAST_DELAY_MS TIMEOUT; do
     printf -v "$name" '%d' "$((10#${!name}))"
   done
-  ((PG_PORT >= 1024 && PG_PORT + 3 < 32768)) ||
-    die "MULTIDB_PG_PORT must be between 1024 and 32764, below the ephemeral port range (got $PG_PORT)"
-  ((MY_PORT >= 1024 && MY_PORT + 3 < 32768)) ||
-    die "MULTIDB_MYSQL_PORT must be between 1024 and 32764, below the ephemeral port range (got $MY_PORT)"
-  if ((WANT_PG && WANT_MY)) && ((PG_PORT + 3 >= MY_PORT && MY_PORT + 3 >= PG_PORT)); then
-    die "the PostgreSQL ports ($PG_PORT-$((PG_PORT + 3))) and MariaDB ports ($MY_PORT-$((MY_PORT + 3))) overlap"
+  ((PG_PORT >= 1024 && PG_PORT + 4 < 32768)) ||
+    die "MULTIDB_PG_PORT must be between 1024 and 32763, below the ephemeral port range (got $PG_PORT)"
+  ((MY_PORT >= 1024 && MY_PORT + 4 < 32768)) ||
+    die "MULTIDB_MYSQL_PORT must be between 1024 and 32763, below the ephemeral port range (got $MY_PORT)"
+  if ((WANT_PG && WANT_MY)) && ((PG_PORT + 4 >= MY_PORT && MY_PORT + 4 >= PG_PORT)); then
+    die "the PostgreSQL ports ($PG_PORT-$((PG_PORT + 4))) and MariaDB ports ($MY_PORT-$((MY_PORT + 4))) overlap"
   fi
   ((PG_DELAY_MS > 0)) || die "MULTIDB_PG_REPLICA_DELAY_MS must be positive"
   ((MY_DELAY_MS > 0 && MY_DELAY_MS % 1000 == 0)) ||
@@ -396,6 +410,8 @@ env_lines() { # selection (as recorded), state dir -> export/unset lines
     for i in 0 1 2 3; do
       echo "export MULTIDB_PG_PLAIN_${URL_PARTS[$i]}_URL=postgres://$PLAIN_USER@127.0.0.1:$(pg_port "$i")/postgres"
     done
+    set_vars+=(MULTIDB_PG_SLOWABLE_REPLICA_URL)
+    echo "export MULTIDB_PG_SLOWABLE_REPLICA_URL=postgres://$PG_SUPERUSER@127.0.0.1:$(pg_port 4)/postgres"
     set_vars+=(MULTIDB_PG_REPLICA_DELAY_MS MULTIDB_PG_FAST_REPLICA_DELAY_MS)
     echo "export MULTIDB_PG_REPLICA_DELAY_MS=$PG_DELAY_MS"
     echo "export MULTIDB_PG_FAST_REPLICA_DELAY_MS=$PG_FAST_DELAY_MS"
@@ -417,6 +433,8 @@ env_lines() { # selection (as recorded), state dir -> export/unset lines
     for i in 0 1 2 3; do
       echo "export MULTIDB_MYSQL_PLAIN_${URL_PARTS[$i]}_URL=mysql://$plain@127.0.0.1:$(my_port "$i")/$MY_DB"
     done
+    set_vars+=(MULTIDB_MYSQL_SLOWABLE_REPLICA_URL)
+    echo "export MULTIDB_MYSQL_SLOWABLE_REPLICA_URL=mysql://$app@127.0.0.1:$(my_port 4)/$MY_DB"
   fi
   for name in "${ALL_VARS[@]}"; do
     [[ " ${set_vars[*]} " == *" $name "* ]] || echo "unset $name"
@@ -428,7 +446,7 @@ env_lines() { # selection (as recorded), state dir -> export/unset lines
 check_ports() {
   local -a ports=() busy=()
   local i port
-  for i in 0 1 2 3; do
+  for i in 0 1 2 3 4; do
     ((WANT_PG)) && ports+=($((PG_PORT + i)))
     ((WANT_MY)) && ports+=($((MY_PORT + i)))
   done
@@ -616,6 +634,7 @@ EOF
     [[ $(pg_sql "$(pg_port "$r")" "SELECT pg_is_in_recovery()") == t ]] ||
       die "PostgreSQL ${INSTANCES[$r]} is not in recovery"
   done
+  start_delay_proxy "$PG_STATE" "$(pg_port 4)" "$(pg_port 1)"
   info "ready after $(since "$t0") s"
 }
 
@@ -803,7 +822,31 @@ EOF
   my_wait_marker 3 "$gtid" "$token" "$t1"
   my_wait_marker 1 "$gtid" "$token" "$t1"
   my_wait_marker 2 "$gtid" "$token" "$t1"
+  start_delay_proxy "$MY_STATE" "$(my_port 4)" "$(my_port 1)"
   info "ready after $(since "$t0") s"
+}
+
+# ============================================================ delay proxy ==
+
+# The `replica` instance's delay proxy: a python3 asyncio script, running
+# until teardown (its command line names the state folder).
+start_delay_proxy() { # stack-state-dir listen-port upstream-port
+  local state=$1 t0
+  command -v python3 >/dev/null || die "python3 is needed for the delay proxy (scripts/delay-proxy.py)"
+  t0=$(now_us)
+  setsid python3 "${SELF%/*}/delay-proxy.py" serve --listen "$2" --upstream "$3" \
+    --control "$state/replica.delay.sock" </dev/null >"$state/replica.delay.log" 2>&1 &
+  local pid=$!
+  until set_delay "$state" 0 2>/dev/null; do
+    pid_alive "$pid" || { show_log "$state/replica.delay.log"; die "the delay proxy did not start"; }
+    (($(now_us) - t0 < TIMEOUT * 1000000)) || die "the delay proxy did not answer within $TIMEOUT s"
+    sleep 0.05
+  done
+  info "delay proxy on $2 in front of $3"
+}
+
+set_delay() { # stack-state-dir ms
+  python3 "${SELF%/*}/delay-proxy.py" set --control "$1/replica.delay.sock" "$2"
 }
 
 # ================================================================ teardown ==
@@ -1358,10 +1401,10 @@ my_ctl_status() { # index
   echo "mariadb $name (port $port): running, read_only=$ro, replication $out"
 }
 
-cmd_ctl() { # stack instance action
-  local usage="usage: scripts/replicas.sh ctl <pg|mariadb> <primary|replica|delayed|spare> <stop|start|rebuild|pause|resume|status>"
-  (($# == 3)) || die "$usage"
-  local stack=$1 name=$2 action=$3 i dir state
+cmd_ctl() { # stack instance action [ms]
+  local usage="usage: scripts/replicas.sh ctl <pg|mariadb> <primary|replica|delayed|spare> <stop|start|rebuild|pause|resume|status|slow <ms>|fast>"
+  (($# == 3)) || { (($# == 4)) && [[ $3 == slow ]]; } || die "$usage"
+  local stack=$1 name=$2 action=$3 ms=${4:-0} i dir state
   case $stack in
     pg | postgres | postgresql) stack=pg ;;
     mariadb | mysql) stack=mariadb ;;
@@ -1380,6 +1423,11 @@ cmd_ctl() { # stack instance action
   esac
   case $action in
     stop | start | rebuild | pause | resume | status) ;;
+    slow | fast)
+      [[ $name == replica ]] || die "only the replica instance has a delay proxy; $usage"
+      [[ $action == fast || ($# == 4 && $ms =~ ^[0-9]+$) ]] ||
+        die "slow needs a delay in milliseconds; $usage"
+      ;;
     *) die "unknown action '$action'; $usage" ;;
   esac
   if [[ -n ${MULTIDB_REPLICAS_STATE_DIR:-} ]]; then
@@ -1407,6 +1455,7 @@ cmd_ctl() { # stack instance action
       pause) pg_ctl_pause "$name" ;;
       resume) pg_ctl_resume "$name" ;;
       status) pg_ctl_status "$name" ;;
+      slow | fast) set_delay "$PG_STATE" "$ms" ;;
     esac
   else
     WANT_MY=1
@@ -1421,6 +1470,7 @@ cmd_ctl() { # stack instance action
       pause) my_ctl_pause "$i" ;;
       resume) my_ctl_resume "$i" ;;
       status) my_ctl_status "$i" ;;
+      slow | fast) set_delay "$MY_STATE" "$ms" ;;
     esac
   fi
 }

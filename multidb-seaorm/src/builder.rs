@@ -113,8 +113,10 @@ impl Default for MultiDbBuilder {
 
 /// The settings, for both ways of building.
 impl<S> MultiDbBuilder<S> {
-    /// How to choose the replica for each read (default: [`RoundRobin`](crate::policy::RoundRobin) from
-    /// a random start).
+    /// How to choose the replica for each read (default:
+    /// [`PeakEwma`](crate::policy::PeakEwma), load-aware: a replica that
+    /// answers slowly gets fewer reads; [`RoundRobin`](crate::policy::RoundRobin)
+    /// for exact turns; see [`policy`](crate::policy) for why).
     ///
     /// ```
     /// use multidb_seaorm::{MultiDb, policy::Random};

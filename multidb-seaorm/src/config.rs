@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use multidb_core::policy::{ReplicaPolicy, RoundRobin};
+use multidb_core::policy::{PeakEwma, ReplicaPolicy};
 use sea_orm::metric::Info;
 
 /// How long, by default, reads go to the primary after a write made outside
@@ -53,7 +53,7 @@ pub(crate) struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            policy: Box::new(RoundRobin::new()),
+            policy: Box::new(PeakEwma::new()),
             unscoped_write_window: DEFAULT_UNSCOPED_WRITE_WINDOW,
             replica_rest: DEFAULT_REPLICA_REST,
             monitor_interval: DEFAULT_MONITOR_INTERVAL,

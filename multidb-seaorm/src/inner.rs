@@ -10,6 +10,7 @@ use arc_swap::ArcSwapOption;
 use multidb_core::__private::{
     CausalState, Clock, MustSee, ReplicaFacts, ReplicaState, replica_state,
 };
+use multidb_core::policy::{LoadMeter, ReplicaView};
 use multidb_core::{Access, Catalog, Classifier, classify};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -29,6 +30,9 @@ pub(crate) struct Inner {
     /// monitor: names the classifier's lists do not know are judged by it.
     pub(crate) catalog: ArcSwapOption<Catalog>,
     pub(crate) health: Vec<Health>,
+    /// Each replica's statements in flight and latency, for the policy:
+    /// measured around every statement run there.
+    pub(crate) load: Box<[LoadMeter]>,
     pub(crate) counters: Counters,
     /// Whether a monitor watches the replicas.
     pub(crate) monitored: bool,
@@ -73,6 +77,7 @@ impl Inner {
         } = settings;
         Inner {
             counters: Counters::new(replicas.len()),
+            load: replicas.iter().map(|_| LoadMeter::new()).collect(),
             causal: config.causal_reads && positions && monitored,
             health,
             classifier,
@@ -199,4 +204,27 @@ impl Inner {
 /// Whole milliseconds, saturating far below `u64::MAX` so stamps can add.
 pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 2)
+}
+
+/// The replicas as the policy sees them for one read: usable or not (the
+/// monitor's verdict, the position the read must see, the replicas this
+/// read already failed on), and the load of each.
+pub(crate) struct Replicas<'a, S> {
+    pub(crate) load: &'a [LoadMeter],
+    pub(crate) tried: &'a [usize],
+    pub(crate) state_of: S,
+}
+
+impl<S: Fn(usize) -> ReplicaState> ReplicaView for Replicas<'_, S> {
+    fn len(&self) -> usize {
+        self.load.len()
+    }
+
+    fn usable(&self, index: usize) -> bool {
+        !self.tried.contains(&index) && (self.state_of)(index) == ReplicaState::Usable
+    }
+
+    fn load(&self, index: usize) -> &LoadMeter {
+        &self.load[index]
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! [`MultiDb`] is a routed connection over one primary and N replicas: pass
 //! `&MultiDb` wherever you passed `&DatabaseConnection`. Plain reads go to a
-//! replica (round-robin by default); writes, transactions and anything that
+//! replica (the less loaded of two by default); writes, transactions and anything that
 //! cannot be proven a plain read go to the primary. After a task writes, its
 //! reads go to the primary too, so users read their own writes.
 //!

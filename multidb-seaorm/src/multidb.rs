@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use crate::config::Config;
 use crate::error::MultiDbError;
 use crate::health::{Health, ReplicaHealth, ReplicaStatus};
-use crate::inner::{Inner, Settings};
+use crate::inner::{Inner, Replicas, Settings};
 use crate::monitor;
 use crate::stats::RoutingStats;
 
@@ -57,7 +57,7 @@ pub struct MultiDb {
 
 impl MultiDb {
     /// A routed connection over `primary` and `replicas`, with the default
-    /// settings (round-robin from a random start, a replica monitor every
+    /// settings (the load-aware `PeakEwma` policy, a replica monitor every
     /// 500 ms; see [`MultiDbBuilder`](crate::MultiDbBuilder) for the others).
     /// With no replicas everything goes to the primary (and one warning is
     /// logged).
@@ -169,10 +169,16 @@ impl MultiDb {
     pub fn replica(&self) -> &DatabaseConnection {
         let clock = self.inner.clock();
         let facts = Facts::new(Op::Statement(Access::Read), self.inner.replicas.len());
+        let state_of = |i| self.inner.state_of(i, clock, &MustSee::Nothing);
+        let replicas = Replicas {
+            load: &self.inner.load,
+            tried: &[],
+            state_of: &state_of,
+        };
         match decide(
             &facts,
-            || self.inner.config.policy.pick(facts.replicas),
-            |i| self.inner.state_of(i, clock, &MustSee::Nothing),
+            || self.inner.config.policy.choose(&replicas),
+            state_of,
         ) {
             Ok(Route {
                 replica: Some(index),

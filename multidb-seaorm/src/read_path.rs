@@ -15,6 +15,7 @@ use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
 
 use crate::causal::Capturer;
 use crate::failover::{Failure, failure};
+use crate::inner::Replicas;
 use crate::multidb::MultiDb;
 
 const TARGET: &str = "multidb::route";
@@ -57,7 +58,11 @@ impl MultiDb {
                 }
                 return result;
             };
-            let error = match op(&self.inner.replicas[index], input.clone()).await {
+            let meter = &self.inner.load[index];
+            let started = meter.start();
+            let result = op(&self.inner.replicas[index], input.clone()).await;
+            meter.finish(started);
+            let error = match result {
                 Ok(value) => {
                     self.served(&task, index);
                     return Ok(value);
@@ -113,13 +118,19 @@ impl MultiDb {
     /// Decide where a statement goes, record it, and remember a write.
     fn route(&self, facts: &Facts<'_>, task: &TaskSnapshot, sql: &str) -> Result<Route, DbErr> {
         let clock = std::cell::OnceCell::new();
+        let state_of = |index| {
+            let clock = *clock.get_or_init(|| self.inner.clock());
+            self.inner.state_of(index, clock, facts.must_see)
+        };
+        let replicas = Replicas {
+            load: &self.inner.load,
+            tried: facts.tried,
+            state_of: &state_of,
+        };
         let decided = decide(
             facts,
-            || self.inner.config.policy.pick(facts.replicas),
-            |index| {
-                let clock = *clock.get_or_init(|| self.inner.clock());
-                self.inner.state_of(index, clock, facts.must_see)
-            },
+            || self.inner.config.policy.choose(&replicas),
+            state_of,
         );
         match decided {
             Ok(route) => {

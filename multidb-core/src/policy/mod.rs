@@ -1,10 +1,39 @@
 //! Which replica serves the next read.
 //!
-//! The default, [`RoundRobin`], starts at a random replica and then cycles,
-//! as django-multidb-router does (it shuffles once per process). [`Random`]
-//! picks independently each time. [`Weighted`] gives each replica a share in
-//! proportion to its weight (a bigger replica takes more reads). All are
-//! lock-free and deterministic when seeded, for tests. Implement
+//! Two kinds of policy:
+//!
+//! - **Load-aware**, by power of two choices: draw two usable replicas at
+//!   random and take the less loaded, as tower's balancer does (two draws,
+//!   never a scan of all, so the choice costs the same over 2 or 64
+//!   replicas). [`LeastOutstanding`] compares the statements in flight on
+//!   each; [`PeakEwma`] compares a peak-sensitive average of their latency ×
+//!   (statements in flight + 1). The router measures both on the statements
+//!   it routes, with one [`LoadMeter`] per replica, and offers them through
+//!   a [`ReplicaView`].
+//! - **Blind**: [`RoundRobin`] starts at a random replica and then cycles, as
+//!   django-multidb-router does (it shuffles once per process); [`Random`]
+//!   picks independently each time; [`Weighted`] gives each replica a share
+//!   in proportion to its weight.
+//!
+//! **The default is [`PeakEwma`]** (`MultiDbBuilder::policy` sets another).
+//! A replica that is up and caught up but slow (a backup or a vacuum on it,
+//! a noisy neighbour, a longer network path) gets its full share under a
+//! blind policy, so with one of two replicas 20 ms slow about half of all
+//! reads take 20 ms more. [`LeastOutstanding`] sends it fewer, but still
+//! keeps about one read in flight on it at all times, and that one read is
+//! slow: with a few readers, a percent or more of all reads, which sets the
+//! p99. [`PeakEwma`] sees the first slow answer and then sends it only a
+//! probe now and then until its latency is back. Where replicas are alike,
+//! both spread reads evenly (each of N replicas within ±10 % of 1/N, as
+//! round-robin). [`RoundRobin`] stays for those who want exact turns.
+//!
+//! Static weights do not combine with the load-aware policies: they already
+//! give more reads to a replica that answers faster or holds fewer in flight,
+//! which is what a bigger replica does under load, and a fixed share on top
+//! would send reads to a replica the measurements say is busier. Use
+//! [`Weighted`] for fixed shares.
+//!
+//! All are lock-free and deterministic when seeded, for tests. Implement
 //! [`ReplicaPolicy`] for anything else.
 //!
 //! ```
@@ -15,9 +44,16 @@
 //! assert_eq!(picks, [0, 1, 2, 0, 1]);
 //! ```
 
+mod meter;
+mod p2c;
+
+pub use meter::{DEFAULT_DECAY, LoadMeter, Started};
+pub use p2c::{LeastOutstanding, PeakEwma};
+
 use std::fmt::Debug;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
 
 /// Chooses the index of the replica that serves the next read.
 ///
@@ -28,6 +64,81 @@ pub trait ReplicaPolicy: Debug + Send + Sync + 'static {
     /// Called only with `replicas >= 1`; an index out of range is treated as
     /// `index % replicas`.
     fn pick(&self, replicas: usize) -> usize;
+
+    /// The index of the replica for the next read, knowing which replicas
+    /// are usable now and how loaded each is: what the router calls. The
+    /// router still checks the answer: an unusable replica is passed over
+    /// for the next usable one in order.
+    ///
+    /// The default ignores the view and calls [`pick`](Self::pick); the
+    /// load-aware policies override it.
+    ///
+    /// ```
+    /// use multidb_core::policy::{LeastOutstanding, LoadMeter, ReplicaPolicy};
+    ///
+    /// let meters = vec![LoadMeter::new(), LoadMeter::new()];
+    /// let _busy = meters[0].start();
+    /// assert_eq!(LeastOutstanding::new().choose(&meters), 1);
+    /// ```
+    fn choose(&self, replicas: &dyn ReplicaView) -> usize {
+        self.pick(replicas.len())
+    }
+}
+
+/// What the router knows of its replicas when it asks a policy to
+/// [`choose`](ReplicaPolicy::choose) one: how many, which are usable (up,
+/// within the lag limit, at the position the read needs, not already tried),
+/// and the load of each.
+///
+/// `Vec<LoadMeter>` and `[LoadMeter; N]` are views where every replica is
+/// usable, for tests.
+pub trait ReplicaView {
+    /// How many replicas there are (usable or not).
+    fn len(&self) -> usize;
+
+    /// There is no replica.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether replica `index` can take this read.
+    fn usable(&self, index: usize) -> bool;
+
+    /// The load meter of replica `index`.
+    fn load(&self, index: usize) -> &LoadMeter;
+
+    /// Now, on the clock of the meters (a test's view may stop time).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+impl ReplicaView for Vec<LoadMeter> {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn usable(&self, _index: usize) -> bool {
+        true
+    }
+
+    fn load(&self, index: usize) -> &LoadMeter {
+        &self[index]
+    }
+}
+
+impl<const N: usize> ReplicaView for [LoadMeter; N] {
+    fn len(&self) -> usize {
+        N
+    }
+
+    fn usable(&self, _index: usize) -> bool {
+        true
+    }
+
+    fn load(&self, index: usize) -> &LoadMeter {
+        &self[index]
+    }
 }
 
 /// Round-robin from a random start: every replica gets the same share.
@@ -73,7 +184,7 @@ impl ReplicaPolicy for RoundRobin {
 /// An independent uniform pick each time.
 #[derive(Debug)]
 pub struct Random {
-    state: AtomicU64,
+    state: SplitMix,
 }
 
 impl Random {
@@ -91,7 +202,7 @@ impl Random {
     /// ```
     pub fn with_seed(seed: u64) -> Self {
         Random {
-            state: AtomicU64::new(seed),
+            state: SplitMix::new(seed),
         }
     }
 }
@@ -104,16 +215,7 @@ impl Default for Random {
 
 impl ReplicaPolicy for Random {
     fn pick(&self, replicas: usize) -> usize {
-        // SplitMix64 over an atomic counter: lock-free, and each call gets
-        // its own state even under contention.
-        let mut z = self
-            .state
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z % replicas.max(1) as u64) as usize
+        (self.state.next() % replicas.max(1) as u64) as usize
     }
 }
 
@@ -197,6 +299,27 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 
 fn random_seed() -> u64 {
     RandomState::new().hash_one(0u8)
+}
+
+/// SplitMix64 over an atomic counter: lock-free, and each call gets its own
+/// state even under contention.
+#[derive(Debug)]
+struct SplitMix(AtomicU64);
+
+impl SplitMix {
+    fn new(seed: u64) -> Self {
+        SplitMix(AtomicU64::new(seed))
+    }
+
+    fn next(&self) -> u64 {
+        let mut z = self
+            .0
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,167 @@
+//! The load-aware policies: power of two choices over the replicas' load
+//! meters.
+
+use super::{ReplicaPolicy, ReplicaView, SplitMix, random_seed};
+
+/// Power of two choices on the statements in flight: draw two usable
+/// replicas, take the one with fewer statements running on it (ties: the
+/// first drawn). A slow replica holds its reads longer, so it is drawn as
+/// often but chosen less.
+///
+/// Simple and without memory: it reacts to the present only. But a slow
+/// replica still gets a read whenever it has fewer in flight than the other
+/// draw, so about one read is always running on it; see
+/// [`PeakEwma`] for one that avoids it.
+///
+/// Without a view ([`pick`](ReplicaPolicy::pick)) it draws at random.
+///
+/// ```
+/// use multidb_core::policy::{LeastOutstanding, LoadMeter, ReplicaPolicy};
+///
+/// let policy = LeastOutstanding::with_seed(7);
+/// let meters = [LoadMeter::new(), LoadMeter::new(), LoadMeter::new()];
+/// let _a = meters[0].start();
+/// let _b = meters[2].start();
+/// // Replica 1 wins every draw it is in: it is chosen about 2/3 of the time.
+/// let ones = (0..3000).filter(|_| policy.choose(&meters) == 1).count();
+/// assert!((1800..2200).contains(&ones), "{ones}");
+/// ```
+#[derive(Debug)]
+pub struct LeastOutstanding {
+    draws: SplitMix,
+}
+
+impl LeastOutstanding {
+    /// Draws seeded from the process's random hasher keys.
+    pub fn new() -> Self {
+        Self::with_seed(random_seed())
+    }
+
+    /// The same draws for the same seed: for tests.
+    pub fn with_seed(seed: u64) -> Self {
+        LeastOutstanding {
+            draws: SplitMix::new(seed),
+        }
+    }
+}
+
+impl Default for LeastOutstanding {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplicaPolicy for LeastOutstanding {
+    fn pick(&self, replicas: usize) -> usize {
+        (self.draws.next() % replicas.max(1) as u64) as usize
+    }
+
+    fn choose(&self, replicas: &dyn ReplicaView) -> usize {
+        two_choices(&self.draws, replicas, |a, b| {
+            replicas.load(b).in_flight() < replicas.load(a).in_flight()
+        })
+    }
+}
+
+/// Power of two choices on a peak-sensitive moving average of latency ×
+/// (statements in flight + 1), as tower's `PeakEwma` (and MaxScale's
+/// adaptive routing): draw two usable replicas, take the cheaper one.
+///
+/// The average is the [`LoadMeter`](super::LoadMeter)'s: a slow answer
+/// raises it at once, faster ones bring it down with a time constant of
+/// [`DEFAULT_DECAY`](super::DEFAULT_DECAY), and unrefreshed it decays towards
+/// zero, so a replica avoided for being slow gets a probe within seconds and
+/// its share back as soon as it answers fast again (within 10 s even after
+/// a 1,000-fold slowdown). A replica with no sample yet (just added) is
+/// compared on the statements in flight alone: it takes reads at once, as
+/// many as its peers, not all of them.
+///
+/// Without a view ([`pick`](ReplicaPolicy::pick)) it draws at random.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use multidb_core::policy::{LoadMeter, PeakEwma, ReplicaPolicy};
+///
+/// let meters = [LoadMeter::new(), LoadMeter::new()];
+/// let now = Instant::now();
+/// for (meter, ms) in meters.iter().zip([20, 1]) {
+///     let started = meter.start_at(now);
+///     meter.finish_at(started, now + Duration::from_millis(ms));
+/// }
+/// let policy = PeakEwma::with_seed(7);
+/// assert!((0..100).all(|_| policy.choose(&meters) == 1));
+/// ```
+#[derive(Debug)]
+pub struct PeakEwma {
+    draws: SplitMix,
+}
+
+impl PeakEwma {
+    /// Draws seeded from the process's random hasher keys.
+    pub fn new() -> Self {
+        Self::with_seed(random_seed())
+    }
+
+    /// The same draws for the same seed: for tests.
+    pub fn with_seed(seed: u64) -> Self {
+        PeakEwma {
+            draws: SplitMix::new(seed),
+        }
+    }
+}
+
+impl Default for PeakEwma {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplicaPolicy for PeakEwma {
+    fn pick(&self, replicas: usize) -> usize {
+        (self.draws.next() % replicas.max(1) as u64) as usize
+    }
+
+    fn choose(&self, replicas: &dyn ReplicaView) -> usize {
+        let now = replicas.now();
+        two_choices(&self.draws, replicas, |a, b| {
+            let (a, b) = (replicas.load(a), replicas.load(b));
+            let (latency_a, latency_b) = match (a.estimate_ns(now), b.estimate_ns(now)) {
+                (Some(x), Some(y)) => (x, y),
+                // No sample yet: as fast as the other, so the statements in
+                // flight decide.
+                (Some(x), None) | (None, Some(x)) => (x, x),
+                (None, None) => (1.0, 1.0),
+            };
+            latency_b * f64::from(b.in_flight() + 1) < latency_a * f64::from(a.in_flight() + 1)
+        })
+    }
+}
+
+/// Draw two distinct replicas; of the usable ones, the first unless
+/// `better(first, second)`. Neither usable: the first (the router scans on
+/// from it).
+fn two_choices(
+    draws: &SplitMix,
+    replicas: &dyn ReplicaView,
+    better: impl Fn(usize, usize) -> bool,
+) -> usize {
+    let count = replicas.len();
+    if count <= 1 {
+        return 0;
+    }
+    // One 64-bit draw gives both: the high half for the first, the low half
+    // for the distance to the second (never 0: distinct). Multiply-shift
+    // maps 32 random bits onto a range without a division.
+    let draw = draws.next();
+    let first = (((draw >> 32) * count as u64) >> 32) as usize;
+    let step = 1 + (((draw & 0xFFFF_FFFF) * (count as u64 - 1)) >> 32) as usize;
+    let second = (first + step) % count;
+    match (replicas.usable(first), replicas.usable(second)) {
+        (true, true) if better(first, second) => second,
+        (false, true) => second,
+        _ => first,
+    }
+}
+
+#[cfg(test)]
+mod tests;
