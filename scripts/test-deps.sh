@@ -2,10 +2,12 @@
 # Debian packages the test suite needs beyond the base machine:
 #   libclang-dev       bindgen, for pg_query (libpg_query, PostgreSQL's own parser)
 #   protobuf-compiler  protoc, for pg_query's prost-build step
+#   chromium           headless, for the status page test (tests/src/metrics_scenarios.rs);
+#                      about 80 MB to download, ~20 s to install (measured on the CI machine)
 # Idempotent and quiet when everything is present. Runs as root on Debian.
 set -euo pipefail
 
-packages=(libclang-dev protobuf-compiler)
+packages=(libclang-dev protobuf-compiler chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
 use crate::health::{Health, ReplicaHealth};
+use crate::metrics::System;
 use crate::positions::{Flavor, flavor_of};
 use crate::stats::Counters;
 
@@ -25,6 +26,10 @@ pub(crate) struct Inner {
     /// classified under every dialect.
     pub(crate) classifier: Option<Classifier>,
     pub(crate) health: Vec<Health>,
+    /// The replicas' names (see `names.rs`), in order.
+    pub(crate) names: Vec<String>,
+    /// `db.system.name` of the metrics.
+    pub(crate) system: System,
     pub(crate) counters: Counters,
     /// Whether a monitor watches the replicas.
     pub(crate) monitored: bool,
@@ -50,6 +55,7 @@ pub(crate) struct Settings {
     pub(crate) config: Config,
     pub(crate) classifier: Option<Classifier>,
     pub(crate) health: Vec<Health>,
+    pub(crate) names: Vec<String>,
     pub(crate) monitored: bool,
     pub(crate) positions: bool,
 }
@@ -64,10 +70,13 @@ impl Inner {
             config,
             classifier,
             health,
+            names,
             monitored,
             positions,
         } = settings;
         Inner {
+            system: System::of(primary.get_database_backend()),
+            names,
             counters: Counters::new(replicas.len()),
             causal: config.causal_reads && positions && monitored,
             health,

@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 use crate::health::{Health, ReplicaHealth};
 use crate::inner::{Inner, millis};
+use crate::metrics;
 use crate::positions::{Checked, Flavor, Probe, flavor_of, primary_position, probe_replica};
 
 const TARGET: &str = "multidb::monitor";
@@ -247,6 +248,8 @@ impl Monitor {
             if error.is_some() {
                 details.last_error = error.clone();
             }
+            let usable = published == ReplicaHealth::Up;
+            metrics::replica_gauges(&inner.names[index], details.lag, details.lag_bytes, usable);
         });
         if published != before {
             health.set_verdict(published);

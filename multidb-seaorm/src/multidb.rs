@@ -17,6 +17,7 @@ use crate::health::{Health, ReplicaHealth, ReplicaStatus};
 use crate::inner::{Inner, Settings};
 use crate::monitor;
 use crate::stats::RoutingStats;
+use crate::{metrics, names};
 
 /// A routed SeaORM connection: reads go to replicas, writes and
 /// transactions to the primary. Pass `&MultiDb` wherever you passed
@@ -134,10 +135,18 @@ impl MultiDb {
                 })
             })
             .collect();
+        let names = (0..replicas.len())
+            .map(|index| {
+                let given = config.replica_names.get(index).map(String::as_str);
+                names::name(index, given, None)
+            })
+            .collect();
+        metrics::describe();
         let settings = Settings {
             config,
             classifier,
             health,
+            names,
             monitored,
             positions,
         };
@@ -216,6 +225,7 @@ impl MultiDb {
                 let details = health.details();
                 ReplicaStatus {
                     index,
+                    name: self.inner.names[index].clone(),
                     health: self.inner.health_of(index, clock),
                     lag: details.lag,
                     lag_bytes: details.lag_bytes,

@@ -15,6 +15,7 @@ use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
 
 use crate::causal::Capturer;
 use crate::failover::{Failure, failure};
+use crate::metrics;
 use crate::multidb::MultiDb;
 
 const TARGET: &str = "multidb::route";
@@ -51,13 +52,18 @@ impl MultiDb {
             };
             let route = self.route(&facts, &task, input.sql())?;
             let Some(index) = route.replica else {
+                let timer = metrics::timer();
                 let result = op(&self.inner.primary, input).await;
+                timer.operation(self.inner.system, route.target, result.as_ref().err());
                 if route.writes {
                     self.write_done(&task);
                 }
                 return result;
             };
-            let error = match op(&self.inner.replicas[index], input.clone()).await {
+            let timer = metrics::timer();
+            let result = op(&self.inner.replicas[index], input.clone()).await;
+            timer.operation(self.inner.system, route.target, result.as_ref().err());
+            let error = match result {
                 Ok(value) => {
                     self.served(&task, index);
                     return Ok(value);
@@ -93,6 +99,7 @@ impl MultiDb {
                 }
             }
             self.inner.counters.failed(index);
+            metrics::failover(&self.inner.names[index], kind);
             tried.push(index);
         }
     }
@@ -147,6 +154,7 @@ impl MultiDb {
 
     fn record(&self, route: Route, sql: &str) {
         self.inner.counters.record(route);
+        metrics::decision(route);
         tracing::debug!(
             target: TARGET,
             route = %route.target,
