@@ -8,14 +8,17 @@
 //!       scripts/replicas.sh run -- \
 //!       cargo bench -p multidb-benches --features metrics --bench metrics_overhead
 //!
-//! Single reads in rotating triples (bare, no recorder, recorder; which
-//! goes first rotates), each timed alone: the median ratio of each routed
-//! read to the bare read of its triple, and the median of the per-triple
-//! growth `(recorder − no recorder) / bare`, with its 95% CI.
+//! Single reads in adjacent pairs, each timed alone, in turn: bare and no
+//! recorder (either first), no recorder and recorder (either first). The
+//! median pair ratio of no recorder to bare, and of recorder to no
+//! recorder, with their 95% CIs; the ratio to bare grows by
+//! `(no recorder / bare) × (recorder / no recorder − 1)`.
 //!
-//! The recorder is installed for this thread only (`metrics`'
-//! `set_default_local_recorder`, around the recorded read), so the same
-//! `MultiDb` serves both routed sides; the runtime is current-thread.
+//! A `MultiDb` registers its metric handles with the recorder installed
+//! when it is built: the routed sides are two `MultiDb`s over the same
+//! replica pool, one built with no recorder, the other with a Prometheus
+//! recorder installed for this thread only (`metrics`'
+//! `with_local_recorder`), so that both live in one process.
 //!
 //! For callgrind (`benches/callgrind.sh diff metrics_overhead …`), the cases
 //! `metrics/{sqlite,postgres}/{bare,off,recorder}`.
@@ -45,111 +48,124 @@ enum Side {
     Recorder,
 }
 
-/// One point read of row `id` on `side`, timed; the recorder is this
-/// thread's only while the `Recorder` side reads.
-async fn read(
-    side: Side,
-    id: i32,
-    bare: &DatabaseConnection,
-    db: &MultiDb,
-    recorder: &PrometheusRecorder,
-) -> Duration {
+/// The connections of the three sides.
+struct Sides {
+    bare: DatabaseConnection,
+    /// Built with no recorder.
+    off: MultiDb,
+    /// Built with the recorder.
+    recorded: MultiDb,
+}
+
+impl Sides {
+    /// `primary` and `replica` routed twice: without and with `recorder`.
+    fn new(
+        primary: DatabaseConnection,
+        replica: DatabaseConnection,
+        recorder: &PrometheusRecorder,
+    ) -> Self {
+        let build = || MultiDb::new(primary.clone(), vec![replica.clone()]).expect("MultiDb");
+        let off = build();
+        let recorded = metrics::with_local_recorder(recorder, build);
+        Sides {
+            bare: replica,
+            off,
+            recorded,
+        }
+    }
+}
+
+/// One point read of row `id` on `side`, timed.
+async fn read(side: Side, id: i32, sides: &Sides) -> Duration {
     let start = Instant::now();
     let row = match side {
-        Side::Bare => kv::Entity::find_by_id(id).one(bare).await,
-        Side::Off => kv::Entity::find_by_id(id).one(db).await,
-        Side::Recorder => {
-            let _local = metrics::set_default_local_recorder(recorder);
-            kv::Entity::find_by_id(id).one(db).await
-        }
+        Side::Bare => kv::Entity::find_by_id(id).one(&sides.bare).await,
+        Side::Off => kv::Entity::find_by_id(id).one(&sides.off).await,
+        Side::Recorder => kv::Entity::find_by_id(id).one(&sides.recorded).await,
     };
     black_box(row.expect("point read failed: is the database still up?"));
     start.elapsed()
 }
 
 /// `n` reads on `side`, for callgrind.
-fn reads(
-    rt: &Runtime,
-    side: Side,
-    bare: &DatabaseConnection,
-    db: &MultiDb,
-    recorder: &PrometheusRecorder,
-    n: u64,
-) -> Duration {
+fn reads(rt: &Runtime, side: Side, sides: &Sides, n: u64) -> Duration {
     rt.block_on(async {
         let mut took = Duration::ZERO;
         for i in 0..n {
             let id = (i % ROWS as u64) as i32 + 1;
-            took += read(side, id, bare, db, recorder).await;
+            took += read(side, id, sides).await;
         }
         took
     })
 }
 
-fn compare(
-    group: &str,
-    mode: &Mode,
-    rt: &Runtime,
-    bare: &DatabaseConnection,
-    db: &MultiDb,
-    recorder: &PrometheusRecorder,
-) {
+fn compare(group: &str, mode: &Mode, rt: &Runtime, sides: &Sides, recorder: &PrometheusRecorder) {
     if let Some(profile) = &mode.profile {
         for (name, side) in [
             ("bare", Side::Bare),
             ("off", Side::Off),
             ("recorder", Side::Recorder),
         ] {
-            profile.maybe(&format!("{group}/{name}"), |n| {
-                reads(rt, side, bare, db, recorder, n)
-            });
+            profile.maybe(&format!("{group}/{name}"), |n| reads(rt, side, sides, n));
         }
         return;
     }
     if !mode.wants(group) {
         return;
     }
-    let (mut off, mut on, mut growth) = (Vec::new(), Vec::new(), Vec::new());
+    // Adjacent pairs, in turn: (bare, no recorder), (no recorder, bare),
+    // (no recorder, recorder), (recorder, no recorder).
+    let (mut off_to_bare, mut on_to_off) = (Vec::new(), Vec::new());
     let (mut t_bare, mut t_off, mut t_on) = (Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         let until = Instant::now() + mode.budget();
         let mut i = 0u64;
-        while Instant::now() < until || i < 3 {
+        while Instant::now() < until || i < 4 {
             let id = (i % ROWS as u64) as i32 + 1;
-            let mut order = [Side::Bare, Side::Off, Side::Recorder];
-            order.rotate_left((i % 3) as usize);
+            let (first, second) = match i % 4 {
+                0 => (Side::Bare, Side::Off),
+                1 => (Side::Off, Side::Bare),
+                2 => (Side::Off, Side::Recorder),
+                _ => (Side::Recorder, Side::Off),
+            };
             let mut times = [0.0; 3];
-            for side in order {
-                let took = read(side, id, bare, db, recorder).await.as_nanos() as f64;
-                times[side as usize] = took;
+            for side in [first, second] {
+                times[side as usize] = read(side, id, sides).await.as_nanos() as f64;
             }
             let [b, o, r] = times;
-            off.push(o / b);
-            on.push(r / b);
-            growth.push((r - o) / b);
-            t_bare.push(b);
+            if i % 4 < 2 {
+                off_to_bare.push(o / b);
+                t_bare.push(b);
+            } else {
+                on_to_off.push(r / o);
+                t_on.push(r);
+            }
             t_off.push(o);
-            t_on.push(r);
             i += 1;
         }
     });
-    let (lo, hi) = paired::median_ci95(&mut growth);
+    let off = quantile(&mut off_to_bare, 0.5);
+    let (off_lo, off_hi) = paired::median_ci95(&mut off_to_bare);
+    let on = quantile(&mut on_to_off, 0.5);
+    let (on_lo, on_hi) = paired::median_ci95(&mut on_to_off);
     let (mb, mo, mr) = (
         quantile(&mut t_bare, 0.5),
         quantile(&mut t_off, 0.5),
         quantile(&mut t_on, 0.5),
     );
     println!(
-        "{group}: {} triples of single reads; median latency bare {}, no recorder {}, \
-         recorder {}; median ratio to bare: no recorder {:.4}, recorder {:.4}; \
-         median growth (recorder − no recorder)/bare {:.4} [95% CI {lo:.4}..{hi:.4}]{}",
-        t_bare.len(),
+        "{group}: {} + {} pairs of single reads; median latency bare {}, no recorder {}, \
+         recorder {}; no recorder / bare {off:.4} [95% CI {off_lo:.4}..{off_hi:.4}]; \
+         recorder / no recorder {on:.4} [95% CI {on_lo:.4}..{on_hi:.4}]: the ratio to bare \
+         grows by {:.4} [{:.4}..{:.4}]{}",
+        off_to_bare.len(),
+        on_to_off.len(),
         fmt_ns(mb),
         fmt_ns(mo),
         fmt_ns(mr),
-        quantile(&mut off, 0.5),
-        quantile(&mut on, 0.5),
-        quantile(&mut growth, 0.5),
+        off * (on - 1.0),
+        off * (on_lo - 1.0),
+        off * (on_hi - 1.0),
         if mode.measure {
             ""
         } else {
@@ -166,7 +182,7 @@ fn compare(
 
 fn sqlite(mode: &Mode, recorder: &PrometheusRecorder) {
     let rt = runtime();
-    let (bare, db) = rt.block_on(async {
+    let sides = rt.block_on(async {
         let open = || async {
             let conn = Database::connect("sqlite::memory:")
                 .await
@@ -179,11 +195,9 @@ fn sqlite(mode: &Mode, recorder: &PrometheusRecorder) {
                 .expect("fill bench_kv");
             conn
         };
-        let replica = open().await;
-        let db = MultiDb::new(open().await, vec![replica.clone()]).expect("MultiDb over SQLite");
-        (replica, db)
+        Sides::new(open().await, open().await, recorder)
     });
-    compare("metrics/sqlite", mode, &rt, &bare, &db, recorder);
+    compare("metrics/sqlite", mode, &rt, &sides, recorder);
 }
 
 fn postgres(mode: &Mode, recorder: &PrometheusRecorder) {
@@ -191,7 +205,7 @@ fn postgres(mode: &Mode, recorder: &PrometheusRecorder) {
         return;
     };
     let rt = runtime();
-    let (bare, db) = rt.block_on(async {
+    let sides = rt.block_on(async {
         let connect = |url: &str| {
             let mut options = ConnectOptions::new(url);
             options.sqlx_logging(false);
@@ -219,10 +233,9 @@ fn postgres(mode: &Mode, recorder: &PrometheusRecorder) {
             assert!(Instant::now() < until, "bench_kv did not reach the replica");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let db = MultiDb::new(primary, vec![replica.clone()]).expect("MultiDb over PostgreSQL");
-        (replica, db)
+        Sides::new(primary, replica, recorder)
     });
-    compare("metrics/postgres", mode, &rt, &bare, &db, recorder);
+    compare("metrics/postgres", mode, &rt, &sides, recorder);
 }
 
 fn main() {

@@ -15,7 +15,6 @@ use multidb_core::position::{Position, WritePosition};
 use sea_orm::{DbBackend, DbErr};
 
 use crate::inner::Inner;
-use crate::metrics;
 use crate::multidb::MultiDb;
 use crate::positions::primary_position;
 
@@ -106,7 +105,7 @@ impl MultiDb {
     /// The primary's position now (one round trip).
     pub(crate) async fn capture(&self) -> Result<WritePosition, DbErr> {
         let flavor = self.inner.flavor().await?;
-        metrics::position_capture();
+        self.inner.metrics.position_capture();
         let position = primary_position(&self.inner.primary, flavor).await?;
         self.inner.set_cluster(position.cluster());
         Ok(position)

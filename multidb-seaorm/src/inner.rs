@@ -14,7 +14,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
 use crate::health::{Health, ReplicaHealth};
-use crate::metrics::System;
+use crate::metrics::{Metrics, System};
 use crate::positions::{Flavor, flavor_of};
 use crate::stats::Counters;
 
@@ -28,8 +28,8 @@ pub(crate) struct Inner {
     pub(crate) health: Vec<Health>,
     /// The replicas' names (see `names.rs`), in order.
     pub(crate) names: Vec<String>,
-    /// `db.system.name` of the metrics.
-    pub(crate) system: System,
+    /// Its metric handles (feature `metrics`).
+    pub(crate) metrics: Metrics,
     pub(crate) counters: Counters,
     /// Whether a monitor watches the replicas.
     pub(crate) monitored: bool,
@@ -75,7 +75,7 @@ impl Inner {
             positions,
         } = settings;
         Inner {
-            system: System::of(primary.get_database_backend()),
+            metrics: Metrics::new(System::of(primary.get_database_backend()), &names),
             names,
             counters: Counters::new(replicas.len()),
             causal: config.causal_reads && positions && monitored,

@@ -1,7 +1,9 @@
 //! What multidb records through the `metrics` crate facade (feature
 //! `metrics`): the names and labels are public promises, listed in the
-//! README. Every function here is a no-op without the feature, and costs a
-//! look-up of the (absent) recorder with it but no recorder installed.
+//! README. [`Metrics`] holds one `MultiDb`'s handles, registered with the
+//! recorder installed when it is built: recording is then an atomic add or
+//! a histogram push, with no registry look-up. Without the feature it is
+//! empty and every method compiles to nothing.
 //!
 //! Label values are bounded: fixed words, and replica names (host:port or a
 //! name the user gave), never SQL text nor credentials.
@@ -43,27 +45,8 @@ impl System {
     }
 }
 
-/// Why a read failed over (`cause` of `multidb.failovers`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cause {
-    Unreachable,
-    Transient,
-    ReadOnly,
-}
-
-impl Cause {
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    fn as_str(self) -> &'static str {
-        match self {
-            Cause::Unreachable => "unreachable",
-            Cause::Transient => "transient",
-            Cause::ReadOnly => "read_only",
-        }
-    }
-}
-
 /// Times one statement run: [`timer`], run it, then
-/// [`Timer::operation`].
+/// [`Metrics::operation`].
 #[derive(Debug)]
 #[must_use]
 pub(crate) struct Timer {
@@ -80,27 +63,116 @@ pub(crate) fn timer() -> Timer {
     }
 }
 
+/// One `MultiDb`'s metric handles.
+#[derive(Debug)]
+pub(crate) struct Metrics {
+    #[cfg(feature = "metrics")]
+    handles: imp::Handles,
+}
+
+impl Metrics {
+    /// Describe the metrics and register the handles of a `MultiDb` over
+    /// `system` whose replicas are `replicas` (their names), with the
+    /// recorder installed now.
+    pub(crate) fn new(system: System, replicas: &[String]) -> Self {
+        #[cfg(not(feature = "metrics"))]
+        let _ = (system, replicas);
+        Metrics {
+            #[cfg(feature = "metrics")]
+            handles: imp::Handles::new(system, replicas),
+        }
+    }
+
+    /// `multidb.route.decisions{route, reason}` +1.
+    #[inline]
+    pub(crate) fn decision(&self, route: Route) {
+        #[cfg(feature = "metrics")]
+        self.handles.decision(route.target, route.reason);
+        #[cfg(not(feature = "metrics"))]
+        let _ = route;
+    }
+
+    /// One sample of `db.client.operation.duration{db.system.name,
+    /// multidb.route[, error.type]}`: the time since `timer` started.
+    #[inline]
+    pub(crate) fn operation(&self, timer: Timer, target: Target, error: Option<&DbErr>) {
+        #[cfg(feature = "metrics")]
+        self.handles
+            .operation(target, timer.started.elapsed(), error);
+        #[cfg(not(feature = "metrics"))]
+        let _ = (timer, target, error);
+    }
+
+    /// `multidb.failovers{replica, cause}` +1: a read failed on replica
+    /// `index` for a reason that retries it elsewhere (a final failure is
+    /// not retried, and not counted).
+    #[inline]
+    pub(crate) fn failover(&self, index: usize, failure: Failure) {
+        #[cfg(feature = "metrics")]
+        self.handles.failover(index, failure);
+        #[cfg(not(feature = "metrics"))]
+        let _ = (index, failure);
+    }
+
+    /// `multidb.replica.{lag, lag_bytes, usable}{replica}` of replica
+    /// `index` after a monitor check (a lag not measured leaves its gauge as
+    /// it was).
+    #[inline]
+    pub(crate) fn replica_gauges(
+        &self,
+        index: usize,
+        lag: Option<Duration>,
+        lag_bytes: Option<u64>,
+        usable: bool,
+    ) {
+        #[cfg(feature = "metrics")]
+        self.handles.replica_gauges(index, lag, lag_bytes, usable);
+        #[cfg(not(feature = "metrics"))]
+        let _ = (index, lag, lag_bytes, usable);
+    }
+
+    /// `multidb.position.captures` +1: one round trip to the primary for
+    /// its write position.
+    #[inline]
+    pub(crate) fn position_capture(&self) {
+        #[cfg(feature = "metrics")]
+        self.handles.captures.increment(1);
+    }
+}
+
 #[cfg(feature = "metrics")]
 mod imp {
-    use std::sync::LazyLock;
     use std::time::Duration;
 
-    use metrics::{Key, Label, Level, Metadata, Unit};
+    use metrics::{Counter, Gauge, Histogram, Unit};
     use multidb_core::{Reason, Target};
     use sea_orm::DbErr;
 
-    use super::{Cause, System};
+    use super::System;
+    use crate::failover::Failure;
 
-    pub(super) const DECISIONS: &str = "multidb.route.decisions";
-    pub(super) const DURATION: &str = "db.client.operation.duration";
-    pub(super) const FAILOVERS: &str = "multidb.failovers";
-    pub(super) const LAG: &str = "multidb.replica.lag";
-    pub(super) const LAG_BYTES: &str = "multidb.replica.lag_bytes";
-    pub(super) const USABLE: &str = "multidb.replica.usable";
-    pub(super) const CAPTURES: &str = "multidb.position.captures";
+    const DECISIONS: &str = "multidb.route.decisions";
+    const DURATION: &str = "db.client.operation.duration";
+    const FAILOVERS: &str = "multidb.failovers";
+    const LAG: &str = "multidb.replica.lag";
+    const LAG_BYTES: &str = "multidb.replica.lag_bytes";
+    const USABLE: &str = "multidb.replica.usable";
+    const CAPTURES: &str = "multidb.position.captures";
 
-    static METADATA: Metadata<'static> =
-        Metadata::new("multidb", Level::INFO, Some(module_path!()));
+    const TARGETS: [Target; 2] = [Target::Primary, Target::Replica];
+
+    /// `error.type` values: the kinds of SeaORM error.
+    const ERROR_TYPES: [&str; 9] = [
+        "connection_acquire",
+        "connection",
+        "exec",
+        "query",
+        "record_not_found",
+        "custom",
+        "type",
+        "json",
+        "other",
+    ];
 
     fn target_str(target: Target) -> &'static str {
         match target {
@@ -109,41 +181,6 @@ mod imp {
         }
     }
 
-    /// One key per (target, reason), built once: recording a decision
-    /// allocates nothing and hashes nothing.
-    static DECISION_KEYS: LazyLock<Vec<Key>> = LazyLock::new(|| {
-        [Target::Primary, Target::Replica]
-            .into_iter()
-            .flat_map(|target| {
-                Reason::ALL.iter().map(move |reason| {
-                    let labels: &'static [Label] = Box::leak(Box::new([
-                        Label::from_static_parts("route", target_str(target)),
-                        Label::from_static_parts("reason", reason.as_str()),
-                    ]));
-                    Key::from_static_parts(DECISIONS, labels)
-                })
-            })
-            .collect()
-    });
-
-    /// The keys of successful statements, per (system, target).
-    static DURATION_KEYS: LazyLock<Vec<Key>> = LazyLock::new(|| {
-        [System::Postgresql, System::Mysql, System::Sqlite]
-            .into_iter()
-            .flat_map(|system| {
-                [Target::Primary, Target::Replica]
-                    .into_iter()
-                    .map(move |target| {
-                        let labels: &'static [Label] = Box::leak(Box::new([
-                            Label::from_static_parts("db.system.name", system.as_str()),
-                            Label::from_static_parts("multidb.route", target_str(target)),
-                        ]));
-                        Key::from_static_parts(DURATION, labels)
-                    })
-            })
-            .collect()
-    });
-
     fn target_index(target: Target) -> usize {
         match target {
             Target::Primary => 0,
@@ -151,7 +188,156 @@ mod imp {
         }
     }
 
-    pub(super) fn describe() {
+    /// The index of `error`'s kind in [`ERROR_TYPES`].
+    fn error_type(error: &DbErr) -> usize {
+        match error {
+            DbErr::ConnectionAcquire(_) => 0,
+            DbErr::Conn(_) => 1,
+            DbErr::Exec(_) => 2,
+            DbErr::Query(_) => 3,
+            DbErr::RecordNotFound(_) => 4,
+            DbErr::Custom(_) => 5,
+            DbErr::Type(_) => 6,
+            DbErr::Json(_) => 7,
+            _ => 8,
+        }
+    }
+
+    /// A replica's handles.
+    #[derive(Debug)]
+    struct Replica {
+        /// `multidb.failovers` by cause: unreachable, transient, read_only.
+        failovers: [Counter; 3],
+        lag: Gauge,
+        lag_bytes: Gauge,
+        usable: Gauge,
+    }
+
+    #[derive(Debug)]
+    pub(super) struct Handles {
+        /// By target, then `Reason::index`.
+        decisions: Vec<Counter>,
+        /// Successful statements, by target.
+        durations: [Histogram; 2],
+        /// Failed statements, by target, then `ERROR_TYPES` index.
+        failed: Vec<Histogram>,
+        replicas: Vec<Replica>,
+        pub(super) captures: Counter,
+    }
+
+    impl Handles {
+        pub(super) fn new(system: System, replicas: &[String]) -> Self {
+            describe();
+            let system = system.as_str();
+            let decisions = TARGETS
+                .into_iter()
+                .flat_map(|target| {
+                    Reason::ALL.iter().map(move |reason| {
+                        metrics::counter!(
+                            DECISIONS,
+                            "route" => target_str(target),
+                            "reason" => reason.as_str(),
+                        )
+                    })
+                })
+                .collect();
+            let durations = TARGETS.map(|target| {
+                metrics::histogram!(
+                    DURATION,
+                    "db.system.name" => system,
+                    "multidb.route" => target_str(target),
+                )
+            });
+            let failed = TARGETS
+                .into_iter()
+                .flat_map(|target| {
+                    ERROR_TYPES.into_iter().map(move |error| {
+                        metrics::histogram!(
+                            DURATION,
+                            "db.system.name" => system,
+                            "multidb.route" => target_str(target),
+                            "error.type" => error,
+                        )
+                    })
+                })
+                .collect();
+            let replicas = replicas
+                .iter()
+                .map(|name| {
+                    Replica {
+                    failovers: ["unreachable", "transient", "read_only"].map(|cause| {
+                        metrics::counter!(FAILOVERS, "replica" => name.clone(), "cause" => cause)
+                    }),
+                    lag: metrics::gauge!(LAG, "replica" => name.clone()),
+                    lag_bytes: metrics::gauge!(LAG_BYTES, "replica" => name.clone()),
+                    usable: metrics::gauge!(USABLE, "replica" => name.clone()),
+                }
+                })
+                .collect();
+            Handles {
+                decisions,
+                durations,
+                failed,
+                replicas,
+                captures: metrics::counter!(CAPTURES),
+            }
+        }
+
+        pub(super) fn decision(&self, target: Target, reason: Reason) {
+            let index = target_index(target) * Reason::COUNT + reason.index();
+            if let Some(counter) = self.decisions.get(index) {
+                counter.increment(1);
+            }
+        }
+
+        pub(super) fn operation(&self, target: Target, elapsed: Duration, error: Option<&DbErr>) {
+            let histogram = match error {
+                None => Some(&self.durations[target_index(target)]),
+                Some(error) => self
+                    .failed
+                    .get(target_index(target) * ERROR_TYPES.len() + error_type(error)),
+            };
+            if let Some(histogram) = histogram {
+                histogram.record(elapsed.as_secs_f64());
+            }
+        }
+
+        pub(super) fn failover(&self, index: usize, failure: Failure) {
+            let cause = match failure {
+                Failure::Unreachable => 0,
+                Failure::Transient => 1,
+                Failure::ReadOnly => 2,
+                Failure::Final => return,
+            };
+            if let Some(replica) = self.replicas.get(index) {
+                replica.failovers[cause].increment(1);
+            }
+        }
+
+        pub(super) fn replica_gauges(
+            &self,
+            index: usize,
+            lag: Option<Duration>,
+            lag_bytes: Option<u64>,
+            usable: bool,
+        ) {
+            let Some(replica) = self.replicas.get(index) else {
+                return;
+            };
+            if let Some(lag) = lag {
+                replica.lag.set(lag.as_secs_f64());
+            }
+            if let Some(bytes) = lag_bytes {
+                // f64 is exact to 2^53 bytes (8 PiB) of lag.
+                replica.lag_bytes.set(bytes as f64);
+            }
+            replica.usable.set(if usable { 1.0 } else { 0.0 });
+        }
+    }
+
+    /// Name, unit and help text of every metric, for exporters that print
+    /// them (Prometheus `# HELP`).
+    fn describe() {
         metrics::describe_counter!(
             DECISIONS,
             Unit::Count,
@@ -187,156 +373,6 @@ mod imp {
             "Round trips to the primary to capture a write position"
         );
     }
-
-    pub(super) fn decision(target: Target, reason: Reason) {
-        let index = target_index(target) * Reason::COUNT + reason.index();
-        if let Some(key) = DECISION_KEYS.get(index) {
-            metrics::with_recorder(|r| r.register_counter(key, &METADATA)).increment(1);
-        }
-    }
-
-    pub(super) fn operation(
-        system: System,
-        target: Target,
-        elapsed: Duration,
-        error: Option<&DbErr>,
-    ) {
-        let seconds = elapsed.as_secs_f64();
-        match error {
-            None => {
-                let index = system as usize * 2 + target_index(target);
-                if let Some(key) = DURATION_KEYS.get(index) {
-                    metrics::with_recorder(|r| r.register_histogram(key, &METADATA))
-                        .record(seconds);
-                }
-            }
-            Some(error) => metrics::histogram!(
-                DURATION,
-                "db.system.name" => system.as_str(),
-                "multidb.route" => target_str(target),
-                "error.type" => error_type(error),
-            )
-            .record(seconds),
-        }
-    }
-
-    /// `error.type`: the kind of SeaORM error, a fixed word.
-    fn error_type(error: &DbErr) -> &'static str {
-        match error {
-            DbErr::ConnectionAcquire(_) => "connection_acquire",
-            DbErr::Conn(_) => "connection",
-            DbErr::Exec(_) => "exec",
-            DbErr::Query(_) => "query",
-            DbErr::RecordNotFound(_) => "record_not_found",
-            DbErr::Custom(_) => "custom",
-            DbErr::Type(_) => "type",
-            DbErr::Json(_) => "json",
-            _ => "other",
-        }
-    }
-
-    pub(super) fn failover(replica: &str, cause: Cause) {
-        metrics::counter!(
-            FAILOVERS,
-            "replica" => replica.to_owned(),
-            "cause" => cause.as_str(),
-        )
-        .increment(1);
-    }
-
-    pub(super) fn replica_gauges(
-        replica: &str,
-        lag: Option<Duration>,
-        lag_bytes: Option<u64>,
-        usable: bool,
-    ) {
-        if let Some(lag) = lag {
-            metrics::gauge!(LAG, "replica" => replica.to_owned()).set(lag.as_secs_f64());
-        }
-        if let Some(bytes) = lag_bytes {
-            // f64 is exact to 2^53 bytes (8 PiB) of lag.
-            metrics::gauge!(LAG_BYTES, "replica" => replica.to_owned()).set(bytes as f64);
-        }
-        metrics::gauge!(USABLE, "replica" => replica.to_owned()).set(if usable {
-            1.0
-        } else {
-            0.0
-        });
-    }
-
-    pub(super) fn position_capture() {
-        metrics::counter!(CAPTURES).increment(1);
-    }
-}
-
-/// Name, unit and help text of every metric, for exporters that print
-/// them (Prometheus `# HELP`): once per `MultiDb`, after the application
-/// installed its recorder.
-#[inline]
-pub(crate) fn describe() {
-    #[cfg(feature = "metrics")]
-    imp::describe();
-}
-
-/// `multidb.route.decisions{route, reason}` +1.
-#[inline]
-pub(crate) fn decision(route: Route) {
-    #[cfg(feature = "metrics")]
-    imp::decision(route.target, route.reason);
-    #[cfg(not(feature = "metrics"))]
-    let _ = route;
-}
-
-impl Timer {
-    /// One sample of `db.client.operation.duration{db.system.name,
-    /// multidb.route[, error.type]}`: the time since [`timer`].
-    #[inline]
-    pub(crate) fn operation(self, system: System, target: Target, error: Option<&DbErr>) {
-        #[cfg(feature = "metrics")]
-        imp::operation(system, target, self.started.elapsed(), error);
-        #[cfg(not(feature = "metrics"))]
-        let _ = (system, target, error);
-    }
-}
-
-/// `multidb.failovers{replica, cause}` +1: a read failed on `replica` for
-/// a reason that retries it elsewhere (a final failure is not retried, and
-/// not counted).
-#[inline]
-pub(crate) fn failover(replica: &str, failure: Failure) {
-    let cause = match failure {
-        Failure::Unreachable => Cause::Unreachable,
-        Failure::Transient => Cause::Transient,
-        Failure::ReadOnly => Cause::ReadOnly,
-        Failure::Final => return,
-    };
-    #[cfg(feature = "metrics")]
-    imp::failover(replica, cause);
-    #[cfg(not(feature = "metrics"))]
-    let _ = (replica, cause);
-}
-
-/// `multidb.replica.{lag, lag_bytes, usable}{replica}` after a monitor
-/// check (a lag not measured leaves its gauge as it was).
-#[inline]
-pub(crate) fn replica_gauges(
-    replica: &str,
-    lag: Option<Duration>,
-    lag_bytes: Option<u64>,
-    usable: bool,
-) {
-    #[cfg(feature = "metrics")]
-    imp::replica_gauges(replica, lag, lag_bytes, usable);
-    #[cfg(not(feature = "metrics"))]
-    let _ = (replica, lag, lag_bytes, usable);
-}
-
-/// `multidb.position.captures` +1: one round trip to the primary for its
-/// write position.
-#[inline]
-pub(crate) fn position_capture() {
-    #[cfg(feature = "metrics")]
-    imp::position_capture();
 }
 
 #[cfg(all(test, feature = "metrics"))]
@@ -423,9 +459,13 @@ mod tests {
         }
     }
 
-    fn recorded(f: impl FnOnce()) -> Vec<Sample> {
+    /// The samples `f` records through a `Metrics` of `system` over
+    /// replicas `eu-1` and `eu-2`, registered with a recorder of its own.
+    fn recorded(system: System, f: impl FnOnce(&Metrics)) -> Vec<Sample> {
         let capture = Capture::default();
-        metrics::with_local_recorder(&capture, f);
+        let names = ["eu-1".to_owned(), "eu-2".to_owned()];
+        let metrics = metrics::with_local_recorder(&capture, || Metrics::new(system, &names));
+        f(&metrics);
         capture.samples()
     }
 
@@ -433,10 +473,10 @@ mod tests {
     fn every_decision_has_its_route_and_reason_labels() {
         for target in [Target::Primary, Target::Replica] {
             for &reason in Reason::ALL {
-                let samples = recorded(|| {
+                let samples = recorded(System::Postgresql, |metrics| {
                     let mut route = Route::primary(reason);
                     route.target = target;
-                    decision(route)
+                    metrics.decision(route)
                 });
                 assert_eq!(
                     samples,
@@ -452,58 +492,44 @@ mod tests {
 
     #[test]
     fn operations_carry_the_system_the_route_and_on_failure_the_error_type() {
-        let samples = recorded(|| {
-            imp::operation(
-                System::of(DbBackend::Postgres),
-                Target::Replica,
-                Duration::from_millis(1500),
-                None,
-            );
-            imp::operation(
-                System::of(DbBackend::MySql),
-                Target::Primary,
-                Duration::from_millis(2),
-                Some(&DbErr::Custom("boom".into())),
-            );
-            imp::operation(
-                System::of(DbBackend::Sqlite),
-                Target::Primary,
-                Duration::ZERO,
-                None,
-            );
-        });
+        let key = |system: DbBackend, target: Target, error: Option<DbErr>| {
+            let samples = recorded(System::of(system), |metrics| {
+                metrics.operation(timer(), target, error.as_ref())
+            });
+            assert_eq!(samples.len(), 1, "{samples:?}");
+            assert_eq!(samples[0].0, "histogram");
+            samples[0].1.clone()
+        };
         assert_eq!(
-            samples,
-            vec![
-                (
-                    "histogram",
-                    "db.client.operation.duration{db.system.name=postgresql,multidb.route=replica}"
-                        .to_owned(),
-                    1.5
-                ),
-                (
-                    "histogram",
-                    "db.client.operation.duration{db.system.name=mysql,multidb.route=primary,\
-                     error.type=custom}"
-                        .to_owned(),
-                    0.002
-                ),
-                (
-                    "histogram",
-                    "db.client.operation.duration{db.system.name=sqlite,multidb.route=primary}"
-                        .to_owned(),
-                    0.0
-                ),
-            ]
+            key(DbBackend::Postgres, Target::Replica, None),
+            "db.client.operation.duration{db.system.name=postgresql,multidb.route=replica}"
+        );
+        assert_eq!(
+            key(
+                DbBackend::MySql,
+                Target::Primary,
+                Some(DbErr::Custom("boom".into()))
+            ),
+            "db.client.operation.duration{db.system.name=mysql,multidb.route=primary,\
+             error.type=custom}"
+        );
+        assert_eq!(
+            key(
+                DbBackend::Sqlite,
+                Target::Primary,
+                Some(DbErr::Conn(sea_orm::RuntimeErr::Internal("x".into())))
+            ),
+            "db.client.operation.duration{db.system.name=sqlite,multidb.route=primary,\
+             error.type=connection}"
         );
     }
 
     #[test]
     fn a_timer_records_one_sample_of_the_time_it_ran() {
-        let samples = recorded(|| {
+        let samples = recorded(System::Postgresql, |metrics| {
             let timer = timer();
             std::thread::sleep(Duration::from_millis(5));
-            timer.operation(System::Postgresql, Target::Primary, None);
+            metrics.operation(timer, Target::Primary, None);
         });
         assert_eq!(samples.len(), 1);
         assert!(samples[0].2 >= 0.005, "{samples:?}");
@@ -511,14 +537,15 @@ mod tests {
 
     #[test]
     fn failovers_gauges_and_captures() {
-        let samples = recorded(|| {
-            failover("10.0.0.7:5432", Failure::Unreachable);
-            failover("eu-1", Failure::ReadOnly);
-            failover("eu-1", Failure::Transient);
-            failover("eu-1", Failure::Final);
-            replica_gauges("eu-1", Some(Duration::from_millis(250)), Some(4096), true);
-            replica_gauges("eu-2", None, None, false);
-            position_capture();
+        let samples = recorded(System::Mysql, |metrics| {
+            metrics.failover(0, Failure::Unreachable);
+            metrics.failover(1, Failure::ReadOnly);
+            metrics.failover(1, Failure::Transient);
+            metrics.failover(1, Failure::Final);
+            metrics.failover(7, Failure::Unreachable);
+            metrics.replica_gauges(0, Some(Duration::from_millis(250)), Some(4096), true);
+            metrics.replica_gauges(1, None, None, false);
+            metrics.position_capture();
         });
         let text: Vec<String> = samples
             .iter()
@@ -527,9 +554,9 @@ mod tests {
         assert_eq!(
             text,
             [
-                "counter multidb.failovers{replica=10.0.0.7:5432,cause=unreachable} 1",
-                "counter multidb.failovers{replica=eu-1,cause=read_only} 1",
-                "counter multidb.failovers{replica=eu-1,cause=transient} 1",
+                "counter multidb.failovers{replica=eu-1,cause=unreachable} 1",
+                "counter multidb.failovers{replica=eu-2,cause=read_only} 1",
+                "counter multidb.failovers{replica=eu-2,cause=transient} 1",
                 "gauge multidb.replica.lag{replica=eu-1} 0.25",
                 "gauge multidb.replica.lag_bytes{replica=eu-1} 4096",
                 "gauge multidb.replica.usable{replica=eu-1} 1",

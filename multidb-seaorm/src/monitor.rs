@@ -12,7 +12,6 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 use crate::health::{Health, ReplicaHealth};
 use crate::inner::{Inner, millis};
-use crate::metrics;
 use crate::positions::{Checked, Flavor, Probe, flavor_of, primary_position, probe_replica};
 
 const TARGET: &str = "multidb::monitor";
@@ -249,7 +248,9 @@ impl Monitor {
                 details.last_error = error.clone();
             }
             let usable = published == ReplicaHealth::Up;
-            metrics::replica_gauges(&inner.names[index], details.lag, details.lag_bytes, usable);
+            inner
+                .metrics
+                .replica_gauges(index, details.lag, details.lag_bytes, usable);
         });
         if published != before {
             health.set_verdict(published);

@@ -16,8 +16,8 @@ use crate::error::MultiDbError;
 use crate::health::{Health, ReplicaHealth, ReplicaStatus};
 use crate::inner::{Inner, Settings};
 use crate::monitor;
+use crate::names;
 use crate::stats::RoutingStats;
-use crate::{metrics, names};
 
 /// A routed SeaORM connection: reads go to replicas, writes and
 /// transactions to the primary. Pass `&MultiDb` wherever you passed
@@ -141,7 +141,6 @@ impl MultiDb {
                 names::name(index, given, None)
             })
             .collect();
-        metrics::describe();
         let settings = Settings {
             config,
             classifier,

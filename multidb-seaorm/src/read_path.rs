@@ -54,7 +54,9 @@ impl MultiDb {
             let Some(index) = route.replica else {
                 let timer = metrics::timer();
                 let result = op(&self.inner.primary, input).await;
-                timer.operation(self.inner.system, route.target, result.as_ref().err());
+                self.inner
+                    .metrics
+                    .operation(timer, route.target, result.as_ref().err());
                 if route.writes {
                     self.write_done(&task);
                 }
@@ -62,7 +64,9 @@ impl MultiDb {
             };
             let timer = metrics::timer();
             let result = op(&self.inner.replicas[index], input.clone()).await;
-            timer.operation(self.inner.system, route.target, result.as_ref().err());
+            self.inner
+                .metrics
+                .operation(timer, route.target, result.as_ref().err());
             let error = match result {
                 Ok(value) => {
                     self.served(&task, index);
@@ -99,7 +103,7 @@ impl MultiDb {
                 }
             }
             self.inner.counters.failed(index);
-            metrics::failover(&self.inner.names[index], kind);
+            self.inner.metrics.failover(index, kind);
             tried.push(index);
         }
     }
@@ -154,7 +158,7 @@ impl MultiDb {
 
     fn record(&self, route: Route, sql: &str) {
         self.inner.counters.record(route);
-        metrics::decision(route);
+        self.inner.metrics.decision(route);
         tracing::debug!(
             target: TARGET,
             route = %route.target,
