@@ -3,10 +3,12 @@
 #   libclang-dev       bindgen, for pg_query (libpg_query, PostgreSQL's own parser)
 #   protobuf-compiler  protoc, for pg_query's prost-build step
 #   postgresql-15-postgis-3  PostGIS, for the classifier's catalog tests (extension functions)
+#   chromium           headless, for the status page test (tests/src/metrics_scenarios.rs);
+#                      about 80 MB to download, ~20 s to install (measured on the CI machine)
 # Idempotent and quiet when everything is present. Runs as root on Debian.
 set -euo pipefail
 
-packages=(libclang-dev protobuf-compiler postgresql-15-postgis-3)
+packages=(libclang-dev protobuf-compiler postgresql-15-postgis-3 chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,6 +18,7 @@ use multidb_seaorm::{ConfigError, MultiDb, PinningConfig, PinningMiddleware};
 use sea_orm::DbErr;
 
 use crate::model::{self, NewPost, Page};
+use crate::observe::{PROMETHEUS_TEXT, Scrape};
 
 /// The pinning middleware of the forum (see `app::pinning` for the
 /// cookie's attributes and the key).
@@ -64,6 +65,30 @@ pub(crate) fn app(
         .configure(routes)
         .wrap(pinning)
         .wrap(from_fn(access_log))
+}
+
+/// `GET /multidb`, and `GET /metrics` with `scrape` (see `observe.rs`),
+/// for `App::configure`.
+pub(crate) fn observe(scrape: Option<Scrape>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config.route(
+            "/multidb",
+            web::get().to(|db: web::Data<MultiDb>| async move {
+                HttpResponse::Ok()
+                    .content_type("text/html; charset=utf-8")
+                    .body(db.status_page())
+            }),
+        );
+        if let Some(scrape) = scrape {
+            config.route(
+                "/metrics",
+                web::get().to(move || {
+                    let text = scrape();
+                    async move { HttpResponse::Ok().content_type(PROMETHEUS_TEXT).body(text) }
+                }),
+            );
+        }
+    }
 }
 
 async fn list(db: web::Data<MultiDb>, page: web::Query<Page>) -> Result<HttpResponse, AppError> {

@@ -7,7 +7,12 @@
 //!
 //! Routes: `GET /posts` (list and form), `POST /posts` (urlencoded
 //! `title=…&body=…`; `303 See Other` to the new post), `GET /posts/{id}`
-//! (404 if absent).
+//! (404 if absent); for operators, `GET /multidb` (multidb's status page)
+//! and, run with `--features metrics`, `GET /metrics` (Prometheus):
+//!
+//! ```text
+//! cargo run -p multidb-examples --example forum --features metrics
+//! ```
 //!
 //! By default the data lives in SQLite files in a temporary folder (removed
 //! on Ctrl-C): a primary and two read-only replicas, which a background task
@@ -36,6 +41,9 @@
 mod actix;
 mod app;
 mod model;
+mod observe;
+#[cfg(feature = "metrics")]
+mod prometheus;
 mod sqlite;
 
 use std::time::Duration;
@@ -79,12 +87,19 @@ async fn serve(framework: Framework) -> Result<(), BoxError> {
     if key.is_none() {
         tracing::info!("pins are unsigned; set MULTIDB_PIN_KEY (32+ bytes) to sign them");
     }
+    // The recorder first: the MultiDb describes its metrics when built.
+    #[cfg(feature = "metrics")]
+    let scrape = Some(prometheus::install()?);
+    #[cfg(not(feature = "metrics"))]
+    let scrape: Option<observe::Scrape> = None;
     let (db, sqlite) = connect().await?;
 
     if framework == Framework::Actix {
         let pinning = actix::pinning(key.as_deref())?;
-        let server = actix_web::HttpServer::new(move || actix::app(db.clone(), pinning.clone()))
-            .bind((bind.as_str(), port))?;
+        let server = actix_web::HttpServer::new(move || {
+            actix::app(db.clone(), pinning.clone()).configure(actix::observe(scrape.clone()))
+        })
+        .bind((bind.as_str(), port))?;
         for addr in server.addrs() {
             tracing::info!("forum (actix-web) on http://{addr}/posts");
         }
@@ -94,7 +109,8 @@ async fn serve(framework: Framework) -> Result<(), BoxError> {
         let pinning = app::pinning(key.as_deref())?;
         let listener = tokio::net::TcpListener::bind((bind.as_str(), port)).await?;
         tracing::info!("forum on http://{}/posts", listener.local_addr()?);
-        axum::serve(listener, app::app(db, pinning))
+        let app = app::app(db.clone(), pinning).merge(observe::routes(db, scrape));
+        axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 // If the handler cannot be installed, serve until killed.
                 if tokio::signal::ctrl_c().await.is_err() {

@@ -16,6 +16,8 @@ mod actix;
 mod app;
 #[path = "../forum/model.rs"]
 mod model;
+#[path = "../forum/observe.rs"]
+mod observe;
 #[path = "../forum/sqlite.rs"]
 mod sqlite;
 
@@ -47,7 +49,8 @@ impl Served {
         let forum = sqlite::SqliteForum::start(2, LAG).await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let router = app::app(forum.db.clone(), app::pinning(Some(KEY))?);
+        let router = app::app(forum.db.clone(), app::pinning(Some(KEY))?)
+            .merge(observe::routes(forum.db.clone(), None));
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 panic!("server failed: {error}");
@@ -313,6 +316,45 @@ async fn the_list_is_paginated() -> TestResult {
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_counts_the_reads_and_metrics_need_the_feature() -> TestResult {
+    let served = Served::start().await?;
+    let addr = served.addr;
+    for _ in 0..3 {
+        assert_eq!(send(addr, "GET", "/posts", None, None).await?.status, 200);
+    }
+    let page = send(addr, "GET", "/multidb", None, None).await?;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    // Both SQLite replicas, named after their files, took reads.
+    for name in ["replica0.db", "replica1.db"] {
+        assert!(
+            page.body
+                .contains(&format!("data-replica=\"{name}\" data-health=\"up\"")),
+            "{}",
+            page.body
+        );
+    }
+    let policy = page
+        .body
+        .split("<tr data-reason=\"policy\">")
+        .nth(1)
+        .ok_or("no policy row")?;
+    let replica_reads: u64 = policy
+        .split("<td class=\"n\">")
+        .nth(2)
+        .and_then(|cell| cell.split('<').next())
+        .ok_or("no replica cell")?
+        .parse()?;
+    assert!(replica_reads >= 3, "{policy}");
+    // Without a recorder (the feature's scrape) there is no /metrics.
+    assert_eq!(send(addr, "GET", "/metrics", None, None).await?.status, 404);
+    Ok(())
+}
+
 /// The actix-web forum, on its own thread and runtime (its SQLite files and
 /// replayer live there too), served on `127.0.0.1:0`.
 struct ActixServed {
@@ -330,11 +372,12 @@ impl ActixServed {
                     let forum = sqlite::SqliteForum::start(2, LAG).await?;
                     let pinning = actix::pinning(Some(KEY))?;
                     let db = forum.db.clone();
-                    let server =
-                        actix_web::HttpServer::new(move || actix::app(db.clone(), pinning.clone()))
-                            .workers(1)
-                            .disable_signals()
-                            .bind("127.0.0.1:0")?;
+                    let server = actix_web::HttpServer::new(move || {
+                        actix::app(db.clone(), pinning.clone()).configure(actix::observe(None))
+                    })
+                    .workers(1)
+                    .disable_signals()
+                    .bind("127.0.0.1:0")?;
                     let addr = *server.addrs().first().ok_or("bound to no address")?;
                     Ok::<_, Box<dyn std::error::Error + Send + Sync>>((forum, addr, server.run()))
                 };
@@ -394,6 +437,10 @@ async fn the_same_story_on_actix_web() -> TestResult {
     let listed = send(addr, "GET", "/posts", Some(&cookie), None).await?;
     assert!(listed.body.contains(&format!("<a href=\"{location}\">")));
     assert!(sent.elapsed() < LAG, "took {:?}", sent.elapsed());
+
+    let status = send(addr, "GET", "/multidb", None, None).await?;
+    assert_eq!(status.status, 200, "{status:?}");
+    assert_eq!(status.body.matches("data-health=\"up\"").count(), 2);
 
     let empty = send(addr, "POST", "/posts", None, Some("title=+&body=x")).await?;
     assert_eq!(empty.status, 422);

@@ -33,6 +33,7 @@ mod adapter;
 mod config;
 mod cookie;
 mod error;
+mod metrics;
 mod pin;
 mod token;
 

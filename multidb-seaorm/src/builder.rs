@@ -12,6 +12,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use crate::config::{Config, DEFAULT_PRIMARY_TIMEOUT, DEFAULT_REPLICA_TIMEOUT};
 use crate::error::{MultiDbError, Role, redact_url};
 use crate::multidb::MultiDb;
+use crate::names;
 
 /// Builds a [`MultiDb`], in one of two ways that the types keep apart:
 ///
@@ -296,6 +297,36 @@ impl<S> MultiDbBuilder<S> {
         self.config.metric_callback = Some(Arc::new(callback));
         self
     }
+
+    /// The names the replicas go by, in the order they were given: the
+    /// `replica` label of the metrics (feature `metrics`), the status page,
+    /// [`ReplicaStatus::name`](crate::ReplicaStatus::name). Short and
+    /// stable, like `eu-west-1a`. A replica without one is named
+    /// `host:port` from its URL (never with its credentials), or
+    /// `replica<index>` when it was given as an open connection.
+    ///
+    /// ```
+    /// # use multidb_seaorm::MultiDb;
+    /// # use sea_orm::Database;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let db = MultiDb::builder()
+    ///     .replica_names(["eu-1"])
+    ///     .build(
+    ///         Database::connect("sqlite::memory:").await?,
+    ///         vec![Database::connect("sqlite::memory:").await?, Database::connect("sqlite::memory:").await?],
+    ///     )?;
+    /// let names: Vec<String> = db.replica_status().into_iter().map(|r| r.name).collect();
+    /// assert_eq!(names, ["eu-1", "replica1"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn replica_names<I>(mut self, names: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.config.replica_names = names.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl MultiDbBuilder<NoPrimary> {
@@ -385,6 +416,15 @@ impl MultiDbBuilder<WithPrimary> {
             replicas,
             require_all_replicas,
         } = self.connections;
+        let mut config = self.config;
+        config.replica_names = replicas
+            .iter()
+            .enumerate()
+            .map(|(index, options)| {
+                let given = config.replica_names.get(index).map(String::as_str);
+                names::name(index, given, Some(options.get_url()))
+            })
+            .collect();
         let primary = open(
             Role::Primary,
             with_timeouts(primary, DEFAULT_PRIMARY_TIMEOUT),
@@ -407,7 +447,7 @@ impl MultiDbBuilder<WithPrimary> {
             }
             connections.push(connection);
         }
-        MultiDb::assemble(primary, connections, self.config, &unreachable)
+        MultiDb::assemble(primary, connections, config, &unreachable)
     }
 }
 

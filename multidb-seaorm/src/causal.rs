@@ -105,6 +105,7 @@ impl MultiDb {
     /// The primary's position now (one round trip).
     pub(crate) async fn capture(&self) -> Result<WritePosition, DbErr> {
         let flavor = self.inner.flavor().await?;
+        self.inner.metrics.position_capture();
         let position = primary_position(&self.inner.primary, flavor).await?;
         self.inner.set_cluster(position.cluster());
         Ok(position)

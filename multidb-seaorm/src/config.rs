@@ -48,6 +48,9 @@ pub(crate) struct Config {
     pub(crate) causal_reads: bool,
     pub(crate) read_only_functions: Vec<String>,
     pub(crate) metric_callback: Option<MetricCallback>,
+    /// The replicas' names, in order (see `names.rs`); missing ones are
+    /// derived.
+    pub(crate) replica_names: Vec<String>,
 }
 
 impl Default for Config {
@@ -63,6 +66,7 @@ impl Default for Config {
             causal_reads: true,
             read_only_functions: Vec::new(),
             metric_callback: None,
+            replica_names: Vec::new(),
         }
     }
 }
@@ -80,6 +84,7 @@ impl fmt::Debug for Config {
             .field("causal_reads", &self.causal_reads)
             .field("read_only_functions", &self.read_only_functions)
             .field("metric_callback", &self.metric_callback.is_some())
+            .field("replica_names", &self.replica_names)
             .finish()
     }
 }

@@ -91,6 +91,11 @@ impl fmt::Display for ReplicaHealth {
 pub struct ReplicaStatus {
     /// Its index, in the order the replicas were given.
     pub index: usize,
+    /// Its name: the one given to
+    /// [`replica_names`](crate::MultiDbBuilder::replica_names), else
+    /// `host:port` from its URL, else `replica<index>`. The `replica` label
+    /// of the metrics.
+    pub name: String,
     /// Whether it takes reads, and if not why.
     pub health: ReplicaHealth,
     /// How far behind the primary it was at the last check, in time (derived

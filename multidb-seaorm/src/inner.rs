@@ -16,6 +16,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
 use crate::health::{Health, ReplicaHealth};
+use crate::metrics::{Metrics, System};
 use crate::positions::{Flavor, flavor_of};
 use crate::stats::Counters;
 
@@ -33,6 +34,10 @@ pub(crate) struct Inner {
     /// Each replica's statements in flight and latency, for the policy:
     /// measured around every statement run there.
     pub(crate) load: Box<[LoadMeter]>,
+    /// The replicas' names (see `names.rs`), in order.
+    pub(crate) names: Vec<String>,
+    /// Its metric handles (feature `metrics`).
+    pub(crate) metrics: Metrics,
     pub(crate) counters: Counters,
     /// Whether a monitor watches the replicas.
     pub(crate) monitored: bool,
@@ -58,6 +63,7 @@ pub(crate) struct Settings {
     pub(crate) config: Config,
     pub(crate) classifier: Option<Classifier>,
     pub(crate) health: Vec<Health>,
+    pub(crate) names: Vec<String>,
     pub(crate) monitored: bool,
     pub(crate) positions: bool,
 }
@@ -72,10 +78,13 @@ impl Inner {
             config,
             classifier,
             health,
+            names,
             monitored,
             positions,
         } = settings;
         Inner {
+            metrics: Metrics::new(System::of(primary.get_database_backend()), &names),
+            names,
             counters: Counters::new(replicas.len()),
             load: replicas.iter().map(|_| LoadMeter::new()).collect(),
             causal: config.causal_reads && positions && monitored,

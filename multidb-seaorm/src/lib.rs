@@ -23,6 +23,11 @@
 //! * `sqlx-postgres`, `sqlx-mysql`, `sqlx-sqlite`: the primary's sqlx pool
 //!   (`MultiDb::get_postgres_connection_pool`…), as `DatabaseConnection`
 //!   offers it; they turn on SeaORM's feature of the same name.
+//! * `metrics`: routing decisions, statement durations, failovers, replica
+//!   lag and health, position captures (and with `tower` or `actix` the HTTP
+//!   pins) recorded through the `metrics` crate facade, for any exporter.
+//!   Off, the recording compiles away. [`MultiDb::status_page`] needs no
+//!   feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod builder;
@@ -34,11 +39,14 @@ mod error;
 mod failover;
 mod health;
 mod inner;
+mod metrics;
 mod monitor;
 mod multidb;
+mod names;
 mod positions;
 mod read_path;
 mod stats;
+mod status;
 mod traits;
 
 pub use builder::MultiDbBuilder;
@@ -46,6 +54,7 @@ pub use error::{MultiDbError, Role};
 pub use health::{ReplicaHealth, ReplicaStatus};
 pub use multidb::MultiDb;
 pub use stats::RoutingStats;
+pub use status::STATUS_PAGE_REFRESH_SECS;
 
 pub use multidb_core::context::{
     RequestContext, Scoped, db_write, in_current_scope, mark_db_write, pin_this_task, scope,
@@ -116,6 +125,12 @@ pub mod __private {
         (format!("{failure:?}"), format!("{evidence:?}"))
     }
 }
+
+/// The README section on metrics, compiled as doctests until it is pasted
+/// into README.md (then this goes).
+#[cfg(all(doctest, feature = "metrics"))]
+#[doc = include_str!("../../docs/metrics-readme-section.md")]
+pub struct MetricsSectionDoctests;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "tower", feature = "actix"))]

@@ -306,6 +306,10 @@ impl Monitor {
             if error.is_some() {
                 details.last_error = error.clone();
             }
+            let usable = published == ReplicaHealth::Up;
+            inner
+                .metrics
+                .replica_gauges(index, details.lag, details.lag_bytes, usable);
         });
         if published != before {
             health.set_verdict(published);

@@ -16,6 +16,7 @@ use crate::error::MultiDbError;
 use crate::health::{Health, ReplicaHealth, ReplicaStatus};
 use crate::inner::{Inner, Replicas, Settings};
 use crate::monitor;
+use crate::names;
 use crate::stats::RoutingStats;
 
 /// A routed SeaORM connection: reads go to replicas, writes and
@@ -134,10 +135,17 @@ impl MultiDb {
                 })
             })
             .collect();
+        let names = (0..replicas.len())
+            .map(|index| {
+                let given = config.replica_names.get(index).map(String::as_str);
+                names::name(index, given, None)
+            })
+            .collect();
         let settings = Settings {
             config,
             classifier,
             health,
+            names,
             monitored,
             positions,
         };
@@ -222,6 +230,7 @@ impl MultiDb {
                 let details = health.details();
                 ReplicaStatus {
                     index,
+                    name: self.inner.names[index].clone(),
                     health: self.inner.health_of(index, clock),
                     lag: details.lag,
                     lag_bytes: details.lag_bytes,

@@ -16,6 +16,7 @@ use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
 use crate::causal::Capturer;
 use crate::failover::{Failure, failure};
 use crate::inner::Replicas;
+use crate::metrics;
 use crate::multidb::MultiDb;
 
 const TARGET: &str = "multidb::route";
@@ -52,7 +53,11 @@ impl MultiDb {
             };
             let route = self.route(&facts, &task, input.sql())?;
             let Some(index) = route.replica else {
+                let timer = metrics::timer();
                 let result = op(&self.inner.primary, input).await;
+                self.inner
+                    .metrics
+                    .operation(timer, route.target, result.as_ref().err());
                 if route.writes {
                     self.write_done(&task);
                 }
@@ -60,8 +65,12 @@ impl MultiDb {
             };
             let meter = &self.inner.load[index];
             let started = meter.start();
+            let timer = metrics::timer();
             let result = op(&self.inner.replicas[index], input.clone()).await;
             meter.finish(started);
+            self.inner
+                .metrics
+                .operation(timer, route.target, result.as_ref().err());
             let error = match result {
                 Ok(value) => {
                     self.served(&task, index);
@@ -98,6 +107,7 @@ impl MultiDb {
                 }
             }
             self.inner.counters.failed(index);
+            self.inner.metrics.failover(index, kind);
             tried.push(index);
         }
     }
@@ -158,6 +168,7 @@ impl MultiDb {
 
     fn record(&self, route: Route, sql: &str) {
         self.inner.counters.record(route);
+        self.inner.metrics.decision(route);
         tracing::debug!(
             target: TARGET,
             route = %route.target,

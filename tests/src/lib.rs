@@ -8,6 +8,7 @@ pub mod actix_scenarios;
 pub mod causal_scenarios;
 pub mod failover_scenarios;
 pub mod http_scenarios;
+pub mod metrics_scenarios;
 pub mod monitor_scenarios;
 pub mod scenarios;
 pub mod servers;
