@@ -126,13 +126,7 @@ pub mod __private {
     }
 }
 
-/// The README section on metrics, compiled as doctests until it is pasted
-/// into README.md (then this goes).
-#[cfg(all(doctest, feature = "metrics"))]
-#[doc = include_str!("../../docs/metrics-readme-section.md")]
-pub struct MetricsSectionDoctests;
-
 /// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "tower", feature = "actix"))]
+#[cfg(all(doctest, feature = "tower", feature = "actix", feature = "metrics"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
