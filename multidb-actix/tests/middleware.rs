@@ -17,8 +17,12 @@ async fn read() -> HttpResponse {
 }
 
 fn get(method: &str) -> actix_http::Request {
-    common::test_request(request(method, "/read").body(String::new()).expect("a request"))
-        .to_request()
+    common::test_request(
+        request(method, "/read")
+            .body(String::new())
+            .expect("a request"),
+    )
+    .to_request()
 }
 
 #[actix_web::test]

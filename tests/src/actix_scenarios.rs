@@ -162,7 +162,11 @@ pub async fn actix_post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Ou
     // The premise: without the cookie, the lagging replica answers 404.
     let before = served.db.stats();
     let stale = send(addr, "GET", &location, None, "").await?;
-    assert_eq!(stale.status.as_u16(), 404, "the replica is not lagging: {stale:?}");
+    assert_eq!(
+        stale.status.as_u16(),
+        404,
+        "the replica is not lagging: {stale:?}"
+    );
     assert!(stale.header("set-cookie").is_none());
     assert_eq!(served.db.stats().replica(0), before.replica(0) + 1);
 

@@ -246,7 +246,10 @@ mod tests {
         let now = Instant::now();
         let mut jar = Jar::default();
         let mut headers = HeaderMap::new();
-        headers.append(header::SET_COOKIE, "a=1; Max-Age=10; Path=/".parse().expect("valid"));
+        headers.append(
+            header::SET_COOKIE,
+            "a=1; Max-Age=10; Path=/".parse().expect("valid"),
+        );
         headers.append(header::SET_COOKIE, "b=2".parse().expect("valid"));
         jar.store(&headers, now);
         let mut sent: Vec<String> = jar
@@ -257,7 +260,10 @@ mod tests {
             .collect();
         sent.sort();
         assert_eq!(sent, ["a=1", "b=2"]);
-        assert_eq!(jar.header(now + Duration::from_secs(11)).as_deref(), Some("b=2"));
+        assert_eq!(
+            jar.header(now + Duration::from_secs(11)).as_deref(),
+            Some("b=2")
+        );
         let mut removal = HeaderMap::new();
         removal.append(header::SET_COOKIE, "b=; Max-Age=0".parse().expect("valid"));
         jar.store(&removal, now);
@@ -291,11 +297,21 @@ mod tests {
             std::io::Result::Ok(())
         });
         let mut connection = Connection::new(addr);
-        let first = connection.send(request("GET", "/").body(String::new())?).await?;
-        assert_eq!((first.status, first.body.as_str()), (StatusCode::OK, "abcde"));
+        let first = connection
+            .send(request("GET", "/").body(String::new())?)
+            .await?;
+        assert_eq!(
+            (first.status, first.body.as_str()),
+            (StatusCode::OK, "abcde")
+        );
         assert_eq!(first.set_cookies(), ["a=1"]);
-        let second = connection.send(request("GET", "/x").body(String::new())?).await?;
-        assert_eq!((second.status, second.body.as_str()), (StatusCode::NOT_FOUND, "nope"));
+        let second = connection
+            .send(request("GET", "/x").body(String::new())?)
+            .await?;
+        assert_eq!(
+            (second.status, second.body.as_str()),
+            (StatusCode::NOT_FOUND, "nope")
+        );
         server.await??;
         Ok(())
     }

@@ -250,7 +250,13 @@ mod every_scenario_is_listed {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .expect("src/")
-            .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+            .map(|entry| {
+                entry
+                    .expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .filter(|name| name.ends_with("scenarios.rs"))
             .collect();
         files.sort();

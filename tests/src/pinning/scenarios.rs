@@ -9,9 +9,7 @@ use http::header::{self, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use multidb_seaorm::{PinningConfig, SameSite};
 
-use super::{
-    KEY, OLD_KEY, PinningApp, assert_expires_in, mac, now, send, sign,
-};
+use super::{KEY, OLD_KEY, PinningApp, assert_expires_in, mac, now, send, sign};
 use crate::http1::{PIN_COOKIE, Reply, cookie_attributes, cookie_value, request};
 use crate::logs::Logs;
 use crate::private::{TaskState, task_state};
@@ -45,9 +43,7 @@ pub async fn a_get_without_cookie_is_unpinned_and_gets_no_cookie<A: PinningApp>(
     assert!(cache_control(&out).is_empty());
 }
 
-pub async fn a_post_pins_the_request_and_sets_the_cookie_with_default_attributes<
-    A: PinningApp,
->() {
+pub async fn a_post_pins_the_request_and_sets_the_cookie_with_default_attributes<A: PinningApp>() {
     let out = send(&default_app::<A>().await, request("POST", "/read")).await;
     assert!(out.handler_pinned());
     let cookie = out.pin_cookie().expect("a pin cookie");
@@ -211,11 +207,11 @@ pub async fn invalid_cookies_are_ignored<A: PinningApp>() {
     let app = default_app::<A>().await;
     let huge = "9".repeat(5000);
     let cases = [
-        pin(&(now() - 1).to_string()),          // expired
-        pin(&now().to_string()),                // expires now
-        pin(&(now() + 3600).to_string()),       // beyond the cap
-        pin(&u64::MAX.to_string()),             // far future
-        pin("99999999999999999999999"),         // overflow
+        pin(&(now() - 1).to_string()),    // expired
+        pin(&now().to_string()),          // expires now
+        pin(&(now() + 3600).to_string()), // beyond the cap
+        pin(&u64::MAX.to_string()),       // far future
+        pin("99999999999999999999999"),   // overflow
         pin("abc"),
         pin(""),
         pin(".."),
@@ -371,10 +367,17 @@ pub async fn exempt_paths_are_never_pinned_and_get_no_cookie<A: PinningApp>() {
 pub async fn the_header_form_for_api_clients<A: PinningApp>() {
     let app = A::start(PinningConfig::default().header_name("x-multidb-pin")).await;
     let post = send(&app, request("POST", "/read")).await;
-    let token = post.header("x-multidb-pin").expect("the pin header").to_owned();
+    let token = post
+        .header("x-multidb-pin")
+        .expect("the pin header")
+        .to_owned();
     assert_eq!(token, post.pin_value(), "the same token as the cookie");
 
-    let pinned = send(&app, request("GET", "/read").header("x-multidb-pin", &token)).await;
+    let pinned = send(
+        &app,
+        request("GET", "/read").header("x-multidb-pin", &token),
+    )
+    .await;
     assert!(pinned.handler_pinned());
     assert!(
         no_header(&pinned.headers, "x-multidb-pin"),
@@ -394,7 +397,11 @@ pub async fn the_header_form_for_api_clients<A: PinningApp>() {
     }
     // Without `header_name`, the header means nothing and is never sent.
     let plain = default_app::<A>().await;
-    let out = send(&plain, request("GET", "/read").header("x-multidb-pin", &token)).await;
+    let out = send(
+        &plain,
+        request("GET", "/read").header("x-multidb-pin", &token),
+    )
+    .await;
     assert!(!out.handler_pinned());
     let post = send(&plain, request("POST", "/read")).await;
     assert!(no_header(&post.headers, "x-multidb-pin"));
@@ -735,15 +742,30 @@ pub async fn signed_header_form<A: PinningApp>() {
     )
     .await;
     let post = send(&app, request("DELETE", "/read")).await;
-    let token = post.header("x-multidb-pin").expect("the pin header").to_owned();
+    let token = post
+        .header("x-multidb-pin")
+        .expect("the pin header")
+        .to_owned();
     assert_eq!(token, post.pin_value());
-    let out = send(&app, request("GET", "/read").header("x-multidb-pin", &token)).await;
+    let out = send(
+        &app,
+        request("GET", "/read").header("x-multidb-pin", &token),
+    )
+    .await;
     assert!(out.handler_pinned());
 
     let unsigned = (now() + 10).to_string();
-    let out = send(&app, request("GET", "/read").header("x-multidb-pin", unsigned)).await;
+    let out = send(
+        &app,
+        request("GET", "/read").header("x-multidb-pin", unsigned),
+    )
+    .await;
     assert!(!out.handler_pinned());
     let other_key = sign(OLD_KEY, PIN_COOKIE, now() + 10);
-    let out = send(&app, request("GET", "/read").header("x-multidb-pin", other_key)).await;
+    let out = send(
+        &app,
+        request("GET", "/read").header("x-multidb-pin", other_key),
+    )
+    .await;
     assert!(!out.handler_pinned());
 }
