@@ -263,10 +263,16 @@ mod every_scenario_is_listed {
         files
     }
 
-    fn listed(names: &[&str]) -> BTreeSet<String> {
-        let set: BTreeSet<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        assert_eq!(set.len(), names.len(), "listed twice: {names:?}");
-        set
+    /// `names` (a macro's list) is exactly `defined`.
+    fn assert_lists(list: &str, names: &[&str], defined: &BTreeSet<String>) {
+        let listed: BTreeSet<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        assert_eq!(listed.len(), names.len(), "{list} lists one twice");
+        let missing: Vec<_> = defined.difference(&listed).collect();
+        let unknown: Vec<_> = listed.difference(defined).collect();
+        assert!(
+            missing.is_empty() && unknown.is_empty(),
+            "{list}: scenarios missing from the list: {missing:?}; listed but not defined: {unknown:?}"
+        );
     }
 
     #[test]
@@ -283,8 +289,8 @@ mod every_scenario_is_listed {
             };
             target.extend(defined(file));
         }
-        assert_eq!(listed(crate::cluster_tests!(@names)), cluster);
-        assert_eq!(listed(crate::failover_tests!(@names)), failover);
+        assert_lists("cluster_tests!", crate::cluster_tests!(@names), &cluster);
+        assert_lists("failover_tests!", crate::failover_tests!(@names), &failover);
     }
 
     #[test]
@@ -294,6 +300,10 @@ mod every_scenario_is_listed {
             .map(|name| name.trim_start_matches("pinning::scenarios::").to_owned())
             .collect();
         assert!(defined.len() > 30, "{defined:?}");
-        assert_eq!(listed(crate::pinning_conformance!(@names)), defined);
+        assert_lists(
+            "pinning_conformance!",
+            crate::pinning_conformance!(@names),
+            &defined,
+        );
     }
 }
