@@ -278,17 +278,20 @@ mod tests {
         let addr = listener.local_addr()?;
         let server = tokio::spawn(async move {
             let (mut tcp, _) = listener.accept().await?;
-            let mut answers = [
+            let answers = [
                 "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nset-cookie: a=1\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
                 "HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\n\r\nnope",
             ]
             .into_iter();
             let mut seen = Vec::new();
             let mut buf = [0; 1024];
-            while let Some(answer) = answers.next() {
+            for answer in answers {
                 // Wait for the end of one request head (no request bodies here).
                 while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
                     let n = tcp.read(&mut buf).await?;
+                    if n == 0 {
+                        return Ok(());
+                    }
                     seen.extend_from_slice(&buf[..n]);
                 }
                 seen.clear();
