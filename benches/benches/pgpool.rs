@@ -22,8 +22,9 @@
 use std::time::{Duration, Instant};
 
 use multidb_benches::stats::{fmt_ns, quantile};
-use multidb_benches::{CREATE_KV, Mode, PgHarness, ROWS, insert_kv_sql, kv, machine};
+use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine};
 use multidb_seaorm::{MultiDb, Target, scope};
+use multidb_tests::servers::Cluster;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
     Statement,
@@ -159,8 +160,17 @@ fn env_f64(name: &str, default: f64) -> f64 {
 
 fn main() {
     let mode = Mode::from_args();
-    let Some(pg) = PgHarness::from_env("pgpool") else {
-        return;
+    let pg = match Cluster::from_env(DbBackend::Postgres) {
+        Ok(pg) => pg,
+        Err(error) => {
+            eprintln!(
+                "pgpool: skipping the PostgreSQL benches: {error}\n\
+                 Start the servers around the bench, e.g.:\n  \
+                 MULTIDB_REPLICAS=pg MULTIDB_PG_PORT=27432 MULTIDB_REPLICAS_DIR=/dev/shm/mdb-bench \\\n    \
+                 scripts/replicas.sh run -- cargo bench -p multidb-benches --bench pgpool"
+            );
+            return;
+        }
     };
     let Some(pgpool_url) = std::env::var("MULTIDB_PGPOOL_URL")
         .ok()
@@ -193,9 +203,7 @@ fn main() {
         primary.execute_unprepared(CREATE_KV).await.expect("create bench_kv");
         primary.execute_unprepared(&insert_kv_sql()).await.expect("fill bench_kv");
         let mut replicas = vec![connect(&pg.replica, POOL).await];
-        if let Some(url) = &pg.delayed_replica {
-            replicas.push(connect(url, POOL).await);
-        }
+        replicas.push(connect(&pg.delayed, POOL).await);
         let pgpool = connect(&pgpool_url, POOL).await;
         if std::env::var("MULTIDB_PGPOOL_STATEMENT_LB").is_ok_and(|v| v == "on") {
             println!("pgpool: statement_level_load_balance = on");

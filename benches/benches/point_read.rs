@@ -19,9 +19,12 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use multidb_benches::stats::{fmt_ns, quantile};
-use multidb_benches::{CREATE_KV, Mode, PgHarness, ROWS, insert_kv_sql, kv, machine, paired};
+use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired};
 use multidb_seaorm::{MultiDb, Reason, Target};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
+use multidb_tests::servers::Cluster;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
+};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
@@ -174,8 +177,17 @@ fn sqlite(c: &mut Criterion, mode: &Mode) {
 }
 
 fn postgres(c: &mut Criterion, mode: &Mode) {
-    let Some(pg) = PgHarness::from_env("point_read") else {
-        return;
+    let pg = match Cluster::from_env(DbBackend::Postgres) {
+        Ok(pg) => pg,
+        Err(error) => {
+            eprintln!(
+                "point_read: skipping the PostgreSQL benches: {error}\n\
+                 Start the servers around the bench, e.g.:\n  \
+                 MULTIDB_REPLICAS=pg MULTIDB_PG_PORT=27432 MULTIDB_REPLICAS_DIR=/dev/shm/mdb-bench \\\n    \
+                 scripts/replicas.sh run -- cargo bench -p multidb-benches --bench point_read"
+            );
+            return;
+        }
     };
     let rt = runtime();
     let (bare, db) = rt.block_on(async {

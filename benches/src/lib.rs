@@ -211,38 +211,3 @@ pub fn null_connection(backend: DbBackend) -> DatabaseConnection {
     ))
     .into()
 }
-
-/// The PostgreSQL servers of `scripts/replicas.sh`, from its variables.
-#[derive(Clone, Debug)]
-pub struct PgHarness {
-    /// `MULTIDB_PG_PRIMARY_URL`.
-    pub primary: String,
-    /// `MULTIDB_PG_REPLICA_URL` (the replica without delay).
-    pub replica: String,
-    /// `MULTIDB_PG_DELAYED_REPLICA_URL`, when set.
-    pub delayed_replica: Option<String>,
-}
-
-impl PgHarness {
-    /// From the environment; `None` (and how to start the servers, on
-    /// stderr) when the variables are missing.
-    pub fn from_env(bench: &str) -> Option<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        match (var("MULTIDB_PG_PRIMARY_URL"), var("MULTIDB_PG_REPLICA_URL")) {
-            (Some(primary), Some(replica)) => Some(PgHarness {
-                primary,
-                replica,
-                delayed_replica: var("MULTIDB_PG_DELAYED_REPLICA_URL"),
-            }),
-            _ => {
-                eprintln!(
-                    "{bench}: MULTIDB_PG_PRIMARY_URL / MULTIDB_PG_REPLICA_URL are not set: skipping the PostgreSQL benches.\n\
-                     Start the servers around the bench, e.g.:\n  \
-                     MULTIDB_REPLICAS=pg MULTIDB_PG_PORT=27432 MULTIDB_REPLICAS_DIR=/dev/shm/mdb-bench \\\n    \
-                     scripts/replicas.sh run -- cargo bench -p multidb-benches --bench {bench}"
-                );
-                None
-            }
-        }
-    }
-}

@@ -1,6 +1,6 @@
 //! The forum example end to end, over real HTTP on loopback: the same
 //! `app.rs` and `sqlite.rs` the example runs, served by `axum::serve`, driven
-//! by a minimal HTTP/1.1 client.
+//! by the workspace's HTTP/1.1 client (`multidb_tests::http1`).
 //!
 //! The replication lag here is the example's SQLite replayer (a simulated
 //! lag): this test proves the HTTP and cookie path — `POST`, `303`,
@@ -24,9 +24,10 @@ mod sqlite;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use multidb_tests::http1::{self, Reply};
+use multidb_tests::servers::Cluster;
 use sea_orm::ConnectionTrait;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -70,93 +71,23 @@ impl Drop for Served {
     }
 }
 
-/// What came back.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    /// The first value of header `name` (lower case).
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One request on a new connection (`Connection: close`), with an optional
-/// `Cookie` header and urlencoded form.
+/// One request on a new connection, with an optional `Cookie` header and
+/// urlencoded form.
 async fn send(
     addr: SocketAddr,
     method: &str,
     path: &str,
     cookie: Option<&str>,
     form: Option<&str>,
-) -> Result<Reply, Box<dyn std::error::Error + Send + Sync>> {
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+) -> Result<Reply, http1::Error> {
+    let mut request = http1::request(method, path);
     if let Some(cookie) = cookie {
-        request.push_str(&format!("Cookie: {cookie}\r\n"));
+        request = request.header("cookie", cookie);
     }
-    if let Some(form) = form {
-        request.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        request.push_str(&format!("Content-Length: {}\r\n", form.len()));
+    if form.is_some() {
+        request = request.header("content-type", "application/x-www-form-urlencoded");
     }
-    request.push_str("\r\n");
-    request.push_str(form.unwrap_or_default());
-
-    let mut stream = TcpStream::connect(addr).await?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let raw = String::from_utf8(raw)?;
-
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or("no end of headers")?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().ok_or("no status line")?;
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .ok_or("no status code")?
-        .parse()?;
-    let mut headers = Vec::new();
-    for line in lines {
-        let (name, value) = line.split_once(':').ok_or("malformed header")?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let mut reply = Reply {
-        status,
-        headers,
-        body: String::new(),
-    };
-    reply.body = if reply.header("transfer-encoding") == Some("chunked") {
-        dechunk(body)?
-    } else {
-        body.to_owned()
-    };
-    Ok(reply)
-}
-
-/// The body of a `Transfer-Encoding: chunked` response.
-fn dechunk(mut rest: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
-    let mut body = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").ok_or("truncated chunk size")?;
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or_default().trim(), 16)?;
-        if size == 0 {
-            return Ok(body);
-        }
-        body.push_str(after.get(..size).ok_or("truncated chunk")?);
-        rest = after.get(size + 2..).ok_or("truncated chunk end")?;
-    }
-}
-
-/// `name=value` of a `Set-Cookie` header: what a browser sends back.
-fn cookie_pair(set_cookie: &str) -> &str {
-    set_cookie.split(';').next().unwrap_or_default()
+    http1::send(addr, request.body(form.unwrap_or_default().to_owned())?).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,9 +118,9 @@ async fn a_user_who_posts_is_redirected_and_sees_the_post_thanks_to_the_pin() ->
     );
     assert!(set_cookie.contains("; Max-Age=15; "), "{set_cookie}");
     assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
-    let value = cookie_pair(set_cookie).trim_start_matches("multidb_pin_writes=");
+    let value = http1::cookie_pair(set_cookie).trim_start_matches("multidb_pin_writes=");
     assert!(value.contains('.'), "signed with MULTIDB_PIN_KEY: {value}");
-    let cookie = cookie_pair(set_cookie).to_owned();
+    let cookie = http1::cookie_pair(set_cookie).to_owned();
 
     // The premise: without the cookie the read goes to a replica, which does
     // not have the post yet.
@@ -282,7 +213,7 @@ async fn the_list_is_paginated() -> TestResult {
     }
     // The pin of a POST makes the lists read the primary, which has them all.
     let posted = send(addr, "POST", "/posts", None, Some("title=newest&body=")).await?;
-    let cookie = cookie_pair(posted.header("set-cookie").ok_or("no pin")?).to_owned();
+    let cookie = http1::cookie_pair(posted.header("set-cookie").ok_or("no pin")?).to_owned();
 
     let mut path = "/posts".to_owned();
     let mut sizes = Vec::new();
@@ -426,7 +357,7 @@ async fn the_same_story_on_actix_web() -> TestResult {
     );
     assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
     assert_eq!(posted.header("cache-control"), Some("private"));
-    let cookie = cookie_pair(set_cookie).to_owned();
+    let cookie = http1::cookie_pair(set_cookie).to_owned();
 
     let stale = send(addr, "GET", &location, None, None).await?;
     assert_eq!(stale.status, 404, "the replicas are not lagging: {stale:?}");
@@ -454,24 +385,17 @@ async fn the_same_story_on_actix_web() -> TestResult {
 /// On the real clusters (`scripts/replicas.sh`), the forum's very first
 /// `GET /posts`, right after it created its table on the primary, answers
 /// 200 — never a 500 because the lagging replica lacks the table yet. Both
-/// backends, over the delayed replica. In CI the clusters must be there.
+/// backends, over the delayed replica; like every cluster test, it needs
+/// the clusters (`multidb_tests::servers`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_get_on_real_replicas_finds_the_table() -> TestResult {
-    for stack in ["PG", "MYSQL"] {
-        let var = |name: &str| std::env::var(format!("MULTIDB_{stack}_{name}")).ok();
-        let (Some(primary), Some(delayed)) = (var("PRIMARY_URL"), var("DELAYED_REPLICA_URL"))
-        else {
-            if std::env::var_os("CI").is_some()
-                || std::env::var_os("MULTIDB_TEST_SERVERS").is_some()
-            {
-                return Err(format!(
-                    "MULTIDB_{stack}_PRIMARY_URL is not set: run under scripts/replicas.sh run"
-                )
-                .into());
-            }
-            eprintln!("skipped: start the clusters with `eval \"$(scripts/replicas.sh start)\"`");
+    for cluster in [Cluster::postgres(), Cluster::mariadb()] {
+        let Some(cluster) = cluster else {
+            eprintln!("skipped: MULTIDB_SKIP_SERVER_TESTS=1");
             return Ok(());
         };
+        let stack = format!("{:?}", cluster.backend);
+        let (primary, delayed) = (cluster.primary, cluster.delayed);
         // No forum table anywhere, as on a fresh install.
         let direct = sea_orm::Database::connect(primary.as_str()).await?;
         direct

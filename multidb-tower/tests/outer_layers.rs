@@ -1,63 +1,26 @@
-//! What happens to the pin when a response is made around the handler: a
-//! panic, a timeout, the application's own `Cache-Control`.
+//! What happens to the pin when a response is made around the layer or
+//! inside it: tower-http's panic catcher and timeout. (The layer's own
+//! `catch_panics` and `Cache-Control` are in `conformance.rs`.)
 
 mod common;
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::Body;
+use axum::http::StatusCode;
 use axum::routing::any;
-use common::*;
-use multidb_core::__private::note_write;
+use common::send;
+use multidb_tests::http1::request;
+use multidb_tests::logs::Logs;
+use multidb_tests::private::note_write;
 use multidb_tower::{PinningConfig, PinningLayer};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
-use tracing_subscriber::fmt::MakeWriter;
 
-/// Everything logged while the guard lives (this thread only: the tests
-/// run on a current-thread runtime).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Logs {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(logs.clone())
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Ok(mut logs) = self.0.lock() {
-            logs.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Logs {
-    type Writer = Logs;
-
-    fn make_writer(&'a self) -> Logs {
-        self.clone()
-    }
+/// A request with no body.
+fn empty(request: axum::http::request::Builder) -> axum::http::Request<Body> {
+    request.body(Body::empty()).expect("a valid request")
 }
 
 const LOST: &str = "a request that may have written ended without a response";
@@ -77,11 +40,6 @@ fn routes() -> Router {
     Router::new()
         .route("/panic", any(wrote_then_panicked))
         .route("/slow", any(wrote_then_hung))
-        .route("/read", any(|| async { seen() }))
-        .route(
-            "/cached",
-            any(|| async { ([(header::CACHE_CONTROL, "no-store")], "mine") }),
-        )
 }
 
 fn pinning(config: PinningConfig) -> PinningLayer {
@@ -93,32 +51,12 @@ fn timeout() -> TimeoutLayer {
 }
 
 #[tokio::test]
-async fn catch_panics_answers_500_with_the_pin() {
-    let (logs, _guard) = Logs::capture();
-    let app = routes().layer(pinning(PinningConfig::default().catch_panics(true)));
-    let out = send(&app, request("POST", "/panic")).await;
-    assert_eq!(out.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(out.pin_cookie().is_some(), "{:?}", out.headers);
-    assert_eq!(out.headers[header::CACHE_CONTROL], "private");
-    assert_eq!(out.body, "");
-    let logs = logs.text();
-    assert!(logs.contains("handler panicked"), "{logs}");
-    assert!(logs.contains("boom after the write"), "{logs}");
-    assert!(!logs.contains(LOST), "{logs}");
-
-    // A GET that wrote pins too (`wrote`), by the same rule as a response.
-    let out = send(&app, request("GET", "/panic")).await;
-    assert_eq!(out.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(out.pin_cookie().is_some());
-}
-
-#[tokio::test]
 async fn a_panic_catcher_outside_the_layer_loses_the_pin_and_says_so() {
     let (logs, _guard) = Logs::capture();
     let app = routes()
         .layer(pinning(PinningConfig::default().catch_panics(false)))
         .layer(CatchPanicLayer::new());
-    let out = send(&app, request("POST", "/panic")).await;
+    let out = send(&app, empty(request("POST", "/panic"))).await;
     assert_eq!(out.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(out.pin_cookie().is_none(), "made outside the layer");
     let logs = logs.text();
@@ -131,7 +69,7 @@ async fn a_panic_catcher_inside_the_layer_keeps_the_pin() {
     let app = routes()
         .layer(CatchPanicLayer::new())
         .layer(pinning(PinningConfig::default()));
-    let out = send(&app, request("POST", "/panic")).await;
+    let out = send(&app, empty(request("POST", "/panic"))).await;
     assert_eq!(out.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(out.pin_cookie().is_some());
 }
@@ -142,7 +80,7 @@ async fn a_timeout_outside_the_layer_after_a_post_loses_the_pin_and_says_so() {
     let app = routes()
         .layer(pinning(PinningConfig::default()))
         .layer(timeout());
-    let out = send(&app, request("POST", "/slow")).await;
+    let out = send(&app, empty(request("POST", "/slow"))).await;
     assert_eq!(out.status, StatusCode::REQUEST_TIMEOUT);
     assert!(out.pin_cookie().is_none(), "made outside the layer");
     let logs = logs.text();
@@ -159,12 +97,12 @@ async fn a_timeout_outside_the_layer_after_a_post_loses_the_pin_and_says_so() {
             "/hang",
             any(|| async {
                 tokio::time::sleep(Duration::from_secs(60)).await;
-                seen()
+                "too late"
             }),
         )
         .layer(pinning(PinningConfig::default()))
         .layer(timeout());
-    let out = send(&app, request("GET", "/hang")).await;
+    let out = send(&app, empty(request("GET", "/hang"))).await;
     assert_eq!(out.status, StatusCode::REQUEST_TIMEOUT);
     assert!(!logs.text().contains(LOST), "{}", logs.text());
 }
@@ -175,37 +113,8 @@ async fn a_timeout_inside_the_layer_keeps_the_pin() {
     let app = routes()
         .layer(timeout())
         .layer(pinning(PinningConfig::default()));
-    let out = send(&app, request("POST", "/slow")).await;
+    let out = send(&app, empty(request("POST", "/slow"))).await;
     assert_eq!(out.status, StatusCode::REQUEST_TIMEOUT);
     assert!(out.pin_cookie().is_some());
     assert!(!logs.text().contains(LOST), "{}", logs.text());
-}
-
-#[tokio::test]
-async fn responses_that_pin_are_private_unless_the_application_said_otherwise() {
-    let app = routes().layer(pinning(PinningConfig::default()));
-    let post = send(&app, request("POST", "/read")).await;
-    assert!(post.pin_cookie().is_some());
-    let cache_control: Vec<&HeaderValue> =
-        post.headers.get_all(header::CACHE_CONTROL).iter().collect();
-    assert_eq!(cache_control, [&HeaderValue::from_static("private")]);
-
-    // The application's own Cache-Control is kept, alone.
-    let own = send(&app, request("POST", "/cached")).await;
-    assert!(own.pin_cookie().is_some());
-    let cache_control: Vec<&HeaderValue> =
-        own.headers.get_all(header::CACHE_CONTROL).iter().collect();
-    assert_eq!(cache_control, [&HeaderValue::from_static("no-store")]);
-
-    // A response that sets no pin is left alone.
-    let get = send(&app, request("GET", "/read")).await;
-    assert!(get.pin_cookie().is_none());
-    assert!(get.headers.get(header::CACHE_CONTROL).is_none());
-    let pinned_get = send(
-        &app,
-        get_with_cookie(&format!("{COOKIE_NAME}={}", now() + 5)),
-    )
-    .await;
-    assert!(pinned_get.handler_pinned());
-    assert!(pinned_get.headers.get(header::CACHE_CONTROL).is_none());
 }

@@ -11,9 +11,8 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use multidb_seaorm::{MultiDb, PinningMiddleware, Target};
 use sea_orm::entity::prelude::*;
 use sea_orm::{Database, Set};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
+use crate::http1::{self, Reply};
 use crate::scenarios::Outcome;
 use crate::servers::{Cluster, wait_until};
 
@@ -121,25 +120,7 @@ impl Served {
     }
 }
 
-/// What came back over HTTP.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One HTTP/1.1 request on a new connection, with an optional cookie and
-/// body; the server answers with `Content-Length` (actix-web's sized bodies).
+/// One request on a new connection, with an optional cookie and body.
 async fn send(
     addr: SocketAddr,
     method: &str,
@@ -147,36 +128,11 @@ async fn send(
     cookie: Option<&str>,
     body: &str,
 ) -> Result<Reply, BoxError> {
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let mut request = http1::request(method, path);
     if let Some(cookie) = cookie {
-        request.push_str(&format!("Cookie: {cookie}\r\n"));
+        request = request.header("cookie", cookie);
     }
-    request.push_str("\r\n");
-    request.push_str(body);
-    let mut stream = TcpStream::connect(addr).await?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let raw = String::from_utf8(raw)?;
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or("no end of headers")?;
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .ok_or("no status")?
-        .parse()?;
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Ok(Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    })
+    http1::send(addr, request.body(body.to_owned())?).await
 }
 
 /// POST, `303`, and the redirected GET with the cookie reads the primary
@@ -192,7 +148,7 @@ pub async fn actix_post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Ou
 
     let written = Instant::now();
     let posted = send(addr, "POST", "/items", None, "through actix-web").await?;
-    assert_eq!(posted.status, 303, "{posted:?}");
+    assert_eq!(posted.status.as_u16(), 303, "{posted:?}");
     let location = posted.header("location").ok_or("no Location")?.to_owned();
     let id: i32 = location.trim_start_matches("/items/").parse()?;
     let set_cookie = posted.header("set-cookie").ok_or("the POST set no pin")?;
@@ -206,14 +162,18 @@ pub async fn actix_post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Ou
     // The premise: without the cookie, the lagging replica answers 404.
     let before = served.db.stats();
     let stale = send(addr, "GET", &location, None, "").await?;
-    assert_eq!(stale.status, 404, "the replica is not lagging: {stale:?}");
+    assert_eq!(
+        stale.status.as_u16(),
+        404,
+        "the replica is not lagging: {stale:?}"
+    );
     assert!(stale.header("set-cookie").is_none());
     assert_eq!(served.db.stats().replica(0), before.replica(0) + 1);
 
     // With the cookie: the primary, and the row.
     let followed = send(addr, "GET", &location, Some(&cookie), "").await?;
     assert_eq!(
-        (followed.status, followed.body.as_str()),
+        (followed.status.as_u16(), followed.body.as_str()),
         (200, "through actix-web")
     );
     assert!(
@@ -235,7 +195,7 @@ pub async fn actix_post_then_get_with_the_cookie_sees_the_row(c: &Cluster) -> Ou
 
     // The replica catches up, and the row is there without the cookie.
     wait_until(c.delay * 10, || async {
-        matches!(send(addr, "GET", &location, None, "").await, Ok(reply) if reply.status == 200)
+        matches!(send(addr, "GET", &location, None, "").await, Ok(reply) if reply.status.as_u16() == 200)
     })
     .await
     .map_err(|waited| format!("the replica did not catch up in {waited:?}"))?;

@@ -255,7 +255,7 @@ pub async fn the_monitor_watches_pools_given_to_new_until_closed(c: &Cluster) ->
 /// server speaks German (PostgreSQL `lc_messages`): a write refused by a
 /// replica, a connection terminated by the server, a refused connect.
 pub async fn driver_errors_are_recognised_by_code(c: &Cluster) -> Outcome {
-    use multidb_seaorm::__private::failure_of;
+    use crate::private::failure_of;
     c.create_table("errors_post").await.map_err(boxed)?;
     let mut options = ConnectOptions::new(c.replica.as_str());
     options.max_connections(1);

@@ -134,61 +134,105 @@ pub fn skip_requested() -> bool {
         && std::env::var("MULTIDB_SKIP_SERVER_TESTS").is_ok_and(|v| v == "1")
 }
 
-fn var(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "{name} is not set: these tests need the replication clusters. Run them with\n    \
-             scripts/replicas.sh run -- cargo test --workspace --all-features\n\
-             or start them once with `eval \"$(scripts/replicas.sh start)\"` \
-             (set MULTIDB_SKIP_SERVER_TESTS=1 to skip them locally)"
-        ),
+/// A variable of the clusters that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvError {
+    /// The variable's name.
+    pub variable: String,
+    /// Its value, when it is set but is not a number of milliseconds.
+    pub value: Option<String>,
+}
+
+impl std::fmt::Display for EnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(value) => write!(
+                f,
+                "{}={value:?} is not a number of milliseconds",
+                self.variable
+            ),
+            None => write!(
+                f,
+                "{} is not set: this needs the replication clusters. Run it with\n    \
+                 scripts/replicas.sh run -- cargo test --workspace --all-features\n\
+                 (or cargo bench …), or start them once with \
+                 `eval \"$(scripts/replicas.sh start)\"` \
+                 (tests: set MULTIDB_SKIP_SERVER_TESTS=1 to skip them locally)",
+                self.variable
+            ),
+        }
     }
 }
 
-fn delay(name: &str) -> Duration {
-    let raw = var(name);
-    let millis = raw
-        .parse()
-        .unwrap_or_else(|_| panic!("{name}={raw:?} is not a number of milliseconds"));
-    Duration::from_millis(millis)
+impl std::error::Error for EnvError {}
+
+fn var(name: &str) -> Result<String, EnvError> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Ok(value),
+        _ => Err(EnvError {
+            variable: name.to_owned(),
+            value: None,
+        }),
+    }
+}
+
+fn delay(name: &str) -> Result<Duration, EnvError> {
+    let raw = var(name)?;
+    let millis = raw.parse().map_err(|_| EnvError {
+        variable: name.to_owned(),
+        value: Some(raw),
+    })?;
+    Ok(Duration::from_millis(millis))
 }
 
 impl Cluster {
-    /// The PostgreSQL cluster; `None` only when skipping was requested.
+    /// The PostgreSQL cluster, for a test: `None` only when skipping was
+    /// requested ([`skip_requested`]); panics, saying how to start the
+    /// clusters, when they are missing.
     pub fn postgres() -> Option<Cluster> {
-        Self::from_env(DbBackend::Postgres, "PG")
+        Self::for_test(DbBackend::Postgres)
     }
 
-    /// The MariaDB cluster; `None` only when skipping was requested.
+    /// The MariaDB cluster, for a test, as [`Cluster::postgres`].
     pub fn mariadb() -> Option<Cluster> {
-        Self::from_env(DbBackend::MySql, "MYSQL")
+        Self::for_test(DbBackend::MySql)
     }
 
-    /// The cluster `scripts/replicas.sh` exported as `MULTIDB_<stack>_…`.
-    fn from_env(backend: DbBackend, stack: &str) -> Option<Cluster> {
+    fn for_test(backend: DbBackend) -> Option<Cluster> {
         if skip_requested() {
             return None;
         }
-        Some(Cluster {
+        Some(Self::from_env(backend).unwrap_or_else(|error| panic!("{error}")))
+    }
+
+    /// The cluster of `backend` (PostgreSQL, or MariaDB as `MySql`) that
+    /// `scripts/replicas.sh` exported as `MULTIDB_<PG|MYSQL>_…`: the one
+    /// reader of those variables.
+    pub fn from_env(backend: DbBackend) -> Result<Cluster, EnvError> {
+        let stack = match backend {
+            DbBackend::Postgres => "PG",
+            _ => "MYSQL",
+        };
+        let var = |name: &str| var(&format!("MULTIDB_{stack}_{name}"));
+        Ok(Cluster {
             backend,
-            primary: var(&format!("MULTIDB_{stack}_PRIMARY_URL")),
-            replica: var(&format!("MULTIDB_{stack}_REPLICA_URL")),
-            delayed: var(&format!("MULTIDB_{stack}_DELAYED_REPLICA_URL")),
-            delay: delay(&format!("MULTIDB_{stack}_REPLICA_DELAY_MS")),
-            spare: var(&format!("MULTIDB_{stack}_SPARE_REPLICA_URL")),
+            primary: var("PRIMARY_URL")?,
+            replica: var("REPLICA_URL")?,
+            delayed: var("DELAYED_REPLICA_URL")?,
+            delay: delay(&format!("MULTIDB_{stack}_REPLICA_DELAY_MS"))?,
+            spare: var("SPARE_REPLICA_URL")?,
             spare_admin: match backend {
-                DbBackend::Postgres => var(&format!("MULTIDB_{stack}_SPARE_REPLICA_URL")),
-                _ => var(&format!("MULTIDB_{stack}_ADMIN_SPARE_REPLICA_URL")),
+                DbBackend::Postgres => var("SPARE_REPLICA_URL")?,
+                _ => var("ADMIN_SPARE_REPLICA_URL")?,
             },
             plain: PlainUrls {
-                primary: var(&format!("MULTIDB_{stack}_PLAIN_PRIMARY_URL")),
-                replica: var(&format!("MULTIDB_{stack}_PLAIN_REPLICA_URL")),
-                delayed: var(&format!("MULTIDB_{stack}_PLAIN_DELAYED_REPLICA_URL")),
-                spare: var(&format!("MULTIDB_{stack}_PLAIN_SPARE_REPLICA_URL")),
+                primary: var("PLAIN_PRIMARY_URL")?,
+                replica: var("PLAIN_REPLICA_URL")?,
+                delayed: var("PLAIN_DELAYED_REPLICA_URL")?,
+                spare: var("PLAIN_SPARE_REPLICA_URL")?,
             },
-            fast_delay: delay(&format!("MULTIDB_{stack}_FAST_REPLICA_DELAY_MS")),
-            state_dir: var("MULTIDB_REPLICAS_STATE_DIR"),
+            fast_delay: delay(&format!("MULTIDB_{stack}_FAST_REPLICA_DELAY_MS"))?,
+            state_dir: self::var("MULTIDB_REPLICAS_STATE_DIR")?,
         })
     }
 
