@@ -10,7 +10,7 @@ use super::{ReplicaPolicy, ReplicaView, SplitMix, random_seed};
 ///
 /// Simple and without memory: it reacts to the present only. But a slow
 /// replica still gets a read whenever it has fewer in flight than the other
-/// draw, so about one read is always running on it; see
+/// draw, so under steady load some reads are always running on it; see
 /// [`PeakEwma`] for one that avoids it.
 ///
 /// Without a view ([`pick`](ReplicaPolicy::pick)) it draws at random.
