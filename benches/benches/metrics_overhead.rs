@@ -28,9 +28,12 @@ use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use multidb_benches::stats::{fmt_ns, quantile};
-use multidb_benches::{CREATE_KV, Mode, PgHarness, ROWS, insert_kv_sql, kv, machine, paired};
+use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired};
 use multidb_seaorm::MultiDb;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
+use multidb_tests::servers::Cluster;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
+};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
@@ -201,8 +204,15 @@ fn sqlite(mode: &Mode, recorder: &PrometheusRecorder) {
 }
 
 fn postgres(mode: &Mode, recorder: &PrometheusRecorder) {
-    let Some(pg) = PgHarness::from_env("metrics_overhead") else {
-        return;
+    let pg = match Cluster::from_env(DbBackend::Postgres) {
+        Ok(pg) => pg,
+        Err(error) => {
+            eprintln!(
+                "metrics_overhead: skipping the PostgreSQL benches: {error}\n\
+                 Start the servers around the bench (see point_read)"
+            );
+            return;
+        }
     };
     let rt = runtime();
     let sides = rt.block_on(async {

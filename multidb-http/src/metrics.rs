@@ -19,8 +19,8 @@ pub(crate) enum Rejected {
     Expired,
     /// It ends later than any pin we issue could.
     TooFarAhead,
-    /// Its position belongs to another cluster than the application's.
-    #[allow(dead_code)] // Until the causal pin checks the cluster.
+    /// Its position belongs to another cluster than the other pins' (the
+    /// request then reads the primary, as for a timed pin).
     OtherCluster,
 }
 
@@ -60,10 +60,6 @@ fn pin_reason(reason: PinnedBy) -> &'static str {
 
 /// `multidb.http.pins{reason}` +1: a response pins its client.
 #[inline]
-#[expect(
-    dead_code,
-    reason = "called from `Settings::issue` (pin.rs), wired at merge"
-)]
 pub(crate) fn pin_issued(reason: PinnedBy) {
     #[cfg(feature = "metrics")]
     metrics::counter!("multidb.http.pins", "reason" => pin_reason(reason)).increment(1);
@@ -74,10 +70,6 @@ pub(crate) fn pin_issued(reason: PinnedBy) {
 /// `multidb.http.rejected_pins{reason}` +1: a pin token a request carried
 /// was ignored.
 #[inline]
-#[expect(
-    dead_code,
-    reason = "called from `log_reject` (pin.rs), wired at merge"
-)]
 pub(crate) fn pin_rejected(reason: impl Into<Rejected>) {
     let reason = reason.into();
     #[cfg(feature = "metrics")]

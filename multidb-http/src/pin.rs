@@ -186,7 +186,13 @@ impl Pins {
         // the reading).
         self.after = match (self.after.take(), position) {
             (None, Some(position)) => Some(position),
-            (Some(have), Some(position)) => have.join(&position),
+            (Some(have), Some(position)) => {
+                let joined = have.join(&position);
+                if joined.is_none() {
+                    crate::metrics::pin_rejected(crate::metrics::Rejected::OtherCluster);
+                }
+                joined
+            }
             (_, None) => None,
         };
         self.timed = self.after.is_none();
@@ -382,6 +388,7 @@ impl Settings {
             pin_secs = self.tokens.pin_secs(),
             "pinning client to the primary",
         );
+        crate::metrics::pin_issued(reason);
         IssuedPin {
             written,
             header_name: self.header_name.as_ref(),
@@ -416,6 +423,7 @@ impl Settings {
 }
 
 fn log_reject(source: PinnedBy, reject: Reject) {
+    crate::metrics::pin_rejected(reject);
     tracing::trace!(
         target: TARGET,
         source = source.as_str(),

@@ -25,8 +25,9 @@
 //!   offers it; they turn on SeaORM's feature of the same name.
 //! * `metrics`: routing decisions, statement durations, failovers, replica
 //!   lag and health, position captures (and with `tower` or `actix` the HTTP
-//!   pins) recorded through the `metrics` crate facade, for any exporter.
-//!   Off, the recording compiles away. [`MultiDb::status_page`] needs no
+//!   pins) recorded through the `metrics` crate facade, for any exporter:
+//!   install the recorder before building the `MultiDb`, which registers
+//!   its metrics then. Off, the recording compiles away. [`MultiDb::status_page`] needs no
 //!   feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
