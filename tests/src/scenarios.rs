@@ -409,3 +409,78 @@ pub async fn an_unreachable_replica_is_skipped_for_reads(c: &Cluster) -> Outcome
     assert_eq!(db.stats().count(Target::Replica, Reason::Fallback), 1);
     Ok(())
 }
+
+/// The monitor loads the primary's catalog of functions: a read-only user
+/// function (PostgreSQL `STABLE`, MariaDB `READS SQL DATA`) that no allow
+/// list knows goes to a replica once the catalog is loaded, a function that
+/// may write (`VOLATILE`, `MODIFIES SQL DATA`) still to the primary.
+pub async fn the_primarys_catalog_sends_read_only_functions_to_replicas(c: &Cluster) -> Outcome {
+    let (admin_url, create) = match c.backend {
+        DbBackend::Postgres => (
+            c.primary.clone(),
+            [
+                "CREATE OR REPLACE FUNCTION multidb_cat_stable() RETURNS int STABLE \
+                 LANGUAGE sql AS 'SELECT 42'",
+                "CREATE OR REPLACE FUNCTION multidb_cat_volatile() RETURNS int VOLATILE \
+                 LANGUAGE sql AS 'SELECT 7'",
+            ],
+        ),
+        _ => (
+            // Creating functions with binary logging on needs more than the
+            // application's user may do.
+            std::env::var("MULTIDB_MYSQL_ADMIN_PRIMARY_URL")
+                .map_err(|_| "MULTIDB_MYSQL_ADMIN_PRIMARY_URL is not set")?,
+            [
+                "CREATE OR REPLACE FUNCTION multidb_cat_stable() RETURNS INT \
+                 READS SQL DATA RETURN 42",
+                "CREATE OR REPLACE FUNCTION multidb_cat_volatile() RETURNS INT \
+                 DETERMINISTIC MODIFIES SQL DATA RETURN 7",
+            ],
+        ),
+    };
+    let admin = Cluster::connect(&admin_url).await?;
+    for sql in create {
+        admin.execute_unprepared(sql).await?;
+    }
+    let db = MultiDb::builder()
+        .primary(c.primary.as_str())
+        .replica(c.replica.as_str())
+        .monitor_interval(std::time::Duration::from_millis(100))
+        .connect()
+        .await?;
+    let backend = c.backend;
+    let call =
+        |function: &str| Statement::from_string(backend, format!("SELECT {function}() AS answer"));
+    // Until the monitor's first tick loaded the catalog, the unknown
+    // function goes to the primary (the conservative answer); then to the
+    // replica, once it has replayed the function's creation.
+    let waited = wait_until(std::time::Duration::from_secs(10), || {
+        let db = db.clone();
+        let stable = call("multidb_cat_stable");
+        async move {
+            let before = db.stats().count(Target::Replica, Reason::Policy);
+            let answered = scope(db.query_one_raw(stable))
+                .await
+                .is_ok_and(|row| row.is_some());
+            answered && db.stats().count(Target::Replica, Reason::Policy) == before + 1
+        }
+    })
+    .await
+    .map_err(|waited| {
+        format!("the read-only function still went to the primary after {waited:?}")
+    })?;
+    let before = db.stats().count(Target::Primary, Reason::Write);
+    scope(db.query_one_raw(call("multidb_cat_volatile"))).await?;
+    assert_eq!(
+        db.stats().count(Target::Primary, Reason::Write),
+        before + 1,
+        "a function that may write goes to the primary"
+    );
+    println!("{backend:?}: the read-only function reached the replica after {waited:?}");
+    for function in ["multidb_cat_stable", "multidb_cat_volatile"] {
+        admin
+            .execute_unprepared(&format!("DROP FUNCTION {function}"))
+            .await?;
+    }
+    Ok(())
+}
