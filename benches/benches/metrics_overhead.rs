@@ -28,12 +28,10 @@ use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use multidb_benches::stats::{fmt_ns, quantile};
-use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired};
+use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired, pg_kv};
 use multidb_seaorm::MultiDb;
 use multidb_tests::servers::Cluster;
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
-};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
@@ -216,33 +214,7 @@ fn postgres(mode: &Mode, recorder: &PrometheusRecorder) {
     };
     let rt = runtime();
     let sides = rt.block_on(async {
-        let connect = |url: &str| {
-            let mut options = ConnectOptions::new(url);
-            options.sqlx_logging(false);
-            async move {
-                Database::connect(options)
-                    .await
-                    .expect("connect to the harness's PostgreSQL (scripts/replicas.sh)")
-            }
-        };
-        let primary = connect(&pg.primary).await;
-        primary
-            .execute_unprepared(CREATE_KV)
-            .await
-            .expect("create bench_kv on the primary");
-        primary
-            .execute_unprepared(&insert_kv_sql())
-            .await
-            .expect("fill bench_kv on the primary");
-        let replica = connect(&pg.replica).await;
-        let until = Instant::now() + Duration::from_secs(10);
-        while !matches!(
-            kv::Entity::find_by_id(ROWS).one(&replica).await,
-            Ok(Some(_))
-        ) {
-            assert!(Instant::now() < until, "bench_kv did not reach the replica");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let (primary, replica) = pg_kv(&pg.primary, &pg.replica).await;
         Sides::new(primary, replica, recorder)
     });
     compare("metrics/postgres", mode, &rt, &sides, recorder);

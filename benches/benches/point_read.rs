@@ -19,12 +19,10 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use multidb_benches::stats::{fmt_ns, quantile};
-use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired};
+use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired, pg_kv};
 use multidb_seaorm::{MultiDb, Reason, Target};
 use multidb_tests::servers::Cluster;
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
-};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
@@ -191,46 +189,11 @@ fn postgres(c: &mut Criterion, mode: &Mode) {
     };
     let rt = runtime();
     let (bare, db) = rt.block_on(async {
-        let connect = |url: &str| {
-            let mut options = ConnectOptions::new(url);
-            options.sqlx_logging(false);
-            async move {
-                Database::connect(options)
-                    .await
-                    .expect("connect to the harness's PostgreSQL (scripts/replicas.sh)")
-            }
-        };
-        let primary = connect(&pg.primary).await;
-        primary
-            .execute_unprepared(CREATE_KV)
-            .await
-            .expect("create bench_kv on the primary");
-        primary
-            .execute_unprepared(&insert_kv_sql())
-            .await
-            .expect("fill bench_kv on the primary");
-        let replica = connect(&pg.replica).await;
-        wait_replicated(&replica).await;
+        let (primary, replica) = pg_kv(&pg.primary, &pg.replica).await;
         let db = MultiDb::new(primary, vec![replica.clone()]).expect("MultiDb over PostgreSQL");
         (replica, db)
     });
     bench(c, mode, "point_read/postgres", &rt, &bare, &db);
-}
-
-/// Until the replica has every row of `bench_kv` (10 s at most).
-async fn wait_replicated(replica: &DatabaseConnection) {
-    let until = Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = kv::Entity::find_by_id(ROWS).one(replica).await;
-        if matches!(found, Ok(Some(_))) {
-            return;
-        }
-        assert!(
-            Instant::now() < until,
-            "bench_kv did not reach the replica in 10 s: {found:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn main() {

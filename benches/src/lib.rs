@@ -52,6 +52,42 @@ pub fn insert_kv_sql() -> String {
     )
 }
 
+/// The harness's PostgreSQL primary and replica (`scripts/replicas.sh`),
+/// with [`kv`] created and filled on the primary and replicated: the two
+/// connections a PostgreSQL point-read bench compares through.
+pub async fn pg_kv(primary: &str, replica: &str) -> (DatabaseConnection, DatabaseConnection) {
+    let connect = |url: &str| {
+        let mut options = sea_orm::ConnectOptions::new(url);
+        options.sqlx_logging(false);
+        async move {
+            sea_orm::Database::connect(options)
+                .await
+                .expect("connect to the harness's PostgreSQL (scripts/replicas.sh)")
+        }
+    };
+    let primary = connect(primary).await;
+    for (sql, what) in [(CREATE_KV.to_owned(), "create"), (insert_kv_sql(), "fill")] {
+        sea_orm::ConnectionTrait::execute_unprepared(&primary, &sql)
+            .await
+            .unwrap_or_else(|error| panic!("{what} bench_kv on the primary: {error}"));
+    }
+    let replica = connect(replica).await;
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = <kv::Entity as sea_orm::EntityTrait>::find_by_id(ROWS)
+            .one(&replica)
+            .await;
+        if matches!(found, Ok(Some(_))) {
+            return (primary, replica);
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "bench_kv did not reach the replica in 10 s: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// How this bench binary was started: by `cargo bench` (measure), or by
 /// `cargo test --benches` (check that every path runs, quickly).
 #[derive(Clone, Debug)]
