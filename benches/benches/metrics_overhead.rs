@@ -28,10 +28,10 @@ use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use multidb_benches::stats::{fmt_ns, quantile};
-use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired, pg_kv};
+use multidb_benches::{Mode, ROWS, kv, machine, paired, pg_kv, sqlite_kv};
 use multidb_seaorm::MultiDb;
 use multidb_tests::servers::Cluster;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait};
+use sea_orm::{DatabaseConnection, DbBackend, EntityTrait};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
@@ -183,21 +183,7 @@ fn compare(group: &str, mode: &Mode, rt: &Runtime, sides: &Sides, recorder: &Pro
 
 fn sqlite(mode: &Mode, recorder: &PrometheusRecorder) {
     let rt = runtime();
-    let sides = rt.block_on(async {
-        let open = || async {
-            let conn = Database::connect("sqlite::memory:")
-                .await
-                .expect("open in-memory SQLite");
-            conn.execute_unprepared(CREATE_KV)
-                .await
-                .expect("create bench_kv");
-            conn.execute_unprepared(&insert_kv_sql())
-                .await
-                .expect("fill bench_kv");
-            conn
-        };
-        Sides::new(open().await, open().await, recorder)
-    });
+    let sides = rt.block_on(async { Sides::new(sqlite_kv().await, sqlite_kv().await, recorder) });
     compare("metrics/sqlite", mode, &rt, &sides, recorder);
 }
 

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use multidb_benches::stats::{fmt_ns, quantile};
-use multidb_benches::{CREATE_KV, Mode, ROWS, insert_kv_sql, kv, machine, paired, pg_kv};
+use multidb_benches::{Mode, ROWS, kv, machine, paired, pg_kv, sqlite_kv};
 use multidb_seaorm::{MultiDb, Reason, Target};
 use multidb_tests::servers::Cluster;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
@@ -155,20 +155,9 @@ fn alternating(group: &str, mode: &Mode, rt: &Runtime, bare: &DatabaseConnection
 fn sqlite(c: &mut Criterion, mode: &Mode) {
     let rt = runtime();
     let (bare, db) = rt.block_on(async {
-        let open = || async {
-            let conn = Database::connect("sqlite::memory:")
-                .await
-                .expect("open in-memory SQLite");
-            conn.execute_unprepared(CREATE_KV)
-                .await
-                .expect("create bench_kv");
-            conn.execute_unprepared(&insert_kv_sql())
-                .await
-                .expect("fill bench_kv");
-            conn
-        };
-        let replica = open().await;
-        let db = MultiDb::new(open().await, vec![replica.clone()]).expect("MultiDb over SQLite");
+        let replica = sqlite_kv().await;
+        let db =
+            MultiDb::new(sqlite_kv().await, vec![replica.clone()]).expect("MultiDb over SQLite");
         (replica, db)
     });
     bench(c, mode, "point_read/sqlite", &rt, &bare, &db);

@@ -52,6 +52,20 @@ pub fn insert_kv_sql() -> String {
     )
 }
 
+/// An in-memory SQLite database with [`kv`] created and filled: one side of
+/// a SQLite point-read bench.
+pub async fn sqlite_kv() -> DatabaseConnection {
+    let conn = sea_orm::Database::connect("sqlite::memory:")
+        .await
+        .expect("open in-memory SQLite");
+    for (sql, what) in [(CREATE_KV.to_owned(), "create"), (insert_kv_sql(), "fill")] {
+        sea_orm::ConnectionTrait::execute_unprepared(&conn, &sql)
+            .await
+            .unwrap_or_else(|error| panic!("{what} bench_kv: {error}"));
+    }
+    conn
+}
+
 /// The harness's PostgreSQL primary and replica (`scripts/replicas.sh`),
 /// with [`kv`] created and filled on the primary and replicated: the two
 /// connections a PostgreSQL point-read bench compares through.
