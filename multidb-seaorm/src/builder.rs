@@ -13,6 +13,7 @@ use crate::config::{Config, DEFAULT_PRIMARY_TIMEOUT, DEFAULT_REPLICA_TIMEOUT};
 use crate::error::{MultiDbError, Role, redact_url};
 use crate::multidb::MultiDb;
 use crate::names;
+use crate::replica_set::address_of;
 
 /// Builds a [`MultiDb`], in one of two ways that the types keep apart:
 ///
@@ -369,7 +370,7 @@ impl MultiDbBuilder<NoPrimary> {
         primary: DatabaseConnection,
         replicas: Vec<DatabaseConnection>,
     ) -> Result<MultiDb, MultiDbError> {
-        MultiDb::assemble(primary, replicas, self.config, &[])
+        MultiDb::assemble(primary, replicas, self.config, &[], Vec::new())
     }
 }
 
@@ -396,7 +397,9 @@ impl MultiDbBuilder<WithPrimary> {
 
     /// `true`: [`connect`](Self::connect) fails when any replica cannot be
     /// reached. `false` (the default): it succeeds as long as the primary is
-    /// up, counts unreachable replicas down (with a warning), and the
+    /// up, without waiting for replicas that do not answer at once (a
+    /// refused connection costs about a millisecond, a silent server at
+    /// most 250 ms): they are counted down (with a warning), and the
     /// monitor brings them in once they answer.
     pub fn require_all_replicas(mut self, require: bool) -> Self {
         self.connections.require_all_replicas = require;
@@ -429,13 +432,20 @@ impl MultiDbBuilder<WithPrimary> {
             Role::Primary,
             with_timeouts(primary, DEFAULT_PRIMARY_TIMEOUT),
         );
-        let replicas = join_all(replicas.into_iter().enumerate().map(|(index, options)| {
-            open_replica(
-                index,
-                with_timeouts(options, DEFAULT_REPLICA_TIMEOUT),
-                require_all_replicas,
-            )
-        }));
+        let addresses: Vec<_> = replicas
+            .iter()
+            .map(|options| address_of(options.get_url()))
+            .collect();
+        let replicas = join_all(replicas.into_iter().zip(&addresses).enumerate().map(
+            |(index, (options, address))| {
+                open_replica(
+                    index,
+                    with_timeouts(options, DEFAULT_REPLICA_TIMEOUT),
+                    address.as_ref(),
+                    require_all_replicas,
+                )
+            },
+        ));
         let (primary, replicas) = futures_util::future::join(primary, replicas).await;
         let primary = primary?;
         let mut connections = Vec::with_capacity(replicas.len());
@@ -447,7 +457,7 @@ impl MultiDbBuilder<WithPrimary> {
             }
             connections.push(connection);
         }
-        MultiDb::assemble(primary, connections, config, &unreachable)
+        MultiDb::assemble(primary, connections, config, &unreachable, addresses)
     }
 }
 
@@ -462,25 +472,48 @@ fn with_timeouts(mut options: ConnectOptions, timeout: Duration) -> ConnectOptio
     options
 }
 
-/// Connect to a replica; when it is unreachable and not required, open its
-/// pool lazily instead (`false`: counted down until the monitor sees it).
+/// How long start-up waits for a replica that accepted a TCP connection to
+/// answer; past it, it is counted down and joins when the monitor sees it.
+const STARTUP_CHECK: Duration = Duration::from_millis(250);
+
+/// Connect to a replica. When it is not required, its pool is opened
+/// lazily and checked briefly (`false`: it did not answer, counted down
+/// until the monitor sees it): start-up never waits out sqlx's retries of
+/// a refused connect.
 async fn open_replica(
     index: usize,
     options: ConnectOptions,
+    address: Option<&(String, u16)>,
     required: bool,
 ) -> Result<(DatabaseConnection, bool), MultiDbError> {
     let role = Role::Replica(index);
-    match open(role, options.clone()).await {
-        Ok(connection) => Ok((connection, true)),
-        Err(error) if required => Err(error),
+    if required {
+        return Ok((open(role, options).await?, true));
+    }
+    let url = redact_url(options.get_url());
+    let mut lazy = options;
+    lazy.connect_lazy(true);
+    let connection = open(role, lazy).await?;
+    let answered = match address {
+        Some((host, port)) => crate::watch::accepts(host, *port).await,
+        None => Ok(()),
+    };
+    let answered = match answered {
+        Ok(()) => match tokio::time::timeout(STARTUP_CHECK, connection.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("no answer within {STARTUP_CHECK:?}")),
+        },
+        Err(error) => Err(error),
+    };
+    match answered {
+        Ok(()) => Ok((connection, true)),
         Err(error) => {
-            let mut lazy = options;
-            lazy.connect_lazy(true);
-            let connection = open(role, lazy).await?;
             tracing::warn!(
                 target: "multidb::monitor",
                 replica = index,
-                %error,
+                url,
+                error,
                 "replica unreachable at start: counted down until it answers"
             );
             Ok((connection, false))

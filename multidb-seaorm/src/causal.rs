@@ -17,6 +17,7 @@ use sea_orm::{DbBackend, DbErr};
 use crate::inner::Inner;
 use crate::multidb::MultiDb;
 use crate::positions::primary_position;
+use crate::replica_set::Member;
 
 /// Where the causal facts of a read live.
 enum Home<'a> {
@@ -63,10 +64,12 @@ impl MultiDb {
         // Capture only if a replica was checked after the write: else none
         // can be known to have it, and the read goes to the primary.
         let done = write_done.map_or(0, |at| inner.stamp_of(at));
-        let maybe = inner
-            .health
-            .iter()
-            .any(|health| health.with_known(|known| known.is_some_and(|(at, _)| *at > done)));
+        let maybe = inner.replicas.load().members.iter().any(|member| {
+            !member.is_load_balanced()
+                && member
+                    .health
+                    .with_known(|known| known.is_some_and(|(at, _)| *at > done))
+        });
         if !maybe {
             return MustSee::Unknowable;
         }
@@ -81,17 +84,19 @@ impl MultiDb {
         }
     }
 
-    /// After a read served by replica `index`: stay on it (monotonic
-    /// reads) and remember the position read at.
-    pub(crate) fn served(&self, task: &TaskSnapshot, index: usize) {
+    /// After a read served by `member`: stay on it (monotonic reads) and
+    /// remember the position read at.
+    pub(crate) fn served(&self, task: &TaskSnapshot, member: &Member) {
         let inner = &self.inner;
-        let health = &inner.health[index];
+        let health = &member.health;
         health.served(inner.now_stamp());
         let Some(request) = task.scope() else {
             return;
         };
-        task.set_sticky(index);
-        if !inner.causal {
+        task.set_sticky(member.id.0);
+        // Behind a load balancer the read's server is unknown: it teaches
+        // the scope no position.
+        if !inner.causal || member.is_load_balanced() {
             return;
         }
         let cluster = inner.cluster();

@@ -2,10 +2,10 @@
 //! does, so that swapping one for the other compiles: `ping`, `close`, the
 //! schema builder, async-closure transactions and the driver pools.
 
-use futures_util::future::join_all;
+use futures_util::future::{join, join_all};
 use sea_orm::{
-    AccessMode, DatabaseConnection, DatabaseTransaction, DbErr, IsolationLevel, RuntimeErr,
-    SchemaBuilder, TransactionError,
+    AccessMode, DatabaseTransaction, DbErr, IsolationLevel, RuntimeErr, SchemaBuilder,
+    TransactionError,
 };
 
 use crate::error::Role;
@@ -33,7 +33,10 @@ impl MultiDb {
     /// # Ok(()) }
     /// ```
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.on_all(|db| db.ping()).await
+        let set = self.inner.replicas.load_full();
+        let replicas = join_all(set.members.iter().map(|m| m.connection.ping()));
+        let (primary, replicas) = join(self.inner.primary.ping(), replicas).await;
+        first_error(primary, replicas)
     }
 
     /// Close the primary's and every replica's pool, and stop the replica
@@ -48,7 +51,10 @@ impl MultiDb {
     /// error names the first database that failed to close.
     pub async fn close_by_ref(&self) -> Result<(), DbErr> {
         self.inner.close();
-        self.on_all(|db| db.close_by_ref()).await
+        let set = self.inner.replicas.load_full();
+        let replicas = join_all(set.members.iter().map(|m| m.connection.close_by_ref()));
+        let (primary, replicas) = join(self.inner.primary.close_by_ref(), replicas).await;
+        first_error(primary, replicas)
     }
 
     /// A [`SchemaBuilder`] for this backend; what it creates runs on the
@@ -150,22 +156,14 @@ impl MultiDb {
     pub fn get_sqlite_connection_pool(&self) -> &sea_orm::sqlx::SqlitePool {
         self.inner.primary.get_sqlite_connection_pool()
     }
+}
 
-    /// Run `op` on the primary and every replica concurrently; the first
-    /// error, with the database it came from.
-    async fn on_all<'a, F, Fut>(&'a self, op: F) -> Result<(), DbErr>
-    where
-        F: Fn(&'a DatabaseConnection) -> Fut,
-        Fut: Future<Output = Result<(), DbErr>>,
-    {
-        let primary = op(&self.inner.primary);
-        let replicas = join_all(self.inner.replicas.iter().map(&op));
-        let (primary, replicas) = futures_util::future::join(primary, replicas).await;
-        let roles = std::iter::once(Role::Primary).chain((0..replicas.len()).map(Role::Replica));
-        for (role, result) in roles.zip(std::iter::once(primary).chain(replicas)) {
-            result
-                .map_err(|error| DbErr::Conn(RuntimeErr::Internal(format!("{role}: {error}"))))?;
-        }
-        Ok(())
+/// The first error of the primary's and the replicas' results, with the
+/// database it came from.
+fn first_error(primary: Result<(), DbErr>, replicas: Vec<Result<(), DbErr>>) -> Result<(), DbErr> {
+    let roles = std::iter::once(Role::Primary).chain((0..replicas.len()).map(Role::Replica));
+    for (role, result) in roles.zip(std::iter::once(primary).chain(replicas)) {
+        result.map_err(|error| DbErr::Conn(RuntimeErr::Internal(format!("{role}: {error}"))))?;
     }
+    Ok(())
 }

@@ -41,6 +41,24 @@ pub enum MultiDbError {
     /// cannot be declared read-only (not a plain function name, or one
     /// known to write).
     InvalidReadOnlyFunction(multidb_core::InvalidFunctionName),
+    /// [`MultiDb::remove_replica`](crate::MultiDb::remove_replica) got an
+    /// id that is not in the set (never given, or already removed).
+    UnknownReplica(crate::ReplicaId),
+    /// [`MultiDb::add_replica`](crate::MultiDb::add_replica) got a
+    /// connection that is not a replica: the primary itself, or a server
+    /// that accepts writes.
+    NotAReplica {
+        /// The name it would have had.
+        replica: String,
+        /// What gave it away.
+        why: String,
+    },
+    /// [`MultiDb::add_replica`](crate::MultiDb::add_replica) got a replica
+    /// of another cluster than the primary's.
+    OtherCluster {
+        /// The name it would have had.
+        replica: String,
+    },
     /// Connecting to a database failed.
     Connect {
         /// Which database.
@@ -67,6 +85,19 @@ impl fmt::Display for MultiDbError {
             MultiDbError::InvalidReadOnlyFunction(error) => {
                 write!(f, "read_only_functions: {error}")
             }
+            MultiDbError::UnknownReplica(id) => write!(
+                f,
+                "no replica {id} in the set (never added, or removed already): \
+                 see db.replica_status() for the ids"
+            ),
+            MultiDbError::NotAReplica { replica, why } => write!(
+                f,
+                "{replica} is not a replica ({why}): add a read replica of this primary"
+            ),
+            MultiDbError::OtherCluster { replica } => write!(
+                f,
+                "{replica} replicates another cluster than this primary's: check its URL"
+            ),
             MultiDbError::Connect { role, url, source } => write!(
                 f,
                 "cannot connect to the {role} at {url}: {source} \

@@ -89,7 +89,11 @@ impl fmt::Display for ReplicaHealth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReplicaStatus {
-    /// Its index, in the order the replicas were given.
+    /// Its id, stable for its life in the set (see
+    /// [`remove_replica`](crate::MultiDb::remove_replica)).
+    pub id: crate::ReplicaId,
+    /// Its index in the set now (the order the replicas were given, then
+    /// added).
     pub index: usize,
     /// Its name: the one given to
     /// [`replica_names`](crate::MultiDbBuilder::replica_names), else
@@ -116,6 +120,12 @@ pub struct ReplicaStatus {
     pub checked_ago: Option<Duration>,
     /// The last error seen on it (connection or probe), if any.
     pub last_error: Option<String>,
+    /// Its pool reaches more than one server (a load balancer such as a
+    /// Kubernetes `-ro` service or an Aurora reader endpoint): it takes
+    /// plain reads, never causal ones, and its lag is the worst the
+    /// monitor saw among the servers it reached (see
+    /// [`MultiDb::add_replica`](crate::MultiDb::add_replica)).
+    pub load_balanced: bool,
     /// Reads it served.
     pub reads: u64,
     /// Reads that failed on it and were retried elsewhere.
@@ -204,6 +214,14 @@ impl Health {
             .known
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((checked_at, position));
+    }
+
+    /// Forget the known position (no read may rely on it).
+    pub(crate) fn clear_known(&self) {
+        *self
+            .known
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// Run `f` on the last known position and when its check started.

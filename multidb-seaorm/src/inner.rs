@@ -2,11 +2,11 @@
 //! settings, what is known of each replica, the counters, and the causal
 //! facts of writes made outside any scope.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwapOption;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use multidb_core::__private::{
     CausalState, Clock, MustSee, ReplicaFacts, ReplicaState, replica_state,
 };
@@ -15,14 +15,21 @@ use multidb_core::{Access, Catalog, Classifier, classify};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
-use crate::health::{Health, ReplicaHealth};
+use crate::health::ReplicaHealth;
 use crate::metrics::{Metrics, System};
 use crate::positions::{Flavor, flavor_of};
+use crate::replica_set::{Member, ReplicaId, ReplicaSet};
 use crate::stats::Counters;
 
 pub(crate) struct Inner {
     pub(crate) primary: DatabaseConnection,
-    pub(crate) replicas: Vec<DatabaseConnection>,
+    /// The replicas now: loaded once per read, swapped whole on a change.
+    pub(crate) replicas: ArcSwap<ReplicaSet>,
+    /// Taken while the set is changed, so that two changes do not lose
+    /// one another (reads never take it).
+    changing: Mutex<()>,
+    /// The next [`ReplicaId`]: ids are never reused.
+    next_id: AtomicUsize,
     pub(crate) config: Config,
     /// The classifier of the backend's dialect; `None`: an unknown backend,
     /// classified under every dialect.
@@ -30,13 +37,7 @@ pub(crate) struct Inner {
     /// The primary's functions and operators, loaded and refreshed by the
     /// monitor: names the classifier's lists do not know are judged by it.
     pub(crate) catalog: ArcSwapOption<Catalog>,
-    pub(crate) health: Vec<Health>,
-    /// Each replica's statements in flight and latency, for the policy:
-    /// measured around every statement run there.
-    pub(crate) load: Box<[LoadMeter]>,
-    /// The replicas' names (see `names.rs`), in order.
-    pub(crate) names: Vec<String>,
-    /// Its metric handles (feature `metrics`).
+    /// Its metric handles (feature `metrics`); each replica has its own.
     pub(crate) metrics: Metrics,
     pub(crate) counters: Counters,
     /// Whether a monitor watches the replicas.
@@ -58,12 +59,18 @@ pub(crate) struct Inner {
     closed: AtomicBool,
 }
 
+/// One replica the `MultiDb` starts with.
+pub(crate) struct Initial {
+    pub(crate) connection: DatabaseConnection,
+    pub(crate) name: String,
+    pub(crate) health: ReplicaHealth,
+    pub(crate) address: Option<(String, u16)>,
+}
+
 /// What `Inner::new` takes besides the connections.
 pub(crate) struct Settings {
     pub(crate) config: Config,
     pub(crate) classifier: Option<Classifier>,
-    pub(crate) health: Vec<Health>,
-    pub(crate) names: Vec<String>,
     pub(crate) monitored: bool,
     pub(crate) positions: bool,
 }
@@ -71,28 +78,38 @@ pub(crate) struct Settings {
 impl Inner {
     pub(crate) fn new(
         primary: DatabaseConnection,
-        replicas: Vec<DatabaseConnection>,
+        replicas: Vec<Initial>,
         settings: Settings,
     ) -> Self {
         let Settings {
             config,
             classifier,
-            health,
-            names,
             monitored,
             positions,
         } = settings;
+        let members = replicas
+            .into_iter()
+            .enumerate()
+            .map(|(index, replica)| {
+                Arc::new(Member::new(
+                    ReplicaId(index),
+                    replica.connection,
+                    replica.name,
+                    replica.health,
+                    replica.address,
+                ))
+            })
+            .collect::<Box<[_]>>();
         Inner {
-            metrics: Metrics::new(System::of(primary.get_database_backend()), &names),
-            names,
-            counters: Counters::new(replicas.len()),
-            load: replicas.iter().map(|_| LoadMeter::new()).collect(),
+            metrics: Metrics::new(System::of(primary.get_database_backend())),
+            counters: Counters::default(),
             causal: config.causal_reads && positions && monitored,
-            health,
             classifier,
             catalog: ArcSwapOption::empty(),
             primary,
-            replicas,
+            next_id: AtomicUsize::new(members.len()),
+            replicas: ArcSwap::from_pointee(ReplicaSet { members }),
+            changing: Mutex::new(()),
             config,
             monitored,
             positions,
@@ -164,9 +181,36 @@ impl Inner {
         }
     }
 
-    /// What replica `index` can do for a read that must see `must_see`.
-    pub(crate) fn state_of(&self, index: usize, clock: Clock, must_see: &MustSee) -> ReplicaState {
-        let health = &self.health[index];
+    /// A new replica id, never given before.
+    pub(crate) fn new_id(&self) -> ReplicaId {
+        ReplicaId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Replace the replica set by `change(current)`; `None` changes nothing.
+    /// Returns what `change` returned.
+    pub(crate) fn change_set<R>(
+        &self,
+        change: impl FnOnce(&ReplicaSet) -> Result<(ReplicaSet, R), crate::MultiDbError>,
+    ) -> Result<R, crate::MultiDbError> {
+        let _changing = self
+            .changing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (set, result) = change(&self.replicas.load())?;
+        self.replicas.store(Arc::new(set));
+        Ok(result)
+    }
+
+    /// What `member` can do for a read that must see `must_see`. A pool
+    /// that reaches several servers never counts as having a position:
+    /// the server the read lands on may not be the one checked.
+    pub(crate) fn state_of(
+        &self,
+        member: &Member,
+        clock: Clock,
+        must_see: &MustSee,
+    ) -> ReplicaState {
+        let health = &member.health;
         let facts = ReplicaFacts {
             verdict: health.verdict().routing(),
             failed_at: health.failed_at(),
@@ -174,15 +218,16 @@ impl Inner {
         };
         replica_state(facts, clock, must_see, |positions| {
             let cluster = self.cluster();
-            health.with_known(|known| {
-                known.is_some_and(|(_, position)| positions.reached_by(cluster, position))
-            })
+            !member.is_load_balanced()
+                && health.with_known(|known| {
+                    known.is_some_and(|(_, position)| positions.reached_by(cluster, position))
+                })
         })
     }
 
-    /// Replica `index`'s health as applications see it.
-    pub(crate) fn health_of(&self, index: usize, clock: Clock) -> ReplicaHealth {
-        ReplicaHealth::of(self.state_of(index, clock, &MustSee::Nothing))
+    /// `member`'s health as applications see it.
+    pub(crate) fn health_of(&self, member: &Member, clock: Clock) -> ReplicaHealth {
+        ReplicaHealth::of(self.state_of(member, clock, &MustSee::Nothing))
     }
 
     /// Whether a write outside any scope happened within the unscoped
@@ -219,14 +264,14 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 /// monitor's verdict, the position the read must see, the replicas this
 /// read already failed on), and the load of each.
 pub(crate) struct Replicas<'a, S> {
-    pub(crate) load: &'a [LoadMeter],
+    pub(crate) set: &'a ReplicaSet,
     pub(crate) tried: &'a [usize],
     pub(crate) state_of: S,
 }
 
 impl<S: Fn(usize) -> ReplicaState> ReplicaView for Replicas<'_, S> {
     fn len(&self) -> usize {
-        self.load.len()
+        self.set.len()
     }
 
     fn usable(&self, index: usize) -> bool {
@@ -234,6 +279,6 @@ impl<S: Fn(usize) -> ReplicaState> ReplicaView for Replicas<'_, S> {
     }
 
     fn load(&self, index: usize) -> &LoadMeter {
-        &self.load[index]
+        &self.set.members[index].load
     }
 }

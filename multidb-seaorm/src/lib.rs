@@ -40,20 +40,24 @@ mod error;
 mod failover;
 mod health;
 mod inner;
+mod membership;
 mod metrics;
 mod monitor;
 mod multidb;
 mod names;
 mod positions;
 mod read_path;
+mod replica_set;
 mod stats;
 mod status;
 mod traits;
+mod watch;
 
 pub use builder::MultiDbBuilder;
 pub use error::{MultiDbError, Role};
 pub use health::{ReplicaHealth, ReplicaStatus};
 pub use multidb::MultiDb;
+pub use replica_set::ReplicaId;
 pub use stats::RoutingStats;
 pub use status::STATUS_PAGE_REFRESH_SECS;
 

@@ -72,14 +72,13 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     /// Describe the metrics and register the handles of a `MultiDb` over
-    /// `system` whose replicas are `replicas` (their names), with the
-    /// recorder installed now.
-    pub(crate) fn new(system: System, replicas: &[String]) -> Self {
+    /// `system`, with the recorder installed now.
+    pub(crate) fn new(system: System) -> Self {
         #[cfg(not(feature = "metrics"))]
-        let _ = (system, replicas);
+        let _ = system;
         Metrics {
             #[cfg(feature = "metrics")]
-            handles: imp::Handles::new(system, replicas),
+            handles: imp::Handles::new(system),
         }
     }
 
@@ -103,40 +102,52 @@ impl Metrics {
         let _ = (timer, target, error);
     }
 
-    /// `multidb.failovers{replica, cause}` +1: a read failed on replica
-    /// `index` for a reason that retries it elsewhere (a final failure is
-    /// not retried, and not counted).
-    #[inline]
-    pub(crate) fn failover(&self, index: usize, failure: Failure) {
-        #[cfg(feature = "metrics")]
-        self.handles.failover(index, failure);
-        #[cfg(not(feature = "metrics"))]
-        let _ = (index, failure);
-    }
-
-    /// `multidb.replica.{lag, lag_bytes, usable}{replica}` of replica
-    /// `index` after a monitor check (a lag not measured leaves its gauge as
-    /// it was).
-    #[inline]
-    pub(crate) fn replica_gauges(
-        &self,
-        index: usize,
-        lag: Option<Duration>,
-        lag_bytes: Option<u64>,
-        usable: bool,
-    ) {
-        #[cfg(feature = "metrics")]
-        self.handles.replica_gauges(index, lag, lag_bytes, usable);
-        #[cfg(not(feature = "metrics"))]
-        let _ = (index, lag, lag_bytes, usable);
-    }
-
     /// `multidb.position.captures` +1: one round trip to the primary for
     /// its write position.
     #[inline]
     pub(crate) fn position_capture(&self) {
         #[cfg(feature = "metrics")]
         self.handles.captures.increment(1);
+    }
+}
+
+/// One replica's metric handles (label `replica`: its name), registered
+/// with the recorder installed when the replica joined.
+#[derive(Debug)]
+pub(crate) struct ReplicaMetrics {
+    #[cfg(feature = "metrics")]
+    handles: imp::Replica,
+}
+
+impl ReplicaMetrics {
+    pub(crate) fn new(name: &str) -> Self {
+        #[cfg(not(feature = "metrics"))]
+        let _ = name;
+        ReplicaMetrics {
+            #[cfg(feature = "metrics")]
+            handles: imp::Replica::new(name),
+        }
+    }
+
+    /// `multidb.failovers{replica, cause}` +1: a read failed on this
+    /// replica for a reason that retries it elsewhere (a final failure is
+    /// not retried, and not counted).
+    #[inline]
+    pub(crate) fn failover(&self, failure: Failure) {
+        #[cfg(feature = "metrics")]
+        self.handles.failover(failure);
+        #[cfg(not(feature = "metrics"))]
+        let _ = failure;
+    }
+
+    /// `multidb.replica.{lag, lag_bytes, usable}{replica}` after a monitor
+    /// check (a lag not measured leaves its gauge as it was).
+    #[inline]
+    pub(crate) fn gauges(&self, lag: Option<Duration>, lag_bytes: Option<u64>, usable: bool) {
+        #[cfg(feature = "metrics")]
+        self.handles.gauges(lag, lag_bytes, usable);
+        #[cfg(not(feature = "metrics"))]
+        let _ = (lag, lag_bytes, usable);
     }
 }
 
@@ -205,7 +216,7 @@ mod imp {
 
     /// A replica's handles.
     #[derive(Debug)]
-    struct Replica {
+    pub(super) struct Replica {
         /// `multidb.failovers` by cause: unreachable, transient, read_only.
         failovers: [Counter; 3],
         lag: Gauge,
@@ -221,12 +232,11 @@ mod imp {
         durations: [Histogram; 2],
         /// Failed statements, by target, then `ERROR_TYPES` index.
         failed: Vec<Histogram>,
-        replicas: Vec<Replica>,
         pub(super) captures: Counter,
     }
 
     impl Handles {
-        pub(super) fn new(system: System, replicas: &[String]) -> Self {
+        pub(super) fn new(system: System) -> Self {
             describe();
             let system = system.as_str();
             let decisions = TARGETS
@@ -261,24 +271,10 @@ mod imp {
                     })
                 })
                 .collect();
-            let replicas = replicas
-                .iter()
-                .map(|name| {
-                    Replica {
-                    failovers: ["unreachable", "transient", "read_only"].map(|cause| {
-                        metrics::counter!(FAILOVERS, "replica" => name.clone(), "cause" => cause)
-                    }),
-                    lag: metrics::gauge!(LAG, "replica" => name.clone()),
-                    lag_bytes: metrics::gauge!(LAG_BYTES, "replica" => name.clone()),
-                    usable: metrics::gauge!(USABLE, "replica" => name.clone()),
-                }
-                })
-                .collect();
             Handles {
                 decisions,
                 durations,
                 failed,
-                replicas,
                 captures: metrics::counter!(CAPTURES),
             }
         }
@@ -301,37 +297,39 @@ mod imp {
                 histogram.record(elapsed.as_secs_f64());
             }
         }
+    }
 
-        pub(super) fn failover(&self, index: usize, failure: Failure) {
+    impl Replica {
+        pub(super) fn new(name: &str) -> Self {
+            Replica {
+                failovers: ["unreachable", "transient", "read_only"].map(|cause| {
+                    metrics::counter!(FAILOVERS, "replica" => name.to_owned(), "cause" => cause)
+                }),
+                lag: metrics::gauge!(LAG, "replica" => name.to_owned()),
+                lag_bytes: metrics::gauge!(LAG_BYTES, "replica" => name.to_owned()),
+                usable: metrics::gauge!(USABLE, "replica" => name.to_owned()),
+            }
+        }
+
+        pub(super) fn failover(&self, failure: Failure) {
             let cause = match failure {
                 Failure::Unreachable => 0,
                 Failure::Transient => 1,
                 Failure::ReadOnly => 2,
                 Failure::Final => return,
             };
-            if let Some(replica) = self.replicas.get(index) {
-                replica.failovers[cause].increment(1);
-            }
+            self.failovers[cause].increment(1);
         }
 
-        pub(super) fn replica_gauges(
-            &self,
-            index: usize,
-            lag: Option<Duration>,
-            lag_bytes: Option<u64>,
-            usable: bool,
-        ) {
-            let Some(replica) = self.replicas.get(index) else {
-                return;
-            };
+        pub(super) fn gauges(&self, lag: Option<Duration>, lag_bytes: Option<u64>, usable: bool) {
             if let Some(lag) = lag {
-                replica.lag.set(lag.as_secs_f64());
+                self.lag.set(lag.as_secs_f64());
             }
             if let Some(bytes) = lag_bytes {
                 // f64 is exact to 2^53 bytes (8 PiB) of lag.
-                replica.lag_bytes.set(bytes as f64);
+                self.lag_bytes.set(bytes as f64);
             }
-            replica.usable.set(if usable { 1.0 } else { 0.0 });
+            self.usable.set(if usable { 1.0 } else { 0.0 });
         }
     }
 
@@ -459,13 +457,18 @@ mod tests {
         }
     }
 
-    /// The samples `f` records through a `Metrics` of `system` over
-    /// replicas `eu-1` and `eu-2`, registered with a recorder of its own.
-    fn recorded(system: System, f: impl FnOnce(&Metrics)) -> Vec<Sample> {
+    /// The samples `f` records through a `Metrics` of `system` and the
+    /// handles of replicas `eu-1` and `eu-2`, registered with a recorder of
+    /// its own.
+    fn recorded(system: System, f: impl FnOnce(&Metrics, &[ReplicaMetrics; 2])) -> Vec<Sample> {
         let capture = Capture::default();
-        let names = ["eu-1".to_owned(), "eu-2".to_owned()];
-        let metrics = metrics::with_local_recorder(&capture, || Metrics::new(system, &names));
-        f(&metrics);
+        let (metrics, replicas) = metrics::with_local_recorder(&capture, || {
+            (
+                Metrics::new(system),
+                [ReplicaMetrics::new("eu-1"), ReplicaMetrics::new("eu-2")],
+            )
+        });
+        f(&metrics, &replicas);
         capture.samples()
     }
 
@@ -473,7 +476,7 @@ mod tests {
     fn every_decision_has_its_route_and_reason_labels() {
         for target in [Target::Primary, Target::Replica] {
             for &reason in Reason::ALL {
-                let samples = recorded(System::Postgresql, |metrics| {
+                let samples = recorded(System::Postgresql, |metrics, _| {
                     let mut route = Route::primary(reason);
                     route.target = target;
                     metrics.decision(route)
@@ -493,7 +496,7 @@ mod tests {
     #[test]
     fn operations_carry_the_system_the_route_and_on_failure_the_error_type() {
         let key = |system: DbBackend, target: Target, error: Option<DbErr>| {
-            let samples = recorded(System::of(system), |metrics| {
+            let samples = recorded(System::of(system), |metrics, _| {
                 metrics.operation(timer(), target, error.as_ref())
             });
             assert_eq!(samples.len(), 1, "{samples:?}");
@@ -526,7 +529,7 @@ mod tests {
 
     #[test]
     fn a_timer_records_one_sample_of_the_time_it_ran() {
-        let samples = recorded(System::Postgresql, |metrics| {
+        let samples = recorded(System::Postgresql, |metrics, _| {
             let timer = timer();
             std::thread::sleep(Duration::from_millis(5));
             metrics.operation(timer, Target::Primary, None);
@@ -537,14 +540,13 @@ mod tests {
 
     #[test]
     fn failovers_gauges_and_captures() {
-        let samples = recorded(System::Mysql, |metrics| {
-            metrics.failover(0, Failure::Unreachable);
-            metrics.failover(1, Failure::ReadOnly);
-            metrics.failover(1, Failure::Transient);
-            metrics.failover(1, Failure::Final);
-            metrics.failover(7, Failure::Unreachable);
-            metrics.replica_gauges(0, Some(Duration::from_millis(250)), Some(4096), true);
-            metrics.replica_gauges(1, None, None, false);
+        let samples = recorded(System::Mysql, |metrics, [eu1, eu2]| {
+            eu1.failover(Failure::Unreachable);
+            eu2.failover(Failure::ReadOnly);
+            eu2.failover(Failure::Transient);
+            eu2.failover(Failure::Final);
+            eu1.gauges(Some(Duration::from_millis(250)), Some(4096), true);
+            eu2.gauges(None, None, false);
             metrics.position_capture();
         });
         let text: Vec<String> = samples

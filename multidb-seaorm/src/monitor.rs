@@ -2,7 +2,8 @@
 //! replica (reachable, still a replica, position, lag) and the primary's
 //! position, and publishes a verdict per replica for routing.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -11,9 +12,11 @@ use multidb_core::position::Position;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 use crate::catalog::{catalog_version, load_catalog};
-use crate::health::{Health, ReplicaHealth};
+use crate::health::ReplicaHealth;
 use crate::inner::{Inner, millis};
+use crate::membership::servers_of_two;
 use crate::positions::{Checked, Flavor, Probe, flavor_of, primary_position, probe_replica};
+use crate::replica_set::{Member, ReplicaId};
 
 const TARGET: &str = "multidb::monitor";
 
@@ -45,10 +48,10 @@ pub(crate) fn spawn(inner: &Arc<Inner>) {
     runtime.spawn(run(weak, interval));
 }
 
-/// Whether `inner`'s replicas get a monitor at all.
-pub(crate) fn wanted(primary: &DatabaseConnection, replicas: usize, interval: Duration) -> bool {
-    replicas > 0
-        && !interval.is_zero()
+/// Whether `inner`'s replicas get a monitor at all (also with none yet:
+/// replicas may be added at runtime; a tick over none costs nothing).
+pub(crate) fn wanted(primary: &DatabaseConnection, interval: Duration) -> bool {
+    !interval.is_zero()
         && primary.get_database_backend() != DbBackend::Sqlite
         && !primary.is_mock_connection()
 }
@@ -61,8 +64,10 @@ async fn run(weak: Weak<Inner>, interval: Duration) {
         let Some(inner) = weak.upgrade().filter(|inner| !inner.is_closed()) else {
             break;
         };
-        let monitor = state.get_or_insert_with(|| Monitor::new(inner.replicas.len(), interval));
-        monitor.tick(&inner).await;
+        let monitor = state.get_or_insert_with(|| Monitor::new(interval));
+        if !inner.replicas.load().is_empty() {
+            monitor.tick(&inner).await;
+        }
         drop(inner);
         tokio::time::sleep(interval).await;
     }
@@ -76,7 +81,20 @@ struct Tracked {
     last_fall: u64,
     /// Successful checks since the last fall.
     answered_in_a_row: u32,
+    /// The servers its connections reached, with when each was last seen
+    /// and the lag measured there (see [`LB_WINDOW`]).
+    servers: HashMap<String, (u64, Option<Duration>, Option<u64>)>,
+    /// When its pool was last asked on two connections at once; 0 = never.
+    pair_checked: u64,
 }
+
+/// A replica pool whose connections reached two servers within this long
+/// is a load-balanced endpoint.
+const LB_WINDOW: Duration = Duration::from_secs(120);
+
+/// How often a replica's pool is checked on two connections held at once
+/// (a load balancer that spreads connections shows two servers at once).
+const PAIR_CHECK: Duration = Duration::from_secs(30);
 
 struct Monitor {
     timeout: Duration,
@@ -85,14 +103,15 @@ struct Monitor {
     /// (stamp first seen, primary position), oldest first.
     history: VecDeque<(u64, Position)>,
     primary_up: Option<bool>,
-    replicas: Vec<Tracked>,
+    /// By replica id; a removed replica's entry goes at the next tick.
+    replicas: HashMap<ReplicaId, Tracked>,
     /// The fingerprint of the catalog loaded last, and when it was checked.
     catalog_version: Option<String>,
     catalog_checked: u64,
 }
 
 impl Monitor {
-    fn new(replicas: usize, interval: Duration) -> Self {
+    fn new(interval: Duration) -> Self {
         Monitor {
             // A healthy server answers the check in milliseconds; a dead one
             // makes sqlx retry its connect until the pool's acquire timeout.
@@ -100,7 +119,7 @@ impl Monitor {
             may_show_status: None,
             history: VecDeque::new(),
             primary_up: None,
-            replicas: (0..replicas).map(|_| Tracked::default()).collect(),
+            replicas: HashMap::new(),
             catalog_version: None,
             catalog_checked: 0,
         }
@@ -142,11 +161,13 @@ impl Monitor {
         }
         self.refresh_catalog(inner).await;
         let may_show_status = self.may_show_status;
-        let checks = inner.replicas.iter().map(|replica| {
+        let set = inner.replicas.load_full();
+        self.replicas.retain(|id, _| set.position(*id).is_some());
+        let checks = set.members.iter().map(|member| {
             let timeout = self.timeout;
             async move {
                 let started = inner.now_stamp();
-                let probe = probe_replica(replica, flavor, may_show_status);
+                let probe = probe_replica(&member.connection, flavor, may_show_status);
                 let result = match tokio::time::timeout(timeout, probe).await {
                     Ok(result) => result,
                     Err(_) => Err(Checked::TimedOut),
@@ -155,9 +176,98 @@ impl Monitor {
             }
         });
         let results = join_all(checks).await;
-        for (index, (started, result)) in results.into_iter().enumerate() {
-            self.judge(inner, index, started, result);
+        for (member, (started, result)) in set.members.iter().zip(results) {
+            self.judge(inner, member, started, result);
         }
+        self.check_pairs(inner, flavor, &set.members).await;
+    }
+
+    /// Ask the pools not checked within [`PAIR_CHECK`] which servers two of
+    /// their connections, held at once, reach.
+    async fn check_pairs(&mut self, inner: &Inner, flavor: Flavor, members: &[Arc<Member>]) {
+        let now = inner.now_stamp();
+        let due: Vec<&Arc<Member>> = members
+            .iter()
+            .filter(|member| {
+                member.health.verdict() != ReplicaHealth::Down
+                    && self.replicas.get(&member.id).is_some_and(|tracked| {
+                        tracked.pair_checked == 0
+                            || now.saturating_sub(tracked.pair_checked) >= millis(PAIR_CHECK)
+                    })
+            })
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let pairs = join_all(
+            due.iter()
+                .map(|member| self.bounded(servers_of_two(&member.connection, flavor))),
+        )
+        .await;
+        for (member, pair) in due.into_iter().zip(pairs) {
+            let Some(tracked) = self.replicas.get_mut(&member.id) else {
+                continue;
+            };
+            tracked.pair_checked = now;
+            if let Ok(servers) = pair {
+                for server in servers {
+                    tracked
+                        .servers
+                        .entry(server)
+                        .and_modify(|seen| seen.0 = now)
+                        .or_insert((now, None, None));
+                }
+                Self::judge_servers(inner, member, tracked, now);
+            }
+        }
+    }
+
+    /// Flag `member` as load-balanced, or not any more, from the servers
+    /// its connections reached within [`LB_WINDOW`]. Returns the worst lag
+    /// measured among them.
+    fn judge_servers(
+        inner: &Inner,
+        member: &Member,
+        tracked: &mut Tracked,
+        now: u64,
+    ) -> (Option<Duration>, Option<u64>) {
+        tracked
+            .servers
+            .retain(|_, (seen, _, _)| now.saturating_sub(*seen) <= millis(LB_WINDOW));
+        let several = tracked.servers.len() > 1;
+        if several != member.is_load_balanced() {
+            member.load_balanced.store(several, Ordering::Relaxed);
+            let servers: Vec<&str> = tracked.servers.keys().map(String::as_str).collect();
+            if several {
+                member.health.clear_known();
+                tracing::error!(
+                    target: TARGET,
+                    replica = %member.name,
+                    ?servers,
+                    "LOAD-BALANCED REPLICA ENDPOINT: the connections of this replica's pool \
+                     reach more than one server, so one check cannot vouch for the server a \
+                     read lands on. It takes plain reads only: never causal reads (they go to \
+                     a replica checked as one server, or the primary), and its lag is the worst \
+                     seen among its servers. Give each replica its own URL (or use DNS \
+                     discovery) to route by each server's position"
+                );
+            } else {
+                tracing::info!(
+                    target: TARGET,
+                    replica = %member.name,
+                    ?servers,
+                    "replica endpoint reached one server only for {LB_WINDOW:?}: trusted as one server again"
+                );
+            }
+        }
+        let _ = inner;
+        let lag = tracked
+            .servers
+            .values()
+            .filter_map(|(_, lag, _)| *lag)
+            .max();
+        let bytes = tracked.servers.values().filter_map(|(_, _, b)| *b).max();
+        (lag, bytes)
     }
 
     /// Load the primary's catalog of functions and operators on the first
@@ -234,12 +344,13 @@ impl Monitor {
     fn judge(
         &mut self,
         inner: &Inner,
-        index: usize,
+        member: &Member,
         started: u64,
         result: Result<(Probe, Option<bool>), Checked>,
     ) {
-        let health = &inner.health[index];
+        let health = &member.health;
         let before = health.verdict();
+        self.replicas.entry(member.id).or_default();
         let (found, error) = match result {
             Ok((probe, may_show_status)) => {
                 if let Some(allowed) = may_show_status
@@ -256,7 +367,7 @@ impl Monitor {
                     self.may_show_status = Some(allowed);
                 }
                 health.answered(started);
-                (self.verdict_of(inner, health, &probe, started), None)
+                (self.verdict_of(inner, member, &probe, started), None)
             }
             Err(Checked::TimedOut) if health.served_at() >= started => {
                 // Reads succeeded on it while the check waited: busy, not
@@ -277,7 +388,7 @@ impl Monitor {
             Err(Checked::Failed(error)) => (ReplicaHealth::Down, Some(error.to_string())),
         };
         let now = inner.now_stamp();
-        let tracked = &mut self.replicas[index];
+        let tracked = self.replicas.entry(member.id).or_default();
         let published = if found == ReplicaHealth::Down {
             if before != ReplicaHealth::Down {
                 if now.saturating_sub(tracked.last_fall) > millis(FLAP_MEMORY) {
@@ -307,9 +418,9 @@ impl Monitor {
                 details.last_error = error.clone();
             }
             let usable = published == ReplicaHealth::Up;
-            inner
+            member
                 .metrics
-                .replica_gauges(index, details.lag, details.lag_bytes, usable);
+                .gauges(details.lag, details.lag_bytes, usable);
         });
         if published != before {
             health.set_verdict(published);
@@ -317,11 +428,11 @@ impl Monitor {
             let lag_ms = details.lag.map(millis);
             match published {
                 ReplicaHealth::Up => tracing::info!(
-                    target: TARGET, replica = index, from = %before, to = %published, lag_ms,
+                    target: TARGET, replica = %member.name, from = %before, to = %published, lag_ms,
                     "replica takes reads again"
                 ),
                 _ => tracing::warn!(
-                    target: TARGET, replica = index, from = %before, to = %published, lag_ms,
+                    target: TARGET, replica = %member.name, from = %before, to = %published, lag_ms,
                     error = error.as_deref(), "replica taken out of rotation"
                 ),
             }
@@ -329,13 +440,40 @@ impl Monitor {
     }
 
     /// Up, lagging or not a replica, from a check that got an answer.
-    fn verdict_of(
-        &self,
+    /// Record the server that answered `probe` and its lag; with several
+    /// servers seen, the worst lag among them.
+    fn servers_seen(
+        &mut self,
         inner: &Inner,
-        health: &Health,
+        member: &Member,
+        probe: &Probe,
+        now: u64,
+        lag: Option<Duration>,
+        lag_bytes: Option<u64>,
+    ) -> (Option<Duration>, Option<u64>) {
+        let (Some(server), Some(tracked)) = (&probe.server, self.replicas.get_mut(&member.id))
+        else {
+            return (lag, lag_bytes);
+        };
+        tracked
+            .servers
+            .insert(server.clone(), (now, lag, lag_bytes));
+        let worst = Self::judge_servers(inner, member, tracked, now);
+        if member.is_load_balanced() {
+            worst
+        } else {
+            (lag, lag_bytes)
+        }
+    }
+
+    fn verdict_of(
+        &mut self,
+        inner: &Inner,
+        member: &Member,
         probe: &Probe,
         started: u64,
     ) -> ReplicaHealth {
+        let health = &member.health;
         let newest = self.history.back().map(|(_, position)| position);
         let lag = probe
             .position
@@ -345,7 +483,12 @@ impl Monitor {
             (Some(position), Some(newest)) => position.bytes_behind(newest),
             _ => None,
         };
-        if let Some(position) = &probe.position {
+        let (lag, lag_bytes) = self.servers_seen(inner, member, probe, started, lag, lag_bytes);
+        // Behind a load balancer the position is that of whichever server
+        // answered: causal reads must not trust it.
+        if let Some(position) = &probe.position
+            && !member.is_load_balanced()
+        {
             health.set_known(started, position.clone());
         }
         health.update(|details| {
@@ -413,7 +556,7 @@ mod tests {
 
     #[test]
     fn lag_is_how_long_ago_the_primary_passed_the_replica() {
-        let mut monitor = Monitor::new(1, Duration::from_millis(500));
+        let mut monitor = Monitor::new(Duration::from_millis(500));
         monitor
             .history
             .extend([(1_000, lsn(10)), (1_500, lsn(20)), (2_000, lsn(30))]);

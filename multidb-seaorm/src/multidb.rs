@@ -13,8 +13,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
 use crate::config::Config;
 use crate::error::MultiDbError;
-use crate::health::{Health, ReplicaHealth, ReplicaStatus};
-use crate::inner::{Inner, Replicas, Settings};
+use crate::health::{ReplicaHealth, ReplicaStatus};
+use crate::inner::{Initial, Inner, Replicas, Settings};
 use crate::monitor;
 use crate::names;
 use crate::stats::RoutingStats;
@@ -71,23 +71,25 @@ impl MultiDb {
     /// # use sea_orm::Database;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let db = MultiDb::new(Database::connect("sqlite::memory:").await?, vec![])?;
-    /// assert!(std::ptr::eq(db.replica(), db.primary()));
+    /// assert!(db.replicas().is_empty());
     /// # Ok(()) }
     /// ```
     pub fn new(
         primary: DatabaseConnection,
         replicas: Vec<DatabaseConnection>,
     ) -> Result<Self, MultiDbError> {
-        Self::assemble(primary, replicas, Config::default(), &[])
+        Self::assemble(primary, replicas, Config::default(), &[], Vec::new())
     }
 
     /// `unreachable`: replicas that could not be reached at connect time,
-    /// counted down until the monitor sees them answer.
+    /// counted down until the monitor sees them answer; `addresses`: their
+    /// `host:port`, when known, in order.
     pub(crate) fn assemble(
         mut primary: DatabaseConnection,
         mut replicas: Vec<DatabaseConnection>,
         config: Config,
         unreachable: &[usize],
+        mut addresses: Vec<Option<(String, u16)>>,
     ) -> Result<Self, MultiDbError> {
         let backend = primary.get_database_backend();
         for (index, replica) in replicas.iter().enumerate() {
@@ -124,28 +126,30 @@ impl MultiDb {
                 connection.set_metric_callback(move |info| callback(info));
             }
         }
-        let monitored = monitor::wanted(&primary, replicas.len(), config.monitor_interval);
+        let monitored = monitor::wanted(&primary, config.monitor_interval);
         let positions = backend != DbBackend::Sqlite && !primary.is_mock_connection();
-        let health = (0..replicas.len())
-            .map(|index| {
-                Health::new(if unreachable.contains(&index) {
-                    ReplicaHealth::Down
-                } else {
-                    ReplicaHealth::Up
-                })
-            })
-            .collect();
-        let names = (0..replicas.len())
-            .map(|index| {
+        addresses.resize(replicas.len(), None);
+        let replicas = replicas
+            .into_iter()
+            .zip(addresses)
+            .enumerate()
+            .map(|(index, (connection, address))| {
                 let given = config.replica_names.get(index).map(String::as_str);
-                names::name(index, given, None)
+                Initial {
+                    address,
+                    connection,
+                    name: names::name(index, given, None),
+                    health: if unreachable.contains(&index) {
+                        ReplicaHealth::Down
+                    } else {
+                        ReplicaHealth::Up
+                    },
+                }
             })
             .collect();
         let settings = Settings {
             config,
             classifier,
-            health,
-            names,
             monitored,
             positions,
         };
@@ -173,13 +177,18 @@ impl MultiDb {
     }
 
     /// The next usable replica by the policy (django's `get_replica()`), or
-    /// the primary when there are none (or none is usable now).
-    pub fn replica(&self) -> &DatabaseConnection {
+    /// the primary when there are none (or none is usable now). A handle
+    /// (cheap to clone): the replica set may change while it is held.
+    pub fn replica(&self) -> DatabaseConnection {
+        let set = self.inner.replicas.load();
         let clock = self.inner.clock();
-        let facts = Facts::new(Op::Statement(Access::Read), self.inner.replicas.len());
-        let state_of = |i| self.inner.state_of(i, clock, &MustSee::Nothing);
+        let facts = Facts::new(Op::Statement(Access::Read), set.len());
+        let state_of = |i: usize| {
+            self.inner
+                .state_of(&set.members[i], clock, &MustSee::Nothing)
+        };
         let replicas = Replicas {
-            load: &self.inner.load,
+            set: &set,
             tried: &[],
             state_of: &state_of,
         };
@@ -191,47 +200,53 @@ impl MultiDb {
             Ok(Route {
                 replica: Some(index),
                 ..
-            }) => &self.inner.replicas[index],
-            _ => &self.inner.primary,
+            }) => set.members[index].connection.clone(),
+            _ => self.inner.primary.clone(),
         }
     }
 
-    /// All replicas, in the order given.
-    pub fn replicas(&self) -> &[DatabaseConnection] {
-        &self.inner.replicas
+    /// The replicas now, in order (handles, cheap to clone).
+    pub fn replicas(&self) -> Vec<DatabaseConnection> {
+        let set = self.inner.replicas.load();
+        set.members
+            .iter()
+            .map(|member| member.connection.clone())
+            .collect()
     }
 
     /// How many statements went where, and why.
     pub fn stats(&self) -> RoutingStats {
-        self.inner.counters.snapshot()
+        self.inner.counters.snapshot(&self.inner.replicas.load())
     }
 
-    /// What is known of each replica now: health, lag, position, and its
-    /// reads, failures and fallbacks.
+    /// What is known of each replica now: its id, health, lag, position,
+    /// and its reads, failures and fallbacks.
     ///
     /// ```
     /// # use multidb_seaorm::{MultiDb, ReplicaHealth};
     /// # fn show(db: &MultiDb) {
     /// for replica in db.replica_status() {
     ///     if replica.health != ReplicaHealth::Up {
-    ///         eprintln!("replica {} is {}: {:?}", replica.index, replica.health, replica.last_error);
+    ///         eprintln!("replica {} is {}: {:?}", replica.id, replica.health, replica.last_error);
     ///     }
     /// }
     /// # }
     /// ```
     pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        let set = self.inner.replicas.load_full();
         let clock = self.inner.clock();
-        let stats = self.stats();
-        self.inner
-            .health
+        let stats = self.inner.counters.snapshot(&set);
+        set.members
             .iter()
             .enumerate()
-            .map(|(index, health)| {
+            .map(|(index, member)| {
+                let health = &member.health;
                 let details = health.details();
                 ReplicaStatus {
+                    id: member.id,
                     index,
-                    name: self.inner.names[index].clone(),
-                    health: self.inner.health_of(index, clock),
+                    name: member.name.clone(),
+                    health: self.inner.health_of(member, clock),
                     lag: details.lag,
                     lag_bytes: details.lag_bytes,
                     position: health.with_known(|known| known.map(|(_, p)| p.clone())),
@@ -241,6 +256,7 @@ impl MultiDb {
                         .checked_at
                         .map(|at| Duration::from_millis(clock.now.saturating_sub(at))),
                     last_error: details.last_error,
+                    load_balanced: member.is_load_balanced(),
                     reads: stats.replica(index),
                     failures: stats.failures(index),
                     fallbacks: stats.fallbacks(index),
@@ -254,7 +270,7 @@ impl fmt::Debug for MultiDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MultiDb")
             .field("backend", &self.inner.primary.get_database_backend())
-            .field("replicas", &self.inner.replicas.len())
+            .field("replicas", &self.inner.replicas.load().len())
             .field("policy", &self.inner.config.policy)
             .field("monitored", &self.inner.monitored)
             .finish()

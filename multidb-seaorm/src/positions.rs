@@ -93,6 +93,35 @@ pub(crate) struct Probe {
     pub(crate) position: Option<Position>,
     pub(crate) replication_running: Option<bool>,
     pub(crate) seconds_behind_master: Option<u64>,
+    /// Which server answered (see [`server_identity`]).
+    pub(crate) server: Option<String>,
+}
+
+/// One server's identity, the same from any connection to it and different
+/// between two servers of one cluster (replicas share PostgreSQL's
+/// `system_identifier`): its address and port as it sees them.
+const PG_SERVER: &str =
+    "coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port')";
+const MYSQL_SERVER: &str = "CAST(CONCAT(@@hostname, ':', @@port, ':', @@server_id) AS CHAR)";
+
+/// The identity of the server `db`'s next connection reaches, and of its
+/// cluster where the server tells it (PostgreSQL's `system_identifier`).
+pub(crate) async fn server_identity(
+    db: &impl ConnectionTrait,
+    flavor: Flavor,
+) -> Result<(String, Option<String>), DbErr> {
+    let sql = match flavor {
+        Flavor::Postgres => format!(
+            "SELECT {PG_SERVER} AS s, (SELECT system_identifier::text FROM pg_control_system()) AS c"
+        ),
+        _ => format!("SELECT {MYSQL_SERVER} AS s, CAST(NULL AS CHAR) AS c"),
+    };
+    let statement = Statement::from_string(db.get_database_backend(), sql);
+    let row = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("no row from the server identity".to_owned()))?;
+    Ok((row.try_get("", "s")?, row.try_get("", "c")?))
 }
 
 #[derive(Debug)]
@@ -113,7 +142,7 @@ pub(crate) async fn probe_replica(
     if flavor == Flavor::Postgres {
         let row = one(
             db,
-            "SELECT pg_is_in_recovery() AS r, pg_last_wal_replay_lsn()::text AS p",
+            &format!("SELECT pg_is_in_recovery() AS r, pg_last_wal_replay_lsn()::text AS p, {PG_SERVER} AS s"),
         )
         .await
         .map_err(failed)?;
@@ -126,17 +155,20 @@ pub(crate) async fn probe_replica(
                 position,
                 replication_running: None,
                 seconds_behind_master: None,
+                server: row.try_get("", "s").ok(),
             },
             None,
         ));
     }
     let sql = match flavor {
-        Flavor::MySql => {
-            "SELECT CAST(@@global.read_only AS SIGNED) AS ro, CAST(@@global.gtid_executed AS CHAR) AS p"
-        }
-        _ => "SELECT CAST(@@read_only AS SIGNED) AS ro, CAST(@@gtid_slave_pos AS CHAR) AS p",
+        Flavor::MySql => format!(
+            "SELECT CAST(@@global.read_only AS SIGNED) AS ro, CAST(@@global.gtid_executed AS CHAR) AS p, {MYSQL_SERVER} AS s"
+        ),
+        _ => format!(
+            "SELECT CAST(@@read_only AS SIGNED) AS ro, CAST(@@gtid_slave_pos AS CHAR) AS p, {MYSQL_SERVER} AS s"
+        ),
     };
-    let row = one(db, sql).await.map_err(failed)?;
+    let row = one(db, &sql).await.map_err(failed)?;
     let read_only: i64 = row.try_get("", "ro").map_err(failed)?;
     let text: String = row.try_get("", "p").map_err(failed)?;
     let mut probe = Probe {
@@ -144,6 +176,7 @@ pub(crate) async fn probe_replica(
         position: parse(&text),
         replication_running: None,
         seconds_behind_master: None,
+        server: row.try_get("", "s").ok(),
     };
     if may_show_status == Some(false) {
         return Ok((probe, None));

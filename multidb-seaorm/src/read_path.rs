@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use multidb_core::__private::{
@@ -18,6 +19,8 @@ use crate::failover::{Failure, failure};
 use crate::inner::Replicas;
 use crate::metrics;
 use crate::multidb::MultiDb;
+use crate::replica_set::{Member, ReplicaId, ReplicaSet};
+use crate::watch;
 
 const TARGET: &str = "multidb::route";
 
@@ -30,7 +33,7 @@ impl MultiDb {
     pub(crate) async fn run<'a, I, T, F, Fut>(&'a self, input: I, op: F) -> Result<T, DbErr>
     where
         I: HasSql + Clone,
-        F: Fn(&'a DatabaseConnection, I) -> Fut,
+        F: Fn(Conn<'a>, I) -> Fut,
         Fut: Future<Output = Result<T, DbErr>>,
     {
         let task = snapshot();
@@ -42,6 +45,9 @@ impl MultiDb {
             Access::Read => self.must_see(&task).await,
             Access::Write => MustSee::Timed,
         };
+        // One snapshot of the replica set for the whole read, retries
+        // included: indices stay valid while the set changes.
+        let set = self.inner.replicas.load_full();
         let mut tried: Vec<usize> = Vec::new();
         let mut refused_as_write = false;
         loop {
@@ -49,12 +55,12 @@ impl MultiDb {
                 must_see: &must_see,
                 tried: &tried,
                 refused_as_write,
-                ..self.facts(Op::Statement(access), &task)
+                ..self.facts(Op::Statement(access), &task, &set)
             };
-            let route = self.route(&facts, &task, input.sql())?;
+            let route = self.route(&facts, &task, input.sql(), &set)?;
             let Some(index) = route.replica else {
                 let timer = metrics::timer();
-                let result = op(&self.inner.primary, input).await;
+                let result = op(Conn::Primary(&self.inner.primary), input).await;
                 self.inner
                     .metrics
                     .operation(timer, route.target, result.as_ref().err());
@@ -63,17 +69,22 @@ impl MultiDb {
                 }
                 return result;
             };
-            let meter = &self.inner.load[index];
-            let started = meter.start();
+            let member = &set.members[index];
+            let started = member.load.start();
             let timer = metrics::timer();
-            let result = op(&self.inner.replicas[index], input.clone()).await;
-            meter.finish(started);
+            let result = watch::guarded(
+                &self.inner,
+                member,
+                op(Conn::Replica(member.clone()), input.clone()),
+            )
+            .await;
+            member.load.finish(started);
             self.inner
                 .metrics
                 .operation(timer, route.target, result.as_ref().err());
             let error = match result {
                 Ok(value) => {
-                    self.served(&task, index);
+                    self.served(&task, member);
                     return Ok(value);
                 }
                 Err(error) => error,
@@ -85,7 +96,7 @@ impl MultiDb {
                     // The replica refused it as a write: it did not run there.
                     tracing::warn!(
                         target: TARGET,
-                        replica = index,
+                        replica = %member.name,
                         sql = input.sql(),
                         %error,
                         "a replica refused this statement as a write: running it on the primary \
@@ -95,45 +106,54 @@ impl MultiDb {
                 }
                 Failure::Unreachable | Failure::Transient => {
                     if kind == Failure::Unreachable {
-                        self.inner.health[index].failed(self.inner.now_stamp());
+                        member.health.failed(self.inner.now_stamp());
                     }
                     tracing::warn!(
                         target: TARGET,
-                        replica = index,
+                        replica = %member.name,
                         evidence = ?evidence,
                         %error,
                         "read failed on a replica: retrying it elsewhere"
                     );
                 }
             }
-            self.inner.counters.failed(index);
-            self.inner.metrics.failover(index, kind);
+            member.counters.failures.fetch_add(1, Ordering::Relaxed);
+            member.metrics.failover(kind);
             tried.push(index);
         }
     }
 
-    /// The facts of `op` for `task`, before any attempt.
-    fn facts(&self, op: Op, task: &TaskSnapshot) -> Facts<'static> {
+    /// The facts of `op` for `task` over `set`, before any attempt.
+    fn facts(&self, op: Op, task: &TaskSnapshot, set: &ReplicaSet) -> Facts<'static> {
         let state = task.task();
         Facts {
             task: state,
             recent_unscoped_write: state == TaskState::Unscoped
                 && self.inner.recent_unscoped_write(),
             fallback_to_primary: self.inner.config.fallback_to_primary,
-            sticky: task.sticky(),
-            ..Facts::new(op, self.inner.replicas.len())
+            // The scope remembers the replica by id: its index moves when
+            // the set changes, and a removed one is simply not found.
+            sticky: task.sticky().and_then(|id| set.position(ReplicaId(id))),
+            ..Facts::new(op, set.len())
         }
     }
 
     /// Decide where a statement goes, record it, and remember a write.
-    fn route(&self, facts: &Facts<'_>, task: &TaskSnapshot, sql: &str) -> Result<Route, DbErr> {
+    fn route(
+        &self,
+        facts: &Facts<'_>,
+        task: &TaskSnapshot,
+        sql: &str,
+        set: &ReplicaSet,
+    ) -> Result<Route, DbErr> {
         let clock = std::cell::OnceCell::new();
-        let state_of = |index| {
+        let state_of = |index: usize| {
             let clock = *clock.get_or_init(|| self.inner.clock());
-            self.inner.state_of(index, clock, facts.must_see)
+            self.inner
+                .state_of(&set.members[index], clock, facts.must_see)
         };
         let replicas = Replicas {
-            load: &self.inner.load,
+            set,
             tried: facts.tried,
             state_of: &state_of,
         };
@@ -147,7 +167,7 @@ impl MultiDb {
                 if route.writes {
                     self.note_write(task);
                 }
-                self.record(route, sql);
+                self.record(route, sql, set);
                 Ok(route)
             }
             Err(refused) => {
@@ -166,8 +186,8 @@ impl MultiDb {
         }
     }
 
-    fn record(&self, route: Route, sql: &str) {
-        self.inner.counters.record(route);
+    fn record(&self, route: Route, sql: &str, set: &ReplicaSet) {
+        self.inner.counters.record(route, set);
         self.inner.metrics.decision(route);
         tracing::debug!(
             target: TARGET,
@@ -253,7 +273,8 @@ impl MultiDb {
         }
         // Transactions and executors always go to the primary: `decide`
         // only names the reason (and never refuses them).
-        let _ = self.route(&self.facts(op, task), task, what);
+        let set = self.inner.replicas.load();
+        let _ = self.route(&self.facts(op, task, &set), task, what, &set);
         &self.inner.primary
     }
 }
@@ -262,6 +283,25 @@ impl MultiDb {
 pub(crate) fn transaction(access_mode: Option<AccessMode>) -> Op {
     Op::Transaction {
         read_only: access_mode == Some(AccessMode::ReadOnly),
+    }
+}
+
+/// The connection a statement runs on: the primary (borrowed), or a
+/// replica of the set the read was routed over (held, as the set may
+/// change while it runs).
+pub(crate) enum Conn<'a> {
+    Primary(&'a DatabaseConnection),
+    Replica(Arc<Member>),
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = DatabaseConnection;
+
+    fn deref(&self) -> &DatabaseConnection {
+        match self {
+            Conn::Primary(primary) => primary,
+            Conn::Replica(member) => &member.connection,
+        }
     }
 }
 

@@ -5,57 +5,41 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use multidb_core::__private::Route;
 use multidb_core::{Reason, Target};
 
+use crate::replica_set::{PerReplica, ReplicaSet};
+
 const REASONS: usize = Reason::COUNT;
 
+/// The totals; each replica counts its own reads (see `PerReplica`), so
+/// that its counts go with it when the set changes.
 #[derive(Debug, Default)]
-struct PerReplica {
-    reads: AtomicU64,
-    failures: AtomicU64,
-    fallbacks: AtomicU64,
-}
-
-#[derive(Debug)]
 pub(crate) struct Counters {
     primary: [AtomicU64; REASONS],
     replica: [AtomicU64; REASONS],
-    per_replica: Vec<PerReplica>,
 }
 
 impl Counters {
-    pub(crate) fn new(replicas: usize) -> Self {
-        Counters {
-            primary: Default::default(),
-            replica: Default::default(),
-            per_replica: (0..replicas).map(|_| PerReplica::default()).collect(),
-        }
-    }
-
-    pub(crate) fn record(&self, route: Route) {
+    /// Count `route`; `set` is the replica set it was decided over.
+    pub(crate) fn record(&self, route: Route, set: &ReplicaSet) {
         let row = match route.target {
             Target::Primary => &self.primary,
             Target::Replica => &self.replica,
         };
         row[route.reason.index()].fetch_add(1, Ordering::Relaxed);
-        if let Some(counters) = route.replica.and_then(|i| self.per_replica.get(i)) {
-            counters.reads.fetch_add(1, Ordering::Relaxed);
+        if let Some(member) = route.replica.and_then(|i| set.members.get(i)) {
+            member.counters.reads.fetch_add(1, Ordering::Relaxed);
             if route.reason == Reason::Fallback {
-                counters.fallbacks.fetch_add(1, Ordering::Relaxed);
+                member.counters.fallbacks.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
 
-    pub(crate) fn failed(&self, replica: usize) {
-        if let Some(counters) = self.per_replica.get(replica) {
-            counters.failures.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    pub(crate) fn snapshot(&self) -> RoutingStats {
+    /// The counts now, per replica of `set` in its order.
+    pub(crate) fn snapshot(&self, set: &ReplicaSet) -> RoutingStats {
         let load = |row: &[AtomicU64; REASONS]| row.each_ref().map(|c| c.load(Ordering::Relaxed));
         let each = |f: fn(&PerReplica) -> &AtomicU64| {
-            self.per_replica
+            set.members
                 .iter()
-                .map(|c| f(c).load(Ordering::Relaxed))
+                .map(|member| f(&member.counters).load(Ordering::Relaxed))
                 .collect()
         };
         RoutingStats {
@@ -109,8 +93,9 @@ impl RoutingStats {
         self.row(target).iter().sum()
     }
 
-    /// Statements sent to the replica at `index` (in the order given),
-    /// retries included.
+    /// Statements sent to the replica at `index` (in the order of
+    /// [`replica_status`](crate::MultiDb::replica_status) when the stats were
+    /// taken), retries included.
     pub fn replica(&self, index: usize) -> u64 {
         self.reads.get(index).copied().unwrap_or(0)
     }

@@ -23,19 +23,23 @@ impl ConnectionTrait for MultiDb {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.run(stmt, |db, stmt| db.execute_raw(stmt)).await
+        self.run(stmt, async |db, stmt| db.execute_raw(stmt).await)
+            .await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.run(sql, |db, sql| db.execute_unprepared(sql)).await
+        self.run(sql, async |db, sql| db.execute_unprepared(sql).await)
+            .await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.run(stmt, |db, stmt| db.query_one_raw(stmt)).await
+        self.run(stmt, async |db, stmt| db.query_one_raw(stmt).await)
+            .await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.run(stmt, |db, stmt| db.query_all_raw(stmt)).await
+        self.run(stmt, async |db, stmt| db.query_all_raw(stmt).await)
+            .await
     }
 
     fn support_returning(&self) -> bool {
@@ -58,7 +62,7 @@ impl StreamTrait for MultiDb {
         &'a self,
         stmt: Statement,
     ) -> Pin<Box<dyn Future<Output = Result<QueryStream, DbErr>> + 'a + Send>> {
-        Box::pin(self.run(stmt, |db, stmt| db.stream_raw(stmt)))
+        Box::pin(self.run(stmt, async |db, stmt| db.stream_raw(stmt).await))
     }
 }
 

@@ -89,7 +89,7 @@ async fn migrations_run_on_the_primary() {
         for (got, want) in log.iter().zip(&expected) {
             assert_prefixes(&format!("{backend:?} primary"), got, want);
         }
-        assert_eq!(transactions(replica(&db, 0)), Vec::<Vec<String>>::new());
+        assert_eq!(transactions(&replica(&db, 0)), Vec::<Vec<String>>::new());
         // Handing out the primary for the migration is one routing decision.
         assert_routed(
             &db,

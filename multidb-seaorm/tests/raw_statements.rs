@@ -99,7 +99,7 @@ async fn raw_statements_are_routed_by_their_text() {
             "{backend:?}"
         );
         assert_eq!(
-            sqls(replica(&db, 0)),
+            sqls(&replica(&db, 0)),
             [
                 "SELECT 1 AS one",
                 "select 1 as one where 1 = $1",
@@ -165,7 +165,7 @@ async fn select_for_update_goes_to_the_primary() {
             on_primary[2].ends_with("FOR UPDATE SKIP LOCKED"),
             "{on_primary:?}"
         );
-        assert_eq!(sqls(replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
+        assert_eq!(sqls(&replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
         assert_routed(&db, &[(Target::Primary, Reason::Write, 3)]);
     }
 }
@@ -181,7 +181,7 @@ async fn sqlite_has_no_row_locks_so_lock_exclusive_is_a_plain_read() {
     );
     let locked = scope(cake::Entity::find_by_id(1).lock_exclusive().one(&db)).await;
     assert_eq!(locked, Ok(Some(cake(1, "a"))));
-    let on_replica = sqls(replica(&db, 0));
+    let on_replica = sqls(&replica(&db, 0));
     assert_eq!(on_replica.len(), 1);
     assert!(!on_replica[0].contains("FOR UPDATE"), "{on_replica:?}");
     assert_routed(&db, &[(Target::Replica, Reason::Policy, 1)]);
@@ -207,7 +207,7 @@ async fn select_for_share_and_other_row_locks_go_to_the_primary() {
         );
         let locked = scope(cake::Entity::find_by_id(1).lock(lock).one(&db)).await;
         assert_eq!(
-            sqls(replica(&db, 0)),
+            sqls(&replica(&db, 0)),
             Vec::<String>::new(),
             "{backend:?} {phrase}: a locking read reached the replica"
         );

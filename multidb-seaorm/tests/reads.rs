@@ -37,7 +37,7 @@ async fn find_all_one_and_by_id_read_from_the_replica() {
         assert_eq!(filtered, [cake(2, "cheese cake")]);
 
         assert_eq!(sqls(primary(&db)), Vec::<String>::new(), "{backend:?}");
-        let on_replica = drain(replica(&db, 0));
+        let on_replica = drain(&replica(&db, 0));
         assert_eq!(
             on_replica[0],
             Transaction::one(cake::Entity::find().build(backend)),
@@ -88,7 +88,7 @@ async fn count_and_paginate_read_from_the_replica() {
         assert_eq!(sqls(primary(&db)), Vec::<String>::new(), "{backend:?}");
         assert_prefixes(
             &format!("{backend:?} replica"),
-            &sqls(replica(&db, 0)),
+            &sqls(&replica(&db, 0)),
             &[
                 "SELECT COUNT(*) AS num_items FROM (SELECT",
                 r#"SELECT "cake"."id", "cake"."name" FROM "cake" ORDER BY "cake"."id" ASC LIMIT"#,
@@ -162,7 +162,7 @@ async fn stream_reads_from_the_replica_and_from_the_primary_after_a_write() {
         );
         assert_prefixes(
             &format!("{backend:?} replica"),
-            &sqls(replica(&db, 0)),
+            &sqls(&replica(&db, 0)),
             &[
                 r#"SELECT "cake"."id", "cake"."name" FROM "cake""#,
                 "SELECT 1 AS one",
@@ -233,7 +233,7 @@ async fn loaders_and_related_queries_read_from_the_replica() {
         assert_eq!(sqls(primary(&db)), Vec::<String>::new(), "{backend:?}");
         assert_prefixes(
             &format!("{backend:?} replica"),
-            &sqls(replica(&db, 0)),
+            &sqls(&replica(&db, 0)),
             &[
                 r#"SELECT "fruit"."id", "fruit"."name", "fruit"."cake_id" FROM "fruit" WHERE "#,
                 r#"SELECT "cake"."id", "cake"."name" FROM "cake" WHERE "#,

@@ -43,7 +43,7 @@ async fn in_a_scope_reads_use_the_replica_until_the_first_write() {
         );
         assert_prefixes(
             &format!("{backend:?} replica"),
-            &sqls(replica(&db, 0)),
+            &sqls(&replica(&db, 0)),
             &["SELECT \"cake\"", "SELECT \"cake\""],
         );
         assert_routed(
@@ -73,7 +73,7 @@ async fn a_write_in_use_master_pins_the_rest_of_the_enclosing_scope() {
         cake::Entity::find().all(&db).await.expect("read");
     })
     .await;
-    assert_eq!(sqls(replica(&db, 0)), Vec::<String>::new());
+    assert_eq!(sqls(&replica(&db, 0)), Vec::<String>::new());
     assert_routed(
         &db,
         &[
@@ -120,7 +120,7 @@ async fn use_master_and_pins_send_reads_to_the_primary() {
         assert_eq!(unpinned, [cake(5, "replica")]);
 
         assert_eq!(sqls(primary(&db)).len(), 3, "{backend:?}");
-        assert_eq!(sqls(replica(&db, 0)).len(), 2, "{backend:?}");
+        assert_eq!(sqls(&replica(&db, 0)).len(), 2, "{backend:?}");
         assert_routed(
             &db,
             &[
@@ -165,7 +165,7 @@ async fn an_unscoped_write_sends_unscoped_reads_to_the_primary_for_the_window() 
             &sqls(primary(&db)),
             &["DELETE FROM \"cake\"", "SELECT \"cake\""],
         );
-        assert_eq!(sqls(replica(&db, 0)).len(), 2, "{backend:?}");
+        assert_eq!(sqls(&replica(&db, 0)).len(), 2, "{backend:?}");
         assert_routed(
             &db,
             &[

@@ -49,7 +49,7 @@ async fn begin_and_commit_run_on_the_primary_and_pin_later_reads_of_the_scope() 
             &log[1],
             &[r#"SELECT "cake"."id", "cake"."name" FROM "cake""#],
         );
-        assert_eq!(transactions(replica(&db, 0)), Vec::<Vec<String>>::new());
+        assert_eq!(transactions(&replica(&db, 0)), Vec::<Vec<String>>::new());
         assert_routed(
             &db,
             &[
@@ -111,7 +111,7 @@ async fn transaction_closures_commit_and_roll_back_on_the_primary() {
             &log[1],
             &["BEGIN", "SELECT \"cake\"", "ROLLBACK"],
         );
-        assert_eq!(transactions(replica(&db, 0)), Vec::<Vec<String>>::new());
+        assert_eq!(transactions(&replica(&db, 0)), Vec::<Vec<String>>::new());
         assert_routed(&db, &[(Target::Primary, Reason::Transaction, 2)]);
     }
 }
@@ -155,7 +155,7 @@ async fn async_closure_transactions_run_on_the_primary_and_count_as_writes() {
             &log[0],
             &["BEGIN", "DELETE FROM \"cake\"", "COMMIT"],
         );
-        assert_eq!(transactions(replica(&db, 0)), Vec::<Vec<String>>::new());
+        assert_eq!(transactions(&replica(&db, 0)), Vec::<Vec<String>>::new());
         assert_routed(
             &db,
             &[
@@ -262,7 +262,7 @@ async fn nested_transactions_are_savepoints_on_the_primary() {
                 "COMMIT",
             ],
         );
-        assert_eq!(transactions(replica(&db, 0)), Vec::<Vec<String>>::new());
+        assert_eq!(transactions(&replica(&db, 0)), Vec::<Vec<String>>::new());
         // The savepoint is opened on the transaction, which MultiDb never sees.
         assert_routed(&db, &[(Target::Primary, Reason::Transaction, 1)]);
     }

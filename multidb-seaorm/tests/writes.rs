@@ -44,7 +44,7 @@ fn assert_insert_on_primary(db: &MultiDb, backend: DbBackend) {
         );
     }
     assert_eq!(
-        sqls(replica(db, 0)),
+        sqls(&replica(db, 0)),
         Vec::<String>::new(),
         "{backend:?}: the replica must not see the insert nor its read-back"
     );
@@ -146,7 +146,7 @@ async fn save_inserts_then_updates_on_the_primary() {
             &sqls(primary(&db)),
             expected,
         );
-        assert_eq!(sqls(replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
+        assert_eq!(sqls(&replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
         assert_eq!(db.stats().total(Target::Replica), 0, "{backend:?}");
     }
 }
@@ -194,7 +194,7 @@ async fn insert_many_and_inserts_without_returning_go_to_the_primary() {
             backend.support_returning(),
             "{backend:?}: {on_primary:?}"
         );
-        assert_eq!(sqls(replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
+        assert_eq!(sqls(&replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
         assert_routed(&db, &[(Target::Primary, Reason::Write, 3)]);
     }
 }
@@ -258,7 +258,7 @@ async fn active_model_update_runs_wholly_on_the_primary_in_and_out_of_a_scope() 
                     ],
                 );
             }
-            assert_eq!(sqls(replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
+            assert_eq!(sqls(&replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
         }
     }
 }
@@ -313,7 +313,7 @@ async fn update_many_delete_and_delete_many_go_to_the_primary() {
                 "DELETE FROM \"cake\" WHERE \"cake\".\"name\" =",
             ],
         );
-        assert_eq!(sqls(replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
+        assert_eq!(sqls(&replica(&db, 0)), Vec::<String>::new(), "{backend:?}");
         assert_routed(&db, &[(Target::Primary, Reason::Write, 4)]);
     }
 }

@@ -52,7 +52,7 @@ async fn writes_land_on_the_primary_and_replicas_refuse_them() -> TestResult {
     assert_eq!(primary_posts.len(), 1);
     assert_eq!(primary_posts[0].title, "bye");
     for replica in set.db.replicas() {
-        assert_eq!(post::Entity::find().count(replica).await?, 0);
+        assert_eq!(post::Entity::find().count(&replica).await?, 0);
         let refused = replica
             .execute_unprepared("INSERT INTO post (title) VALUES ('misrouted')")
             .await;

@@ -238,6 +238,6 @@ pub fn primary(db: &MultiDb) -> &DatabaseConnection {
     db.primary()
 }
 
-pub fn replica(db: &MultiDb, index: usize) -> &DatabaseConnection {
-    &db.replicas()[index]
+pub fn replica(db: &MultiDb, index: usize) -> DatabaseConnection {
+    db.replicas().swap_remove(index)
 }
