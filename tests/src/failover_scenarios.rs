@@ -349,3 +349,85 @@ pub async fn the_primary_stopped_reads_go_on_writes_fail_fast(c: &Cluster) -> Ou
     }
     Ok(())
 }
+
+/// With the builder's defaults, a replica killed under a read load slows
+/// no read past 250 ms and fails none; and start-up with that replica down
+/// takes at most 0.3 s longer than with all up.
+pub async fn a_dead_replica_costs_no_read_more_than_a_moment(c: &Cluster) -> Outcome {
+    let connect = || {
+        MultiDb::builder()
+            .primary(c.url(Instance::Primary))
+            .replica(c.url(Instance::Spare))
+            .replica(c.url(Instance::Replica))
+            .connect()
+    };
+    let began = Instant::now();
+    let db = connect().await?;
+    let all_up = began.elapsed();
+    let seen = Arc::new(crate::membership_scenarios::Seen::default());
+    let slowest = Arc::new(AtomicU64::new(0));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, db, seen, slowest, stopped) = (
+                c.clone(),
+                db.clone(),
+                seen.clone(),
+                slowest.clone(),
+                stopped.clone(),
+            );
+            tokio::spawn(async move {
+                while !*stopped.borrow() {
+                    let started = Instant::now();
+                    let result = scope(c.port_of(&db)).await;
+                    let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    slowest.fetch_max(took, Ordering::Relaxed);
+                    match result {
+                        Ok(port) => seen.reads.lock().map(|mut r| r.push((started, port))).ok(),
+                        Err(error) => seen
+                            .failed
+                            .lock()
+                            .map(|mut f| f.push(error.to_string()))
+                            .ok(),
+                    };
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = slowest.swap(0, Ordering::Relaxed);
+    c.ctl_async(Instance::Spare, CtlAction::Stop).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = stop.send(true);
+    for task in tasks {
+        task.await?;
+    }
+    let after_death = Duration::from_micros(slowest.load(Ordering::Relaxed));
+    db.close().await?;
+    let began = Instant::now();
+    let down_db = connect().await?;
+    let one_down = began.elapsed();
+    down_db.close().await?;
+    c.ctl_async(Instance::Spare, CtlAction::Start).await?;
+    let reads = seen.reads.lock().map(|r| r.len()).unwrap_or(0);
+    let failed = seen.failed.lock().map(|f| f.clone()).unwrap_or_default();
+    println!(
+        "{:?} defaults, 8 readers, replica killed: {reads} reads, {} failed, slowest read {:?} \
+         before the kill, {after_death:?} from the kill on; start-up {all_up:?} all up, \
+         {one_down:?} with it down",
+        c.backend,
+        failed.len(),
+        Duration::from_micros(before),
+    );
+    assert!(failed.is_empty(), "failed reads: {failed:?}");
+    assert!(
+        after_death <= Duration::from_millis(250),
+        "slowest read {after_death:?} after the kill"
+    );
+    assert!(
+        one_down <= all_up + Duration::from_millis(300),
+        "start-up {one_down:?} with a replica down, {all_up:?} with all up"
+    );
+    Ok(())
+}

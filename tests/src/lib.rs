@@ -25,6 +25,7 @@ pub mod http1;
 pub mod http_scenarios;
 pub mod load_scenarios;
 pub mod logs;
+pub mod membership_scenarios;
 pub mod metrics_scenarios;
 pub mod monitor_scenarios;
 pub mod pinning;
@@ -105,6 +106,7 @@ macro_rules! cluster_tests {
             causal_scenarios::unscoped_writes_wait_for_their_position,
             causal_scenarios::reads_within_a_scope_are_monotonic,
             load_scenarios::a_slow_replica_gets_few_reads_and_its_share_back,
+            membership_scenarios::replicas_added_and_removed_under_read_load,
         }
     };
     (@each [$cluster:path]: $($module:ident::$name:ident),* $(,)?) => {$(
@@ -140,6 +142,7 @@ macro_rules! failover_tests {
             paused_replication_excludes_the_replica_until_resumed,
             a_promoted_replica_gets_no_reads,
             the_primary_stopped_reads_go_on_writes_fail_fast,
+            a_dead_replica_costs_no_read_more_than_a_moment,
         }
     };
     (@each [$cluster:path]: $($name:ident),* $(,)?) => {$(
