@@ -5,10 +5,13 @@
 #   postgresql-15-postgis-3  PostGIS, for the classifier's catalog tests (extension functions)
 #   chromium           headless, for the status page test (tests/src/metrics_scenarios.rs);
 #                      about 80 MB to download, ~20 s to install (measured on the CI machine)
+#   haproxy            a TCP load balancer in front of two replicas, for the test of
+#                      load-balanced replica endpoints (scripts/haproxy.sh)
+#   dnsmasq            a DNS server on loopback, for DNS discovery of replicas
 # Idempotent and quiet when everything is present. Runs as root on Debian.
 set -euo pipefail
 
-packages=(libclang-dev protobuf-compiler postgresql-15-postgis-3 chromium)
+packages=(libclang-dev protobuf-compiler postgresql-15-postgis-3 chromium haproxy dnsmasq)
 
 missing=()
 for p in "${packages[@]}"; do

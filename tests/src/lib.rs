@@ -19,6 +19,7 @@
 //! left out.
 
 pub mod actix_scenarios;
+pub mod balancer_scenarios;
 pub mod causal_scenarios;
 pub mod failover_scenarios;
 pub mod http1;
@@ -107,6 +108,7 @@ macro_rules! cluster_tests {
             causal_scenarios::reads_within_a_scope_are_monotonic,
             load_scenarios::a_slow_replica_gets_few_reads_and_its_share_back,
             membership_scenarios::replicas_added_and_removed_under_read_load,
+            balancer_scenarios::a_load_balanced_endpoint_is_never_trusted_as_one_server,
         }
     };
     (@each [$cluster:path]: $($module:ident::$name:ident),* $(,)?) => {$(
