@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use multidb_core::__private::{
     CapturePosition, CausalState, MustSee, ReadNeed, TaskSnapshot, TaskState, comes_after,
@@ -84,12 +85,12 @@ impl MultiDb {
         }
     }
 
-    /// After a read served by `member`: stay on it (monotonic reads) and
-    /// remember the position read at.
-    pub(crate) fn served(&self, task: &TaskSnapshot, member: &Member) {
+    /// After a read served by `member`, ended `at`: stay on it (monotonic
+    /// reads) and remember the position read at.
+    pub(crate) fn served(&self, task: &TaskSnapshot, member: &Member, at: Instant) {
         let inner = &self.inner;
         let health = &member.health;
-        health.served(inner.now_stamp());
+        health.served(inner.stamp_of(at));
         let Some(request) = task.scope() else {
             return;
         };

@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use multidb_core::__private::{Facts, MustSee, Op, Route, decide};
 use multidb_core::{Access, Classifier, Dialect};
@@ -181,7 +181,8 @@ impl MultiDb {
     /// (cheap to clone): the replica set may change while it is held.
     pub fn replica(&self) -> DatabaseConnection {
         let set = self.inner.replicas.load();
-        let clock = self.inner.clock();
+        let now = Instant::now();
+        let clock = self.inner.clock_at(now);
         let facts = Facts::new(Op::Statement(Access::Read), set.len());
         let state_of = |i: usize| {
             self.inner
@@ -191,6 +192,7 @@ impl MultiDb {
             set: &set,
             tried: &[],
             state_of: &state_of,
+            now,
         };
         match decide(
             &facts,

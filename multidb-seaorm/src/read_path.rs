@@ -17,7 +17,7 @@ use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
 use crate::causal::Capturer;
 use crate::failover::{Failure, failure};
 use crate::inner::Replicas;
-use crate::metrics;
+use crate::metrics::Timer;
 use crate::multidb::MultiDb;
 use crate::replica_set::{Member, ReplicaId, ReplicaSet};
 use crate::watch;
@@ -51,15 +51,18 @@ impl MultiDb {
         let mut tried: Vec<usize> = Vec::new();
         let mut refused_as_write = false;
         loop {
+            // One clock read per attempt, shared by the replicas' states,
+            // the policy, the load meter and the metrics; one more at its end.
+            let now = Instant::now();
             let facts = Facts {
                 must_see: &must_see,
                 tried: &tried,
                 refused_as_write,
-                ..self.facts(Op::Statement(access), &task, &set)
+                ..self.facts(Op::Statement(access), &task, now, &set)
             };
-            let route = self.route(&facts, &task, input.sql(), &set)?;
+            let route = self.route(&facts, &task, input.sql(), now, &set)?;
+            let timer = Timer::at(now);
             let Some(index) = route.replica else {
-                let timer = metrics::timer();
                 let result = op(Conn::Primary(&self.inner.primary), input).await;
                 self.inner
                     .metrics
@@ -70,21 +73,22 @@ impl MultiDb {
                 return result;
             };
             let member = &set.members[index];
-            let started = member.load.start();
-            let timer = metrics::timer();
+            let started = member.load.start_at(now);
             let result = watch::guarded(
                 &self.inner,
                 member,
+                self.inner.stamp_of(now),
                 op(Conn::Replica(member.clone()), input.clone()),
             )
             .await;
-            member.load.finish(started);
+            let ended = Instant::now();
+            member.load.finish_at(started, ended);
             self.inner
                 .metrics
-                .operation(timer, route.target, result.as_ref().err());
+                .operation_ended(timer, ended, route.target, result.as_ref().err());
             let error = match result {
                 Ok(value) => {
-                    self.served(&task, member);
+                    self.served(&task, member, ended);
                     return Ok(value);
                 }
                 Err(error) => error,
@@ -106,7 +110,7 @@ impl MultiDb {
                 }
                 Failure::Unreachable | Failure::Transient => {
                     if kind == Failure::Unreachable {
-                        member.health.failed(self.inner.now_stamp());
+                        member.health.failed(self.inner.stamp_of(ended));
                     }
                     tracing::warn!(
                         target: TARGET,
@@ -123,13 +127,13 @@ impl MultiDb {
         }
     }
 
-    /// The facts of `op` for `task` over `set`, before any attempt.
-    fn facts(&self, op: Op, task: &TaskSnapshot, set: &ReplicaSet) -> Facts<'static> {
+    /// The facts of `op` for `task` at `now` over `set`, before any attempt.
+    fn facts(&self, op: Op, task: &TaskSnapshot, now: Instant, set: &ReplicaSet) -> Facts<'static> {
         let state = task.task();
         Facts {
             task: state,
             recent_unscoped_write: state == TaskState::Unscoped
-                && self.inner.recent_unscoped_write(),
+                && self.inner.recent_unscoped_write_at(now),
             fallback_to_primary: self.inner.config.fallback_to_primary,
             // The scope remembers the replica by id: its index moves when
             // the set changes, and a removed one is simply not found.
@@ -138,17 +142,18 @@ impl MultiDb {
         }
     }
 
-    /// Decide where a statement goes, record it, and remember a write.
+    /// Decide where a statement goes at `now`, record it, and remember a
+    /// write.
     fn route(
         &self,
         facts: &Facts<'_>,
         task: &TaskSnapshot,
         sql: &str,
+        now: Instant,
         set: &ReplicaSet,
     ) -> Result<Route, DbErr> {
-        let clock = std::cell::OnceCell::new();
+        let clock = self.inner.clock_at(now);
         let state_of = |index: usize| {
-            let clock = *clock.get_or_init(|| self.inner.clock());
             self.inner
                 .state_of(&set.members[index], clock, facts.must_see)
         };
@@ -156,6 +161,7 @@ impl MultiDb {
             set,
             tried: facts.tried,
             state_of: &state_of,
+            now,
         };
         let decided = decide(
             facts,
@@ -273,8 +279,9 @@ impl MultiDb {
         }
         // Transactions and executors always go to the primary: `decide`
         // only names the reason (and never refuses them).
+        let now = Instant::now();
         let set = self.inner.replicas.load();
-        let _ = self.route(&self.facts(op, task, &set), task, what, &set);
+        let _ = self.route(&self.facts(op, task, now, &set), task, what, now, &set);
         &self.inner.primary
     }
 }

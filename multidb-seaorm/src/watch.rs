@@ -34,14 +34,15 @@ const SUSPECT_AFTER: Duration = Duration::from_millis(60);
 /// for down (the monitor brings it back once it answers).
 const TCP_CHECK: Duration = Duration::from_millis(150);
 
-/// Run `read` on `member`, or give up on it as soon as `member` is known
-/// down; the error then says so and counts as unreachable.
+/// Run `read`, begun at stamp `began`, on `member`, or give up on it as
+/// soon as `member` is known down; the error then says so and counts as
+/// unreachable.
 pub(crate) async fn guarded<T>(
     inner: &Arc<Inner>,
     member: &Arc<Member>,
+    began: u64,
     read: impl Future<Output = Result<T, DbErr>>,
 ) -> Result<T, DbErr> {
-    let began = inner.now_stamp();
     let watch = async {
         let mut waited = Duration::ZERO;
         loop {
