@@ -70,6 +70,8 @@ pub struct WithPrimary {
     primary: ConnectOptions,
     replicas: Vec<ConnectOptions>,
     require_all_replicas: bool,
+    #[cfg(feature = "dns")]
+    discovery: Option<crate::discovery::Discovery>,
 }
 
 impl fmt::Debug for WithPrimary {
@@ -83,7 +85,7 @@ impl fmt::Debug for WithPrimary {
                 &self.replicas.iter().map(url).collect::<Vec<_>>(),
             )
             .field("require_all_replicas", &self.require_all_replicas)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -342,6 +344,8 @@ impl MultiDbBuilder<NoPrimary> {
                 primary: options.into(),
                 replicas: Vec::new(),
                 require_all_replicas: false,
+                #[cfg(feature = "dns")]
+                discovery: None,
             },
             config: self.config,
         }
@@ -395,6 +399,30 @@ impl MultiDbBuilder<WithPrimary> {
         self
     }
 
+    /// Keep the replica set equal to what a DNS name resolves to (feature
+    /// `dns`; see [`Discovery`](crate::Discovery)): [`connect`](Self::connect)
+    /// resolves it once and adds what answers, then a background task
+    /// resolves it again on the refresh interval (or the TTL when shorter,
+    /// with jitter), adds new addresses once they pass a health check and
+    /// drains the ones gone. An empty answer or a failing resolver keeps
+    /// the current set. Replicas given with [`replica`](Self::replica) stay.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), multidb_seaorm::MultiDbError> {
+    /// use multidb_seaorm::{Discovery, MultiDb};
+    /// let db = MultiDb::builder()
+    ///     .primary("postgres://app@primary.db.internal/app")
+    ///     .discover_replicas(Discovery::a_records("postgres://app@replicas.db.internal:5432/app"))
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "dns")]
+    pub fn discover_replicas(mut self, discovery: crate::discovery::Discovery) -> Self {
+        self.connections.discovery = Some(discovery);
+        self
+    }
+
     /// `true`: [`connect`](Self::connect) fails when any replica cannot be
     /// reached. `false` (the default): it succeeds as long as the primary is
     /// up, without waiting for replicas that do not answer at once (a
@@ -418,6 +446,8 @@ impl MultiDbBuilder<WithPrimary> {
             primary,
             replicas,
             require_all_replicas,
+            #[cfg(feature = "dns")]
+            discovery,
         } = self.connections;
         let mut config = self.config;
         config.replica_names = replicas
@@ -457,7 +487,14 @@ impl MultiDbBuilder<WithPrimary> {
             }
             connections.push(connection);
         }
-        MultiDb::assemble(primary, connections, config, &unreachable, addresses)
+        let db = MultiDb::assemble(primary, connections, config, &unreachable, addresses)?;
+        #[cfg(feature = "dns")]
+        if let Some(discovery) = discovery {
+            crate::discovery::start(&db, discovery)
+                .await
+                .map_err(MultiDbError::Discovery)?;
+        }
+        Ok(db)
     }
 }
 

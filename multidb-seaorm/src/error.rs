@@ -59,6 +59,9 @@ pub enum MultiDbError {
         /// The name it would have had.
         replica: String,
     },
+    /// DNS discovery of replicas could not start (an unreadable URL or
+    /// resolver configuration).
+    Discovery(String),
     /// Connecting to a database failed.
     Connect {
         /// Which database.
@@ -85,6 +88,7 @@ impl fmt::Display for MultiDbError {
             MultiDbError::InvalidReadOnlyFunction(error) => {
                 write!(f, "read_only_functions: {error}")
             }
+            MultiDbError::Discovery(error) => f.write_str(error),
             MultiDbError::UnknownReplica(id) => write!(
                 f,
                 "no replica {id} in the set (never added, or removed already): \

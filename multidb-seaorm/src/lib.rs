@@ -36,6 +36,8 @@ mod catalog;
 mod causal;
 mod config;
 mod connection;
+#[cfg(feature = "dns")]
+mod discovery;
 mod error;
 mod failover;
 mod health;
@@ -54,6 +56,8 @@ mod traits;
 mod watch;
 
 pub use builder::MultiDbBuilder;
+#[cfg(feature = "dns")]
+pub use discovery::Discovery;
 pub use error::{MultiDbError, Role};
 pub use health::{ReplicaHealth, ReplicaStatus};
 pub use multidb::MultiDb;
