@@ -17,6 +17,7 @@ use crate::servers::{Cluster, Instance, wait_until};
 #[derive(Debug)]
 pub struct Balancer {
     dir: String,
+    listen: String,
     /// The port it listens on.
     pub port: u16,
 }
@@ -41,6 +42,27 @@ fn script(args: &[&str]) -> Result<(), String> {
 }
 
 impl Balancer {
+    /// Forward `listen` (`address:port`) to `backends`, state in `dir`.
+    pub fn start_at(
+        _c: &Cluster,
+        dir: &str,
+        listen: &str,
+        backends: &[i64],
+    ) -> Result<Self, String> {
+        let backends: Vec<String> = backends.iter().map(i64::to_string).collect();
+        let mut args = vec!["start", dir, listen];
+        args.extend(backends.iter().map(String::as_str));
+        script(&args)?;
+        Ok(Balancer {
+            dir: dir.to_owned(),
+            listen: listen.to_owned(),
+            port: listen
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse().ok())
+                .unwrap_or(0),
+        })
+    }
+
     /// Round-robin per connection over `backends` (ports on 127.0.0.1).
     /// Its port: `MULTIDB_PG_PORT` (default 25432) + 20, + 1 for MariaDB,
     /// so that clusters of separate port blocks do not collide.
@@ -56,14 +78,17 @@ impl Balancer {
         let mut args = vec!["start", dir.as_str(), port_text.as_str()];
         args.extend(backends.iter().map(String::as_str));
         script(&args)?;
-        Ok(Balancer { dir, port })
+        Ok(Balancer {
+            dir,
+            listen: port_text,
+            port,
+        })
     }
 }
 
 impl Drop for Balancer {
     fn drop(&mut self) {
-        let port = self.port.to_string();
-        if let Err(error) = script(&["stop", &self.dir, &port]) {
+        if let Err(error) = script(&["stop", &self.dir, &self.listen]) {
             eprintln!("{error}");
         }
     }

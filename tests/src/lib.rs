@@ -21,6 +21,7 @@
 pub mod actix_scenarios;
 pub mod balancer_scenarios;
 pub mod causal_scenarios;
+pub mod discovery_scenarios;
 pub mod failover_scenarios;
 pub mod http1;
 pub mod http_scenarios;
@@ -109,6 +110,7 @@ macro_rules! cluster_tests {
             load_scenarios::a_slow_replica_gets_few_reads_and_its_share_back,
             membership_scenarios::replicas_added_and_removed_under_read_load,
             balancer_scenarios::a_load_balanced_endpoint_is_never_trusted_as_one_server,
+            discovery_scenarios::replicas_follow_dns_records_under_read_load,
         }
     };
     (@each [$cluster:path]: $($module:ident::$name:ident),* $(,)?) => {$(

@@ -60,8 +60,9 @@ pub fn readers(
     (handles, stop)
 }
 
+/// When reads on a port started.
 impl Seen {
-    fn first_on(&self, port: i64, after: Instant) -> Option<Instant> {
+    pub fn first_on(&self, port: i64, after: Instant) -> Option<Instant> {
         self.reads
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -71,7 +72,7 @@ impl Seen {
             .min()
     }
 
-    fn last_on(&self, port: i64) -> Option<Instant> {
+    pub fn last_on(&self, port: i64) -> Option<Instant> {
         self.reads
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
