@@ -428,7 +428,8 @@ impl MultiDbBuilder<WithPrimary> {
     /// up, without waiting for replicas that do not answer at once (a
     /// refused connection costs about a millisecond, a silent server at
     /// most 250 ms): they are counted down (with a warning), and the
-    /// monitor brings them in once they answer.
+    /// monitor brings them in once they answer. A replica whose
+    /// `ConnectOptions` ask for `connect_lazy(true)` is not checked at all.
     pub fn require_all_replicas(mut self, require: bool) -> Self {
         self.connections.require_all_replicas = require;
         self
@@ -525,6 +526,11 @@ async fn open_replica(
 ) -> Result<(DatabaseConnection, bool), MultiDbError> {
     let role = Role::Replica(index);
     if required {
+        return Ok((open(role, options).await?, true));
+    }
+    if options.get_connect_lazy() {
+        // The application asked not to connect at start: taken for up
+        // until a read or the monitor finds otherwise.
         return Ok((open(role, options).await?, true));
     }
     let url = redact_url(options.get_url());

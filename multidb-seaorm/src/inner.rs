@@ -91,13 +91,24 @@ impl Inner {
             .into_iter()
             .enumerate()
             .map(|(index, replica)| {
-                Arc::new(Member::new(
+                // Without a monitor nothing would bring a replica counted
+                // down back: it rests instead, as after a failed read.
+                let rests = !monitored && replica.health == ReplicaHealth::Down;
+                let member = Member::new(
                     ReplicaId(index),
                     replica.connection,
                     replica.name,
-                    replica.health,
+                    if rests {
+                        ReplicaHealth::Up
+                    } else {
+                        replica.health
+                    },
                     replica.address,
-                ))
+                );
+                if rests {
+                    member.health.failed(1);
+                }
+                Arc::new(member)
             })
             .collect::<Box<[_]>>();
         Inner {
