@@ -67,6 +67,8 @@ pub(crate) struct Member {
     pub(crate) address: Option<(String, u16)>,
     /// A TCP check of `address` is running: one at a time.
     pub(crate) checking: AtomicBool,
+    /// Stamp of the last TCP check; 0 = never.
+    pub(crate) last_check: AtomicU64,
     /// Its pool reaches more than one server (a load balancer): never
     /// trusted for causal reads (see `monitor.rs`).
     pub(crate) load_balanced: AtomicBool,
@@ -90,6 +92,7 @@ impl Member {
             counters: PerReplica::default(),
             address,
             checking: AtomicBool::new(false),
+            last_check: AtomicU64::new(0),
             load_balanced: AtomicBool::new(false),
         }
     }

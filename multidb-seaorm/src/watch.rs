@@ -7,8 +7,9 @@
 //! it down, or a bare TCP connect to it was refused, the read is dropped and
 //! retried elsewhere (it is a read: running it twice is harmless). A read
 //! that takes longer than [`SUSPECT_AFTER`] starts that TCP connect (one at
-//! a time per replica), which tells a dead server (refused, or no answer
-//! within [`TCP_CHECK`]) from a slow query in about a millisecond.
+//! a time, at most one per [`CHECK_GAP`] per replica), which
+//! tells a dead server (refused, or no answer within [`TCP_CHECK`]) from a
+//! slow query in about a millisecond.
 
 use std::future::Future;
 use std::pin::pin;
@@ -17,10 +18,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use sea_orm::{ConnAcquireErr, DbErr};
+use sea_orm::{ConnAcquireErr, DbBackend, DbErr};
 
 use crate::health::ReplicaHealth;
-use crate::inner::Inner;
+use crate::inner::{Inner, millis};
 use crate::replica_set::Member;
 
 /// How often a running read looks at its replica's state.
@@ -29,6 +30,12 @@ const TICK: Duration = Duration::from_millis(20);
 /// A read running this long on a replica checks that its server still
 /// accepts connections.
 const SUSPECT_AFTER: Duration = Duration::from_millis(60);
+
+/// At most one TCP check per replica this often (PostgreSQL).
+const CHECK_GAP: Duration = Duration::from_secs(1);
+
+/// At most one TCP check per MariaDB/MySQL replica this often.
+const CHECK_GAP_MYSQL: Duration = Duration::from_secs(5);
 
 /// A server that does not accept a TCP connection within this is taken
 /// for down (the monitor brings it back once it answers).
@@ -76,9 +83,23 @@ fn check(inner: &Arc<Inner>, member: &Arc<Member>) {
     let Some((host, port)) = member.address.clone() else {
         return;
     };
+    // PostgreSQL logs each bare connect ("incomplete startup packet");
+    // MariaDB/MySQL count it against the client host, which
+    // `max_connect_errors` consecutive ones block (a successful connection
+    // resets the count): rare, and rarer there.
+    let gap = match member.connection.get_database_backend() {
+        DbBackend::MySql => CHECK_GAP_MYSQL,
+        _ => CHECK_GAP,
+    };
+    let now = inner.now_stamp();
+    let last = member.last_check.load(Ordering::Relaxed);
+    if last != 0 && now.saturating_sub(last) < millis(gap) {
+        return;
+    }
     if member.checking.swap(true, Ordering::AcqRel) {
         return;
     }
+    member.last_check.store(now, Ordering::Relaxed);
     let (inner, member) = (inner.clone(), member.clone());
     tokio::spawn(async move {
         if let Err(error) = accepts(&host, port).await {
