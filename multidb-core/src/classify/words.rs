@@ -407,6 +407,7 @@ pub(super) fn name_may_write(name: &[u8]) -> bool {
     (prefixed || exact) && known_to_write(name, keyword(name))
 }
 
+#[inline(always)]
 const fn length_bit(len: usize) -> u32 {
     if len >= 31 { 1 << 31 } else { 1 << len }
 }
@@ -438,6 +439,85 @@ static MAY_WRITE_EXACT: [u32; 256] = {
     }
     t
 };
+
+/// Keyword classes that change nothing in a `SELECT` without `@`, `.` or
+/// `(` rules of their own: the fast path passes over them.
+pub(super) const fn inert(kw: Kw) -> bool {
+    matches!(
+        kw,
+        Kw::Other
+            | Kw::Select
+            | Kw::As
+            | Kw::In
+            | Kw::For
+            | Kw::Key
+            | Kw::Next
+            | Kw::Previous
+            | Kw::Show
+            | Kw::Explain
+            | Kw::Describe
+            | Kw::Values
+            | Kw::Table
+            | Kw::Recursive
+            | Kw::Search
+            | Kw::Scope
+            | Kw::Global
+            | Kw::ShowSession
+            | Kw::ShowScoped
+    )
+}
+
+/// Per first byte (lower case), a bit per length (bit 31: 31 or more) that
+/// a word [`keyword`] may call not [`inert`] can have: the fast path looks
+/// most words up with this one load.
+static MAY_MATTER: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let (key, kw) = TABLE[i];
+        if !inert(kw) {
+            let mut len = 0;
+            while len < 16 && (key >> (8 * len)) & 0xff != 0 {
+                len += 1;
+            }
+            t[(key & 0xff) as usize] |= length_bit(len);
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < LONG_WRITES.len() {
+        t[LONG_WRITES[i][0] as usize] |= length_bit(LONG_WRITES[i].len());
+        i += 1;
+    }
+    // The prefix families of `keyword`.
+    t[b'd' as usize] |= !0u32 << 6; // dblink
+    t[b'p' as usize] |= !0u32 << 7; // pg_advisory, pg_temp, pragma_, …
+    t[b't' as usize] |= !0u32 << 12; // txid_current
+    t
+};
+
+/// Whether [`keyword_in`] of the word `w` is [`inert`] (as fast as one table
+/// load for most words).
+#[inline(always)]
+pub(super) fn inert_word(w: &[u8], tail: &[u8]) -> bool {
+    let Some(&first) = w.first() else {
+        return true;
+    };
+    MAY_MATTER[usize::from(first | 0x20)] & length_bit(w.len()) == 0 || inert(keyword_in(w, tail))
+}
+
+/// Whether a quoted name may be one the full scan looks at wherever it
+/// stands, or (`after_dot`) one that may call a writer after a `.`: a
+/// first-byte/length filter, then the exact test.
+#[inline(always)]
+pub(super) fn quoted_may_matter(name: &[u8], after_dot: bool) -> bool {
+    let Some(&first) = name.first() else {
+        return true;
+    };
+    MAY_WRITE[usize::from(first | 0x20)] & length_bit(name.len()) != 0
+        && ((name.len() > 7 && starts_with(name, b"pragma_") && keyword(name) == Kw::Write)
+            || (after_dot && name_may_write(name)))
+}
 
 /// Whether [`known_to_write`] may be `true` for `name`: `false` settles it.
 #[inline]
