@@ -106,9 +106,16 @@ fn class(c: u8) -> u8 {
 /// profile of its dialect).
 pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
     let mut i = skip_space(b, 0);
-    match b.get(i..i + 6) {
-        Some(w) if w.eq_ignore_ascii_case(b"select") && !is_ident_cont(at(b, i + 6)) => {}
-        _ => return false,
+    // `select` in any case, as one comparison (`| 0x20` lower-cases letters).
+    let opens = match b.get(i..i + 6) {
+        Some(&[c0, c1, c2, c3, c4, c5]) => {
+            u64::from_le_bytes([c0, c1, c2, c3, c4, c5, 0, 0]) | 0x2020_2020_2020
+                == u64::from_le_bytes(*b"select\0\0")
+        }
+        _ => false,
+    };
+    if !opens || is_ident_cont(at(b, i + 6)) {
+        return false;
     }
     let family = p.family;
     // The dialect-blind profile (PostgreSQL's lexer, every dialect's
