@@ -103,8 +103,25 @@ fn class(c: u8) -> u8 {
 }
 
 /// Whether `b` is, for certain, a plain read under profile `p` (the first
-/// profile of its dialect).
+/// profile of its dialect, or the dialect-blind one).
 pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
+    // One copy of the scan per family, its constants folded in.
+    match (p.family, p.functions) {
+        (Family::Postgres, FnSet::All) => scan::<POSTGRES, true>(b, p, extra),
+        (Family::Postgres, _) => scan::<POSTGRES, false>(b, p, extra),
+        (Family::MySql, _) => scan::<MYSQL, false>(b, p, extra),
+        (Family::Sqlite, _) => scan::<SQLITE, false>(b, p, extra),
+    }
+}
+
+const POSTGRES: u8 = 0;
+const MYSQL: u8 = 1;
+const SQLITE: u8 = 2;
+
+/// [`proven_read`] for the family `F` (`p.family`), `BLIND` for the
+/// dialect-blind function set.
+#[inline(never)]
+fn scan<const F: u8, const BLIND: bool>(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
     let mut i = skip_space(b, 0);
     // `select` in any case, as one comparison (`| 0x20` lower-cases letters).
     let opens = match b.get(i..i + 6) {
@@ -117,11 +134,15 @@ pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
     if !opens || is_ident_cont(at(b, i + 6)) {
         return false;
     }
-    let family = p.family;
+    let family = match F {
+        POSTGRES => Family::Postgres,
+        MYSQL => Family::MySql,
+        _ => Family::Sqlite,
+    };
     // The dialect-blind profile (PostgreSQL's lexer, every dialect's
     // function rules) takes only text that no dialect reads differently:
     // what `profile::prescan` finds no divergent byte in.
-    let blind = p.functions == FnSet::All;
+    let blind = BLIND;
     // The quote of identifiers: `"` in PostgreSQL and SQLite, `` ` `` in
     // MySQL (where `"` quotes a string, with escapes); both when blind.
     let quote = if family == Family::MySql { b'`' } else { b'"' };
@@ -173,7 +194,7 @@ pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
                     return false;
                 };
                 let after_dot = prev == Prev::Dot;
-                if !plain_name(&b[i + 1..end], after_dot, p, extra) {
+                if !plain_name(&b[i + 1..end], after_dot, family, blind, extra) {
                     return false;
                 }
                 i = end + 1;
@@ -184,7 +205,7 @@ pub(super) fn proven_read(b: &[u8], p: Profile, extra: Extra<'_>) -> bool {
                     let Some(end) = name_end(b, i + 2, c) else {
                         return false;
                     };
-                    if !plain_name(&b[i + 2..end], true, p, extra) {
+                    if !plain_name(&b[i + 2..end], true, family, blind, extra) {
                         return false;
                     }
                     i = end + 1;
@@ -397,10 +418,15 @@ fn name_end(b: &[u8], s: usize, quote: u8) -> Option<usize> {
 /// nor, after a `.`, a name that may call a writer (`s."nextval"`, a
 /// user's function in attribute notation).
 #[inline(always)]
-fn plain_name(name: &[u8], after_dot: bool, p: Profile, extra: Extra<'_>) -> bool {
-    let blind = p.functions == FnSet::All;
+fn plain_name(
+    name: &[u8],
+    after_dot: bool,
+    family: Family,
+    blind: bool,
+    extra: Extra<'_>,
+) -> bool {
     !(quoted_may_matter(name, after_dot)
-        || ((p.family == Family::Sqlite || blind) && name.eq_ignore_ascii_case(b"temp"))
+        || ((family == Family::Sqlite || blind) && name.eq_ignore_ascii_case(b"temp"))
         || (blind && divergent(name))
         || (after_dot && extra.catalog.is_some_and(|c| c.writer_named(name))))
 }
