@@ -201,7 +201,7 @@ mod tests {
             "DROP EXTENSION postgis",
             "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = f)",
         ] {
-            assert!(may_change_catalog(sql), "{sql}");
+            assert!(super::may_change_catalog(sql), "{sql}");
         }
         for sql in [
             "SELECT 1",
@@ -211,7 +211,7 @@ mod tests {
             "/* unterminated CREATE",
             "",
         ] {
-            assert!(!may_change_catalog(sql), "{sql}");
+            assert!(!super::may_change_catalog(sql), "{sql}");
         }
     }
 

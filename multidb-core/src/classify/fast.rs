@@ -418,13 +418,7 @@ fn name_end(b: &[u8], s: usize, quote: u8) -> Option<usize> {
 /// nor, after a `.`, a name that may call a writer (`s."nextval"`, a
 /// user's function in attribute notation).
 #[inline(always)]
-fn plain_name(
-    name: &[u8],
-    after_dot: bool,
-    family: Family,
-    blind: bool,
-    extra: Extra<'_>,
-) -> bool {
+fn plain_name(name: &[u8], after_dot: bool, family: Family, blind: bool, extra: Extra<'_>) -> bool {
     !(quoted_may_matter(name, after_dot)
         || ((family == Family::Sqlite || blind) && name.eq_ignore_ascii_case(b"temp"))
         || (blind && divergent(name))
