@@ -382,8 +382,10 @@ fn digits_end(b: &[u8], mut i: usize) -> usize {
 }
 
 /// The closing `quote` of a quoted name whose contents start at `s`: a
-/// non-empty run of ASCII bytes other than the quote, `\` and NUL, not
-/// followed by a second quote. Eight bytes at a time.
+/// non-empty run of ASCII bytes other than the quote, `\`, NUL and DEL
+/// (which the keyword tables pack like `_`, so that the full scan may take
+/// `"pragma\x7fa"` for a pragma), not followed by a second quote. Eight
+/// bytes at a time.
 #[inline(always)]
 fn name_end(b: &[u8], s: usize, quote: u8) -> Option<usize> {
     let mut j = s;
@@ -391,7 +393,7 @@ fn name_end(b: &[u8], s: usize, quote: u8) -> Option<usize> {
         let Some(chunk) = b.get(j..j + 8) else {
             // The last few bytes, one at a time.
             while let Some(&c) = b.get(j) {
-                if c == quote || c == b'\\' || c == 0 || c >= 0x80 {
+                if c == quote || c == b'\\' || c == 0 || c >= 0x7f {
                     break;
                 }
                 j += 1;
@@ -404,7 +406,8 @@ fn name_end(b: &[u8], s: usize, quote: u8) -> Option<usize> {
         let hits = zero_bytes(v ^ (ONES * u64::from(quote)))
             | zero_bytes(v ^ (ONES * u64::from(b'\\')))
             | zero_bytes(v)
-            | (v & HIGHS);
+            // Bytes from 0x7f up: DEL and non-ASCII.
+            | (((v & !HIGHS) + ONES) | v) & HIGHS;
         if hits != 0 {
             break j + (hits.trailing_zeros() / 8) as usize;
         }

@@ -1233,6 +1233,35 @@ fn fast_path_takes_seaorm_statements() {
     }
 }
 
+/// Found by the `classify` fuzz target: the keyword tables pack DEL like
+/// `_`, so the full scan takes `"pragma\x7fa"` after a `.` for a pragma
+/// (a write); the fast path must not call it a read.
+#[test]
+fn fast_path_agrees_on_names_with_a_del_byte() {
+    for sql in [
+        "SElECT su?!\"z\".\"pragma\x7fa\"",
+        "SELECT \"z\".\"pragma\x7fa\"",
+        "SELECT `z`.`pragma\x7fa`",
+    ] {
+        for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            fast_agrees(dialect, sql, scan::Extra::default());
+            let profiles = profile::of(dialect);
+            assert_eq!(
+                classify_for(dialect, sql),
+                full_verdict(
+                    profiles[0],
+                    &profiles[1..],
+                    sql.as_bytes(),
+                    scan::Extra::default()
+                ),
+                "{dialect:?}: {sql:?}"
+            );
+        }
+        blind_fast_agrees(sql);
+        assert_eq!(classify(sql), blind_full(sql.as_bytes()), "{sql:?}");
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
 
@@ -1360,4 +1389,5 @@ const SOUP: &[&str] = &[
     "?|",
     "`temp`",
     "`temp`.",
+    "\"pragma\x7fa\"",
 ];
