@@ -15,6 +15,7 @@ use multidb_core::{Access, Catalog, Classifier, classify};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::Config;
+use crate::fresh::ProbeSlot;
 use crate::health::{Health, ReplicaHealth};
 use crate::metrics::{Metrics, System};
 use crate::positions::{Flavor, flavor_of};
@@ -56,6 +57,8 @@ pub(crate) struct Inner {
     created: Instant,
     /// `close` was called: the monitor stops.
     closed: AtomicBool,
+    /// Each replica's probe in flight, shared by the reads that need it.
+    pub(crate) probes: Box<[ProbeSlot]>,
 }
 
 /// What `Inner::new` takes besides the connections.
@@ -87,6 +90,7 @@ impl Inner {
             names,
             counters: Counters::new(replicas.len()),
             load: replicas.iter().map(|_| LoadMeter::new()).collect(),
+            probes: replicas.iter().map(|_| ProbeSlot::default()).collect(),
             causal: config.causal_reads && positions && monitored,
             health,
             classifier,

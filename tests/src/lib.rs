@@ -104,6 +104,7 @@ macro_rules! cluster_tests {
             causal_scenarios::a_job_reads_its_handlers_write_through_the_token,
             causal_scenarios::unscoped_writes_wait_for_their_position,
             causal_scenarios::reads_within_a_scope_are_monotonic,
+            causal_scenarios::a_read_150_ms_after_its_write_goes_to_the_fast_replica,
             load_scenarios::a_slow_replica_gets_few_reads_and_its_share_back,
         }
     };
@@ -140,6 +141,8 @@ macro_rules! failover_tests {
             paused_replication_excludes_the_replica_until_resumed,
             a_promoted_replica_gets_no_reads,
             the_primary_stopped_reads_go_on_writes_fail_fast,
+            a_causal_wait_is_served_by_the_replica_that_catches_up,
+            a_short_causal_wait_falls_back_to_the_primary_in_time,
         }
     };
     (@each [$cluster:path]: $($name:ident),* $(,)?) => {$(
