@@ -27,6 +27,7 @@ pub mod load_scenarios;
 pub mod logs;
 pub mod metrics_scenarios;
 pub mod monitor_scenarios;
+pub mod monotonic_scenarios;
 pub mod pinning;
 pub mod private;
 pub mod scenarios;
@@ -106,6 +107,9 @@ macro_rules! cluster_tests {
             causal_scenarios::reads_within_a_scope_are_monotonic,
             causal_scenarios::a_read_150_ms_after_its_write_goes_to_the_fast_replica,
             load_scenarios::a_slow_replica_gets_few_reads_and_its_share_back,
+            monotonic_scenarios::tower_reads_never_go_back_in_time,
+            monotonic_scenarios::actix_reads_never_go_back_in_time,
+            monotonic_scenarios::a_pin_every_replica_has_is_cleared,
         }
     };
     (@each [$cluster:path]: $($module:ident::$name:ident),* $(,)?) => {$(
