@@ -315,7 +315,9 @@ async fn create(State(state): State<AppState>, Path(client): Path<i32>) -> Respo
     match row.insert(&state.db).await {
         Ok(row) => {
             // For the oracle: where the primary was once the write was done.
-            let position = read_position(&state.primary, true).await.unwrap_or_default();
+            let position = read_position(&state.primary, true)
+                .await
+                .unwrap_or_default();
             (
                 StatusCode::SEE_OTHER,
                 [
@@ -902,7 +904,10 @@ fn table(cluster: &Cluster, outcomes: &[Outcome], with_position: &str) -> String
          throughput | p50 | p99 | errors |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    for o in outcomes.iter().filter(|o| !matches!(o.mode, Mode::CausalWait(_))) {
+    for o in outcomes
+        .iter()
+        .filter(|o| !matches!(o.mode, Mode::CausalWait(_)))
+    {
         out.push_str(&format!(
             "| {} | {} | {} / {} | **{}** of {} ({}) | **{}** ({} of {}) | {} | **{}** | {} ({:.0}/s) | {} | {:.0} req/s | {} | {} | {} |\n",
             o.mode.label(),

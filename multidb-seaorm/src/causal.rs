@@ -126,7 +126,11 @@ impl MultiDb {
         let Some(request) = task.scope() else {
             return;
         };
-        task.set_sticky(index);
+        // With one replica there is no other to go back in time on: no
+        // affinity (and no affinity cookie) needed.
+        if inner.replicas.len() > 1 {
+            task.set_sticky(index);
+        }
         if !inner.causal {
             return;
         }

@@ -169,7 +169,12 @@ async fn serve_actix(
 /// `trials` times: a row inserted on the primary (by someone else), which
 /// one client reads through `addr` with its cookies every 20 ms until it
 /// sees it, then [`AGAIN`] times more. How many trials saw it disappear.
-async fn trials(c: &Cluster, addr: SocketAddr, table: &str, trials: usize) -> Result<usize, BoxError> {
+async fn trials(
+    c: &Cluster,
+    addr: SocketAddr,
+    table: &str,
+    trials: usize,
+) -> Result<usize, BoxError> {
     let primary = Database::connect(c.primary.as_str()).await?;
     let mut connection = Connection::new(addr);
     let mut jar = Jar::default();
@@ -228,12 +233,7 @@ fn bigint(c: &Cluster) -> &'static str {
 
 /// The trials with the layer's defaults: never back in time; and, to show
 /// the premise, a few with affinity off: back in time.
-async fn never_back_in_time<S, Fut>(
-    c: &Cluster,
-    table: &str,
-    adapter: &str,
-    serve: S,
-) -> Outcome
+async fn never_back_in_time<S, Fut>(c: &Cluster, table: &str, adapter: &str, serve: S) -> Outcome
 where
     S: Fn(PinningConfig) -> Fut,
     Fut: std::future::Future<Output = Result<(SocketAddr, Box<dyn FnOnce() + Send>), BoxError>>,
@@ -254,7 +254,10 @@ where
         c.backend
     );
     assert_eq!(with_defaults, 0, "back in time with the defaults");
-    assert!(without > 0, "the replicas do not lag apart: the test proves nothing");
+    assert!(
+        without > 0,
+        "the replicas do not lag apart: the test proves nothing"
+    );
     Ok(())
 }
 
@@ -287,7 +290,9 @@ pub async fn actix_reads_never_go_back_in_time(c: &Cluster) -> Outcome {
 /// without it and is not told again.
 pub async fn a_pin_every_replica_has_is_cleared(c: &Cluster) -> Outcome {
     let _table = MONO_ITEM.lock().await;
-    c.create_table("mono_item").await.map_err(|e| e.to_string())?;
+    c.create_table("mono_item")
+        .await
+        .map_err(|e| e.to_string())?;
     let db = both(c).await?;
     let (addr, _stop) = serve_axum(db, config(true)).await?;
     let mut connection = Connection::new(addr);
@@ -303,7 +308,10 @@ pub async fn a_pin_every_replica_has_is_cleared(c: &Cluster) -> Outcome {
     };
     let posted = send("POST", "/items", "pinned").await?;
     let pin = posted.pin_cookie().ok_or("the POST set no pin")?;
-    assert!(pin.contains(':'), "a causal pin carries the position: {pin}");
+    assert!(
+        pin.contains(':'),
+        "a causal pin carries the position: {pin}"
+    );
     let location = posted.header("location").ok_or("no Location")?.to_owned();
     // Both replicas replay it, and the monitor sees them.
     tokio::time::sleep(c.delay + Duration::from_millis(500)).await;
@@ -319,6 +327,9 @@ pub async fn a_pin_every_replica_has_is_cleared(c: &Cluster) -> Outcome {
         again.set_cookie(http1::PIN_COOKIE).is_none(),
         "the client came without its pin: nothing to clear"
     );
-    println!("{:?}: the pin was cleared once every replica had its position", c.backend);
+    println!(
+        "{:?}: the pin was cleared once every replica had its position",
+        c.backend
+    );
     Ok(())
 }
