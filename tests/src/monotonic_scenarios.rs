@@ -163,7 +163,7 @@ async fn serve_actix(
             let _ = server.await;
         });
     });
-    Ok(started.await?.map_err(BoxError::from)?)
+    started.await?.map_err(BoxError::from)
 }
 
 /// `trials` times: a row inserted on the primary (by someone else), which
