@@ -19,7 +19,19 @@
 //!   causal reads off;
 //! * `timed 2 s` — Rails: `.pin_for(Duration::from_secs(2))`, causal off;
 //! * `causal` — `causal_reads(true)` (the default) and `PinningLayer` with
-//!   `PinningConfig::default()`: whatever position the layer carries.
+//!   `PinningConfig::default()`: whatever position the layer carries;
+//! * then `causal` again with each `causal_wait` budget of
+//!   `MULTIDB_WORKLOAD_WAITS` (ms, default `50,250,1000,3000`).
+//!
+//! **The oracle.** Outside the library, the bench samples each replica's
+//! replay position every 5 ms on connections of its own, and the app tells
+//! each writing client, in a response header, where the primary was right
+//! after its insert (read on a plain connection, not counted). A measured
+//! read "could have gone to a replica" when the sample of some replica
+//! nearest its start (up to half an interval after it) had reached the
+//! client's last write. The oracle's share is those reads against every
+//! read statement (as "reads on replicas"): what a router with perfect,
+//! instant knowledge of positions would have kept on replicas.
 //!
 //! Run it against the harness with every replica lagging:
 //!
@@ -33,8 +45,11 @@
 //! Printed per mode: requests, stale reads, the share of reads that replicas
 //! served (both instances' `db.stats()`: `Target::Replica` against every
 //! statement that is not a `Reason::Write`; on MariaDB that includes
-//! SeaORM's read-back of each insert, on the primary), throughput, p50/p99
-//! latency per request (client side), and the primary's reads by reason.
+//! SeaORM's read-back of each insert, on the primary), the oracle's share
+//! and the ratio, the primary's reads, the round trips causal reads added
+//! (position captures, probes, waits) per 1,000 reads, throughput, p50/p99
+//! latency per request (client side), and the primary's reads by reason;
+//! then a table of the `causal_wait` budgets.
 //! Results and how to read them: `BENCHMARKS.md`, section "Workload:
 //! read-your-writes under lag".
 //!
@@ -45,7 +60,7 @@
 //! distributed time of this mean between its requests; 0 = back to back),
 //! `MULTIDB_WORKLOAD_POOL` (16 connections per pool), `MULTIDB_WORKLOAD_MONITOR_MS`
 //! (unset: the library's default monitor interval), `MULTIDB_WORKLOAD_BACKENDS`
-//! (`pg,mariadb`). Without `--bench` (`cargo test --benches`) it runs a
+//! (`pg,mariadb`), `MULTIDB_WORKLOAD_WAITS` (`50,250,1000,3000`; empty: none). Without `--bench` (`cargo test --benches`) it runs a
 //! short smoke version; without the clusters' variables it says how to
 //! start them and skips.
 
@@ -554,7 +569,12 @@ async fn client(
                 tally.writes += 1;
             } else {
                 tally.reads += 1;
-                tally.reads_with_pin += u64::from(cookie.is_some());
+                // The pin only, not the replica affinity cookie.
+                tally.reads_with_pin += u64::from(
+                    cookie
+                        .as_deref()
+                        .is_some_and(|cookie| cookie.contains("multidb_pin_writes=")),
+                );
                 tally.read_log.push((started, last_position.clone()));
             }
             if let Some(error) = error {
