@@ -260,3 +260,47 @@ pub async fn a_read_150_ms_after_its_write_goes_to_the_fast_replica(c: &Cluster)
     assert!(on_fast >= 18, "{on_fast}/20 on the fast replica: {ports:?}");
     Ok(())
 }
+
+/// Fifty reads at once that need a write the delayed replica has not
+/// replayed, each in a request that came with the write's position (as a
+/// pin brings it): what is known of the replica predates the position, so
+/// the reads ask it, but they share one probe (a few at most), not fifty.
+/// A later request asks once more, at most.
+pub async fn concurrent_reads_share_one_probe(c: &Cluster) -> Outcome {
+    c.create_table("probe_post").await.map_err(boxed)?;
+    let db = MultiDb::builder()
+        .primary(c.primary.as_str())
+        .replica(c.delayed.as_str())
+        .connect()
+        .await
+        .map_err(boxed)?;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let position = scope(async {
+        db.execute_unprepared("INSERT INTO probe_post (title) VALUES ('shared')")
+            .await?;
+        db.write_position().await
+    })
+    .await?
+    .ok_or("a writing scope has a position")?;
+    let before = db.stats().position_probes();
+    let reads: Vec<_> = (0..50)
+        .map(|_| {
+            let (db, c, position) = (db.clone(), c.clone(), position.clone());
+            tokio::spawn(scope_after(position, async move { c.port_of(&db).await }))
+        })
+        .collect();
+    let primary = port_of_url(&c.primary).ok_or("no port in the primary's URL")?;
+    for read in reads {
+        assert_eq!(read.await.map_err(boxed)??, primary, "the replica lags 1 s");
+    }
+    let probes = db.stats().position_probes() - before;
+    let again = db.stats().position_probes();
+    scope_after(position, async { c.port_of(&db).await }).await?;
+    println!(
+        "{:?}: 50 concurrent reads needing one position sent {probes} probe(s)",
+        c.backend
+    );
+    assert!(probes <= 3, "{probes} probes for 50 reads");
+    assert!(db.stats().position_probes() - again <= 1);
+    Ok(())
+}

@@ -106,6 +106,7 @@ macro_rules! cluster_tests {
             causal_scenarios::unscoped_writes_wait_for_their_position,
             causal_scenarios::reads_within_a_scope_are_monotonic,
             causal_scenarios::a_read_150_ms_after_its_write_goes_to_the_fast_replica,
+            causal_scenarios::concurrent_reads_share_one_probe,
             load_scenarios::a_slow_replica_gets_few_reads_and_its_share_back,
             monotonic_scenarios::tower_reads_never_go_back_in_time,
             monotonic_scenarios::actix_reads_never_go_back_in_time,
