@@ -16,6 +16,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::catalog::may_change_catalog;
 use crate::config::Config;
+use crate::fresh::ProbeSlot;
 use crate::health::{Health, ReplicaHealth};
 use crate::metrics::{Metrics, System};
 use crate::positions::{Flavor, flavor_of};
@@ -61,6 +62,8 @@ pub(crate) struct Inner {
     created: Instant,
     /// `close` was called: the monitor stops.
     closed: AtomicBool,
+    /// Each replica's probe in flight, shared by the reads that need it.
+    pub(crate) probes: Box<[ProbeSlot]>,
 }
 
 /// What `Inner::new` takes besides the connections.
@@ -92,6 +95,7 @@ impl Inner {
             names,
             counters: Counters::new(replicas.len()),
             load: replicas.iter().map(|_| LoadMeter::new()).collect(),
+            probes: replicas.iter().map(|_| ProbeSlot::default()).collect(),
             causal: config.causal_reads && positions && monitored,
             health,
             classifier,

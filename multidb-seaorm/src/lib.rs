@@ -38,6 +38,7 @@ mod config;
 mod connection;
 mod error;
 mod failover;
+mod fresh;
 mod health;
 mod inner;
 mod metrics;
