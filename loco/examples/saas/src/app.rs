@@ -4,7 +4,7 @@ use loco_rs::{
     bgworker::{BackgroundWorker, Queue},
     boot::{create_app, BootResult, StartMode},
     config::Config,
-    controller::AppRoutes,
+    controller::{middleware::MiddlewareLayer, AppRoutes},
     db::{self, truncate_table},
     environment::Environment,
     task::Tasks,
@@ -44,9 +44,14 @@ impl Hooks for App {
     }
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
-        Ok(vec![Box::new(
-            initializers::view_engine::ViewEngineInitializer,
-        )])
+        Ok(vec![
+            Box::new(initializers::view_engine::ViewEngineInitializer),
+            multidb_loco::initializer(),
+        ])
+    }
+
+    fn middlewares(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
+        multidb_loco::middlewares(ctx)
     }
 
     fn routes(_ctx: &AppContext) -> AppRoutes {

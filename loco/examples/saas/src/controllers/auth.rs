@@ -158,10 +158,9 @@ async fn login(State(ctx): State<AppContext>, Json(params): Json<LoginParams>) -
     format::json(LoginResponse::new(&user, &token))
 }
 
-#[debug_handler]
-async fn current(auth: auth::JWT, State(ctx): State<AppContext>) -> Result<Response> {
-    let user = users::Model::find_by_pid(&ctx.db, &auth.claims.pid).await?;
-    format::json(CurrentResponse::new(&user))
+#[debug_handler(state = AppContext)]
+async fn current(auth: multidb_loco::auth::JWTWithUser<users::Model>) -> Result<Response> {
+    format::json(CurrentResponse::new(&auth.user))
 }
 
 /// Magic link authentication provides a secure and passwordless way to log in to the application.

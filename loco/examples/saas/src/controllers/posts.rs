@@ -26,8 +26,8 @@ async fn list(
     State(ctx): State<AppContext>,
     Query(pagination): Query<query::PaginationQuery>,
 ) -> Result<Json<Page<PostDto>>> {
-    let res = query::paginate(
-        &ctx.db,
+    let res = multidb_loco::paginate(
+        &multidb_loco::db(&ctx)?,
         Entity::find().order_by_asc(Column::Id),
         None,
         &pagination,
@@ -43,7 +43,7 @@ async fn get_one(
     State(ctx): State<AppContext>,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let Some(model) = Entity::find_by_id(id).one(&ctx.db).await? else {
+    let Some(model) = Entity::find_by_id(id).one(&multidb_loco::db(&ctx)?).await? else {
         return Ok(not_found("post not found"));
     };
     Ok(Json(PostDto::from(model)).into_response())

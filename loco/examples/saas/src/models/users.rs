@@ -70,6 +70,12 @@ impl Authenticable for Model {
     }
 }
 
+impl multidb_loco::auth::Authenticable for Model {
+    async fn find_by_claims_key(db: &multidb_loco::MultiDb, key: &str) -> ModelResult<Self> {
+        Self::find_by_pid(db, key).await
+    }
+}
+
 impl Model {
     /// finds a user by the provided email
     ///
@@ -184,7 +190,7 @@ impl Model {
     /// # Errors
     ///
     /// When could not find user  or DB query error
-    pub async fn find_by_pid(db: &DatabaseConnection, pid: &str) -> ModelResult<Self> {
+    pub async fn find_by_pid(db: &impl ConnectionTrait, pid: &str) -> ModelResult<Self> {
         let parse_uuid = Uuid::parse_str(pid).map_err(|e| ModelError::Any(e.into()))?;
         let user = users::Entity::find()
             .filter(

@@ -1,4 +1,5 @@
 use loco_rs::prelude::*;
+use multidb_loco::jobs::Causal;
 use serde::{Deserialize, Serialize};
 
 pub struct Worker {
@@ -9,7 +10,7 @@ pub struct Worker {
 pub struct WorkerArgs {}
 
 #[async_trait]
-impl BackgroundWorker<WorkerArgs> for Worker {
+impl BackgroundWorker<Causal<WorkerArgs>> for Worker {
     /// Creates a new instance of the Worker with the given application context.
     ///
     /// This function is called when registering the worker with the queue system.
@@ -43,9 +44,12 @@ impl BackgroundWorker<WorkerArgs> for Worker {
     ///
     /// # Returns
     /// * `Result<()>` - Ok if the job completed successfully, Err otherwise
-    async fn perform(&self, _args: WorkerArgs) -> Result<()> {
-        println!("=================Report=======================");
-        // TODO: Some actual work goes here...
-        Ok(())
+    async fn perform(&self, job: Causal<WorkerArgs>) -> Result<()> {
+        job.run(&self.ctx, |_args| async move {
+            println!("=================Report=======================");
+            // TODO: Some actual work goes here...
+            Ok(())
+        })
+        .await
     }
 }

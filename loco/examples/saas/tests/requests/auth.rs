@@ -1,6 +1,7 @@
 use app::{app::App, models::users};
 use insta::{assert_debug_snapshot, with_settings};
 use loco_rs::testing::prelude::*;
+use multidb_loco::testing::request;
 use rstest::rstest;
 use serial_test::serial;
 
