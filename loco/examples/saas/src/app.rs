@@ -62,7 +62,7 @@ impl Hooks for App {
     }
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
         queue
-            .register(crate::workers::report::Worker::build(ctx))
+            .register(multidb_loco::CausalWorker::<crate::workers::report::Worker>::build(ctx))
             .await?;
         queue.register(DownloadWorker::build(ctx)).await?;
         Ok(())

@@ -8,7 +8,9 @@ use crate::{
         posts::{CreatePost, PostDto, UpdatePost},
     },
     models::_entities::posts::{ActiveModel, Column, Entity},
+    workers::report,
 };
+use multidb_loco::{Causal, CausalWorker};
 
 /// Build a 404 response shaped as the [`ApiError`] envelope.
 fn not_found(message: &str) -> Response {
@@ -61,6 +63,9 @@ async fn create(
         ..Default::default()
     };
     let item = item.insert(&ctx.db).await?;
+    // A report on the new post, which reads it wherever the job runs.
+    let job = Causal::capture(&ctx, report::WorkerArgs { post_id: item.id }).await?;
+    CausalWorker::<report::Worker>::perform_later(&ctx, job).await?;
 
     Ok((StatusCode::CREATED, Json(PostDto::from(item))).into_response())
 }

@@ -1,5 +1,6 @@
 use loco_rs::prelude::*;
-use multidb_loco::jobs::Causal;
+
+use crate::models::_entities::posts;
 use serde::{Deserialize, Serialize};
 
 pub struct Worker {
@@ -7,10 +8,16 @@ pub struct Worker {
 }
 
 #[derive(Deserialize, Debug, Serialize)]
-pub struct WorkerArgs {}
+pub struct WorkerArgs {
+    pub post_id: i64,
+}
+
+/// Where reports go when a test listens: `(post id, found)`.
+#[derive(Clone, Debug)]
+pub struct ReportSink(pub std::sync::mpsc::Sender<(i64, bool)>);
 
 #[async_trait]
-impl BackgroundWorker<Causal<WorkerArgs>> for Worker {
+impl BackgroundWorker<WorkerArgs> for Worker {
     /// Creates a new instance of the Worker with the given application context.
     ///
     /// This function is called when registering the worker with the queue system.
@@ -44,12 +51,14 @@ impl BackgroundWorker<Causal<WorkerArgs>> for Worker {
     ///
     /// # Returns
     /// * `Result<()>` - Ok if the job completed successfully, Err otherwise
-    async fn perform(&self, job: Causal<WorkerArgs>) -> Result<()> {
-        job.run(&self.ctx, |_args| async move {
-            println!("=================Report=======================");
-            // TODO: Some actual work goes here...
-            Ok(())
-        })
-        .await
+    async fn perform(&self, args: WorkerArgs) -> Result<()> {
+        // Read through the router: a replica that has the post, else the primary.
+        let db = multidb_loco::db(&self.ctx)?;
+        let post = posts::Entity::find_by_id(args.post_id).one(&db).await?;
+        tracing::info!(post_id = args.post_id, found = post.is_some(), "report");
+        if let Some(sink) = self.ctx.shared_store.get::<ReportSink>() {
+            let _ = sink.0.send((args.post_id, post.is_some()));
+        }
+        Ok(())
     }
 }

@@ -3,7 +3,6 @@ use app::{
     workers::report::{Worker, WorkerArgs},
 };
 use loco_rs::{bgworker::BackgroundWorker, testing::prelude::*};
-use multidb_loco::jobs::Causal;
 use serial_test::serial;
 
 #[tokio::test]
@@ -12,8 +11,10 @@ async fn test_run_report_worker() {
     let boot = boot_test::<App>().await.unwrap();
 
     // Execute the worker ensuring that it operates in 'ForegroundBlocking' mode, which prevents the addition of your worker to the background
-    assert!(Worker::perform_later(&boot.app_context, Causal::new(WorkerArgs {}))
-        .await
-        .is_ok());
+    assert!(
+        Worker::perform_later(&boot.app_context, WorkerArgs { post_id: 1 })
+            .await
+            .is_ok()
+    );
     // Include additional assert validations after the execution of the worker
 }
