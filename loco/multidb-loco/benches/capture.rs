@@ -27,7 +27,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("MULTIDB_PG_PRIMARY_URL is not set: run under scripts/replicas.sh".into());
     };
     let replica = std::env::var("MULTIDB_PG_REPLICA_URL")?;
-    let db = MultiDb::builder().primary(primary).replica(replica).connect().await?;
+    let db = MultiDb::builder()
+        .primary(primary)
+        .replica(replica)
+        .connect()
+        .await?;
     let (mut capture, mut select) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
     for _ in 0..ROUNDS {
         let started = Instant::now();

@@ -5,7 +5,9 @@ use axum::extract::{Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use loco_rs::app::AppContext;
-use loco_rs::controller::middleware::{MiddlewareLayer, MiddlewareStackExt, default_middleware_stack};
+use loco_rs::controller::middleware::{
+    MiddlewareLayer, MiddlewareStackExt, default_middleware_stack,
+};
 use multidb_seaorm::{MultiDb, PinningLayer};
 
 use crate::settings::Settings;
@@ -78,7 +80,8 @@ impl MiddlewareLayer for PinningMiddleware {
             return Ok(app);
         };
         let db = crate::db(&self.ctx)?;
-        let layer = PinningLayer::new(settings.pinning_config(&self.ctx.environment)?).map_err(loco_rs::Error::wrap)?;
+        let layer = PinningLayer::new(settings.pinning_config(&self.ctx.environment)?)
+            .map_err(loco_rs::Error::wrap)?;
         let app = if settings.pinning.capture_writes_elsewhere {
             app.layer(from_fn_with_state(db, capture_writes_elsewhere))
         } else {
@@ -91,7 +94,11 @@ impl MiddlewareLayer for PinningMiddleware {
 /// Inside the pinning layer: after a request whose method may write, count
 /// its writes through `ctx.db` (invisible to multidb) as the scope's, so the
 /// pinning layer captures the primary's position for the pin.
-async fn capture_writes_elsewhere(State(db): State<MultiDb>, request: Request, next: Next) -> Response {
+async fn capture_writes_elsewhere(
+    State(db): State<MultiDb>,
+    request: Request,
+    next: Next,
+) -> Response {
     let may_write = !request.method().is_safe();
     let response = next.run(request).await;
     if may_write {

@@ -53,7 +53,10 @@ fn key(ctx: &AppContext, settings: &Settings) -> String {
 
 /// The `MultiDb` for `ctx`'s configuration: built (and connected) on the
 /// first call in this process, the same one on every later call.
-pub(crate) async fn get_or_build(ctx: &AppContext, settings: &Settings) -> loco_rs::Result<MultiDb> {
+pub(crate) async fn get_or_build(
+    ctx: &AppContext,
+    settings: &Settings,
+) -> loco_rs::Result<MultiDb> {
     let key = key(ctx, settings);
     let _building = building().lock().await;
     let reusable = built()

@@ -222,8 +222,7 @@ impl Settings {
     /// A setting `PinningConfig` refuses (a short key, a bad cookie name).
     pub fn pinning_config(&self, environment: &Environment) -> loco_rs::Result<PinningConfig> {
         let pin = &self.pinning;
-        let mut config =
-            PinningConfig::default().secure(*environment == Environment::Production);
+        let mut config = PinningConfig::default().secure(*environment == Environment::Production);
         if let Some(name) = &pin.cookie_name {
             config = config.cookie_name(name.clone());
         }
@@ -315,9 +314,20 @@ mod tests {
         assert_eq!(one.replicas, ["postgres://a/x", "postgres://b/x"]);
         let many = parse(serde_json::json!({ "replicas": ["postgres://a/x"] }))?;
         assert_eq!(many.replicas, ["postgres://a/x"]);
-        assert!(parse(serde_json::json!({ "replicas": "" }))?.replicas.is_empty());
-        assert!(parse(serde_json::json!({ "replicas": null }))?.replicas.is_empty());
-        assert!(parse(serde_json::json!({})).is_err(), "`replicas` must be written");
+        assert!(
+            parse(serde_json::json!({ "replicas": "" }))?
+                .replicas
+                .is_empty()
+        );
+        assert!(
+            parse(serde_json::json!({ "replicas": null }))?
+                .replicas
+                .is_empty()
+        );
+        assert!(
+            parse(serde_json::json!({})).is_err(),
+            "`replicas` must be written"
+        );
         Ok(())
     }
 
@@ -340,7 +350,10 @@ mod tests {
         let short_key = parse(serde_json::json!({
             "replicas": [], "pinning": { "signing_key": "short" }
         }));
-        assert!(matches!(short_key.map(|s| s.check("postgres://p/x")), Ok(Err(_))));
+        assert!(matches!(
+            short_key.map(|s| s.check("postgres://p/x")),
+            Ok(Err(_))
+        ));
     }
 
     #[test]

@@ -23,7 +23,10 @@ async fn without_the_initializer_the_message_says_what_to_add() {
     let Err(error) = db(&ctx) else {
         panic!("no MultiDb before the initializer ran")
     };
-    assert!(error.to_string().contains("multidb_loco::initializer()"), "{error}");
+    assert!(
+        error.to_string().contains("multidb_loco::initializer()"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -90,7 +93,10 @@ fn a_job_payload_carries_its_position_as_text() -> Result<(), serde_json::Error>
     };
     let text = serde_json::to_string(&job)?;
     assert_eq!(text, r#"{"args":{"id":7},"after":"v1.1.pg.16b3748"}"#);
-    assert_eq!(serde_json::from_str::<Causal<serde_json::Value>>(&text)?, job);
+    assert_eq!(
+        serde_json::from_str::<Causal<serde_json::Value>>(&text)?,
+        job
+    );
     let plain: Causal<serde_json::Value> = serde_json::from_str(r#"{"args":{"id":7}}"#)?;
     assert_eq!(plain, Causal::new(serde_json::json!({ "id": 7 })));
     Ok(())

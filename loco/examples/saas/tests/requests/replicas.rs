@@ -117,8 +117,13 @@ async fn create_then_show_and_list_never_miss_and_lists_read_replicas() {
         let mut stale_lists = 0;
         for _ in 0..ROUNDS {
             let (name, value) = bearer(&token);
-            let list = server.get("/api/posts?page_size=1000").add_header(name, value).await;
-            let items = list.json::<serde_json::Value>()["items"].as_array().map_or(0, Vec::len);
+            let list = server
+                .get("/api/posts?page_size=1000")
+                .add_header(name, value)
+                .await;
+            let items = list.json::<serde_json::Value>()["items"]
+                .as_array()
+                .map_or(0, Vec::len);
             if items < ROUNDS {
                 stale_lists += 1;
             }
@@ -171,7 +176,11 @@ async fn collect(results: &mpsc::Receiver<(i64, bool)>, ids: &[i64]) -> usize {
             Err(mpsc::TryRecvError::Empty) if std::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            Err(error) => panic!("{} of {} jobs did not report: {error}", ids.len() - reported, ids.len()),
+            Err(error) => panic!(
+                "{} of {} jobs did not report: {error}",
+                ids.len() - reported,
+                ids.len()
+            ),
         }
     }
     found
