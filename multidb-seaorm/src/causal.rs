@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use multidb_core::__private::{
     CapturePosition, CausalState, MustSee, ReadNeed, TaskSnapshot, TaskState, comes_after,
@@ -81,12 +82,12 @@ impl MultiDb {
         }
     }
 
-    /// After a read served by replica `index`: stay on it (monotonic
-    /// reads) and remember the position read at.
-    pub(crate) fn served(&self, task: &TaskSnapshot, index: usize) {
+    /// After a read served by replica `index`, ended `at`: stay on it
+    /// (monotonic reads) and remember the position read at.
+    pub(crate) fn served(&self, task: &TaskSnapshot, index: usize, at: Instant) {
         let inner = &self.inner;
         let health = &inner.health[index];
-        health.served(inner.now_stamp());
+        health.served(inner.stamp_of(at));
         let Some(request) = task.scope() else {
             return;
         };

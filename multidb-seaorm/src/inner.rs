@@ -157,8 +157,13 @@ impl Inner {
     }
 
     pub(crate) fn clock(&self) -> Clock {
+        self.clock_at(Instant::now())
+    }
+
+    /// The clock at `now`, read once by the caller for a whole attempt.
+    pub(crate) fn clock_at(&self, now: Instant) -> Clock {
         Clock {
-            now: self.now_stamp(),
+            now: self.stamp_of(now),
             monitored: self.monitored,
             rest: millis(self.config.replica_rest),
         }
@@ -188,9 +193,14 @@ impl Inner {
     /// Whether a write outside any scope happened within the unscoped
     /// write window.
     pub(crate) fn recent_unscoped_write(&self) -> bool {
+        self.recent_unscoped_write_at(Instant::now())
+    }
+
+    /// [`recent_unscoped_write`](Self::recent_unscoped_write) at `now`.
+    pub(crate) fn recent_unscoped_write_at(&self, now: Instant) -> bool {
         let stamp = self.last_unscoped_write.load(Ordering::Acquire);
         stamp != 0
-            && self.now_stamp() < stamp.saturating_add(millis(self.config.unscoped_write_window))
+            && self.stamp_of(now) < stamp.saturating_add(millis(self.config.unscoped_write_window))
     }
 
     /// A write outside any scope was routed.
@@ -217,11 +227,12 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 
 /// The replicas as the policy sees them for one read: usable or not (the
 /// monitor's verdict, the position the read must see, the replicas this
-/// read already failed on), and the load of each.
+/// read already failed on), the load of each, and the clock the read took.
 pub(crate) struct Replicas<'a, S> {
     pub(crate) load: &'a [LoadMeter],
     pub(crate) tried: &'a [usize],
     pub(crate) state_of: S,
+    pub(crate) now: Instant,
 }
 
 impl<S: Fn(usize) -> ReplicaState> ReplicaView for Replicas<'_, S> {
@@ -235,5 +246,9 @@ impl<S: Fn(usize) -> ReplicaState> ReplicaView for Replicas<'_, S> {
 
     fn load(&self, index: usize) -> &LoadMeter {
         &self.load[index]
+    }
+
+    fn now(&self) -> Instant {
+        self.now
     }
 }

@@ -45,8 +45,9 @@ impl System {
     }
 }
 
-/// Times one statement run: [`timer`], run it, then
-/// [`Metrics::operation`].
+/// Times one statement run: [`Timer::at`] its start, run it, then
+/// [`Metrics::operation`] (or [`Metrics::operation_ended`] when the caller
+/// read the clock at its end already).
 #[derive(Debug)]
 #[must_use]
 pub(crate) struct Timer {
@@ -54,12 +55,17 @@ pub(crate) struct Timer {
     started: std::time::Instant,
 }
 
-/// Start timing a statement run.
-#[inline]
-pub(crate) fn timer() -> Timer {
-    Timer {
-        #[cfg(feature = "metrics")]
-        started: std::time::Instant::now(),
+impl Timer {
+    /// A statement run that started at `started` (the read path reads the
+    /// clock once per attempt and shares it).
+    #[inline]
+    pub(crate) fn at(started: std::time::Instant) -> Timer {
+        #[cfg(not(feature = "metrics"))]
+        let _ = started;
+        Timer {
+            #[cfg(feature = "metrics")]
+            started,
+        }
     }
 }
 
@@ -101,6 +107,25 @@ impl Metrics {
             .operation(target, timer.started.elapsed(), error);
         #[cfg(not(feature = "metrics"))]
         let _ = (timer, target, error);
+    }
+
+    /// [`operation`](Self::operation) that ended at `ended`: no clock read.
+    #[inline]
+    pub(crate) fn operation_ended(
+        &self,
+        timer: Timer,
+        ended: std::time::Instant,
+        target: Target,
+        error: Option<&DbErr>,
+    ) {
+        #[cfg(feature = "metrics")]
+        self.handles.operation(
+            target,
+            ended.saturating_duration_since(timer.started),
+            error,
+        );
+        #[cfg(not(feature = "metrics"))]
+        let _ = (timer, ended, target, error);
     }
 
     /// `multidb.failovers{replica, cause}` +1: a read failed on replica
@@ -378,6 +403,7 @@ mod imp {
 #[cfg(all(test, feature = "metrics"))]
 mod tests {
     use std::sync::{Arc, Mutex};
+    use std::time::Instant;
 
     use metrics::{
         Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata,
@@ -494,7 +520,7 @@ mod tests {
     fn operations_carry_the_system_the_route_and_on_failure_the_error_type() {
         let key = |system: DbBackend, target: Target, error: Option<DbErr>| {
             let samples = recorded(System::of(system), |metrics| {
-                metrics.operation(timer(), target, error.as_ref())
+                metrics.operation(Timer::at(Instant::now()), target, error.as_ref())
             });
             assert_eq!(samples.len(), 1, "{samples:?}");
             assert_eq!(samples[0].0, "histogram");
@@ -527,12 +553,21 @@ mod tests {
     #[test]
     fn a_timer_records_one_sample_of_the_time_it_ran() {
         let samples = recorded(System::Postgresql, |metrics| {
-            let timer = timer();
+            let timer = Timer::at(Instant::now());
             std::thread::sleep(Duration::from_millis(5));
             metrics.operation(timer, Target::Primary, None);
+            let started = Instant::now();
+            let timer = Timer::at(started);
+            metrics.operation_ended(
+                timer,
+                started + Duration::from_millis(7),
+                Target::Primary,
+                None,
+            );
         });
-        assert_eq!(samples.len(), 1);
+        assert_eq!(samples.len(), 2);
         assert!(samples[0].2 >= 0.005, "{samples:?}");
+        assert!((samples[1].2 - 0.007).abs() < 1e-9, "{samples:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use multidb_core::__private::{Facts, MustSee, Op, Route, decide};
 use multidb_core::{Access, Classifier, Dialect};
@@ -175,13 +175,15 @@ impl MultiDb {
     /// The next usable replica by the policy (django's `get_replica()`), or
     /// the primary when there are none (or none is usable now).
     pub fn replica(&self) -> &DatabaseConnection {
-        let clock = self.inner.clock();
+        let now = Instant::now();
+        let clock = self.inner.clock_at(now);
         let facts = Facts::new(Op::Statement(Access::Read), self.inner.replicas.len());
         let state_of = |i| self.inner.state_of(i, clock, &MustSee::Nothing);
         let replicas = Replicas {
             load: &self.inner.load,
             tried: &[],
             state_of: &state_of,
+            now,
         };
         match decide(
             &facts,

@@ -16,7 +16,7 @@ use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
 use crate::causal::Capturer;
 use crate::failover::{Failure, failure};
 use crate::inner::Replicas;
-use crate::metrics;
+use crate::metrics::Timer;
 use crate::multidb::MultiDb;
 
 const TARGET: &str = "multidb::route";
@@ -45,15 +45,18 @@ impl MultiDb {
         let mut tried: Vec<usize> = Vec::new();
         let mut refused_as_write = false;
         loop {
+            // One clock read per attempt, shared by the replicas' states,
+            // the policy, the load meter and the metrics; one more at its end.
+            let now = Instant::now();
             let facts = Facts {
                 must_see: &must_see,
                 tried: &tried,
                 refused_as_write,
-                ..self.facts(Op::Statement(access), &task)
+                ..self.facts(Op::Statement(access), &task, now)
             };
-            let route = self.route(&facts, &task, input.sql())?;
+            let route = self.route(&facts, &task, input.sql(), now)?;
+            let timer = Timer::at(now);
             let Some(index) = route.replica else {
-                let timer = metrics::timer();
                 let result = op(&self.inner.primary, input).await;
                 self.inner
                     .metrics
@@ -64,16 +67,16 @@ impl MultiDb {
                 return result;
             };
             let meter = &self.inner.load[index];
-            let started = meter.start();
-            let timer = metrics::timer();
+            let started = meter.start_at(now);
             let result = op(&self.inner.replicas[index], input.clone()).await;
-            meter.finish(started);
+            let ended = Instant::now();
+            meter.finish_at(started, ended);
             self.inner
                 .metrics
-                .operation(timer, route.target, result.as_ref().err());
+                .operation_ended(timer, ended, route.target, result.as_ref().err());
             let error = match result {
                 Ok(value) => {
-                    self.served(&task, index);
+                    self.served(&task, index, ended);
                     return Ok(value);
                 }
                 Err(error) => error,
@@ -95,7 +98,7 @@ impl MultiDb {
                 }
                 Failure::Unreachable | Failure::Transient => {
                     if kind == Failure::Unreachable {
-                        self.inner.health[index].failed(self.inner.now_stamp());
+                        self.inner.health[index].failed(self.inner.stamp_of(ended));
                     }
                     tracing::warn!(
                         target: TARGET,
@@ -112,30 +115,35 @@ impl MultiDb {
         }
     }
 
-    /// The facts of `op` for `task`, before any attempt.
-    fn facts(&self, op: Op, task: &TaskSnapshot) -> Facts<'static> {
+    /// The facts of `op` for `task` at `now`, before any attempt.
+    fn facts(&self, op: Op, task: &TaskSnapshot, now: Instant) -> Facts<'static> {
         let state = task.task();
         Facts {
             task: state,
             recent_unscoped_write: state == TaskState::Unscoped
-                && self.inner.recent_unscoped_write(),
+                && self.inner.recent_unscoped_write_at(now),
             fallback_to_primary: self.inner.config.fallback_to_primary,
             sticky: task.sticky(),
             ..Facts::new(op, self.inner.replicas.len())
         }
     }
 
-    /// Decide where a statement goes, record it, and remember a write.
-    fn route(&self, facts: &Facts<'_>, task: &TaskSnapshot, sql: &str) -> Result<Route, DbErr> {
-        let clock = std::cell::OnceCell::new();
-        let state_of = |index| {
-            let clock = *clock.get_or_init(|| self.inner.clock());
-            self.inner.state_of(index, clock, facts.must_see)
-        };
+    /// Decide where a statement goes at `now`, record it, and remember a
+    /// write.
+    fn route(
+        &self,
+        facts: &Facts<'_>,
+        task: &TaskSnapshot,
+        sql: &str,
+        now: Instant,
+    ) -> Result<Route, DbErr> {
+        let clock = self.inner.clock_at(now);
+        let state_of = |index| self.inner.state_of(index, clock, facts.must_see);
         let replicas = Replicas {
             load: &self.inner.load,
             tried: facts.tried,
             state_of: &state_of,
+            now,
         };
         let decided = decide(
             facts,
@@ -253,7 +261,8 @@ impl MultiDb {
         }
         // Transactions and executors always go to the primary: `decide`
         // only names the reason (and never refuses them).
-        let _ = self.route(&self.facts(op, task), task, what);
+        let now = Instant::now();
+        let _ = self.route(&self.facts(op, task, now), task, what, now);
         &self.inner.primary
     }
 }

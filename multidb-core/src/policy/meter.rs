@@ -60,6 +60,9 @@ pub struct LoadMeter {
     /// last update since `epoch` (low half, wrapping); 0: no sample yet.
     /// One word, so that a compare-and-swap updates both together.
     estimate: AtomicU64,
+    /// The millisecond (since `epoch`, wrapping) of the last probe
+    /// [`claim_probe`](Self::claim_probe) granted, plus one; 0: never.
+    probed: AtomicU32,
     epoch: Instant,
     decay_ms: f64,
 }
@@ -85,6 +88,7 @@ impl LoadMeter {
         LoadMeter {
             in_flight: AtomicU32::new(0),
             estimate: AtomicU64::new(0),
+            probed: AtomicU32::new(0),
             epoch: Instant::now(),
             decay_ms: decay.as_secs_f64().max(0.001) * 1000.0,
         }
@@ -148,9 +152,39 @@ impl LoadMeter {
         Some(estimate * self.weight_since(stamp, now))
     }
 
+    /// The estimate as its last sample left it, without the decay since:
+    /// how the replica answered when last asked.
+    pub(crate) fn sampled_ns(&self) -> Option<f64> {
+        unpack(self.estimate.load(Ordering::Relaxed)).map(|(estimate, _)| estimate)
+    }
+
+    /// Claim the next probe of this replica at `now`: true for one caller
+    /// per `every` (whole milliseconds), false for everyone else.
+    pub(crate) fn claim_probe(&self, now: Instant, every: Duration) -> bool {
+        let stamp = self.stamp(now);
+        let last = self.probed.load(Ordering::Relaxed);
+        let every = every.as_millis().min(u128::from(u32::MAX)) as u32;
+        if last != 0 && elapsed(last - 1, stamp) < every {
+            return false;
+        }
+        self.probed
+            .compare_exchange(
+                last,
+                stamp.wrapping_add(1).max(1),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    }
+
     /// The weight left to an estimate made at `stamp`: e^(-elapsed/decay).
     fn weight_since(&self, stamp: u32, now: Instant) -> f64 {
-        (-f64::from(elapsed(stamp, self.stamp(now))) / self.decay_ms).exp()
+        match elapsed(stamp, self.stamp(now)) {
+            // Under load most reads come within the millisecond of the last
+            // sample: no `exp` for them.
+            0 => 1.0,
+            ms => (-f64::from(ms) / self.decay_ms).exp(),
+        }
     }
 
     /// Milliseconds since the meter was made, wrapping after 49 days.

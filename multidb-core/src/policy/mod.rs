@@ -25,7 +25,9 @@
 //! simulation with 8 readers and 1 ms replicas, 5 % of all reads, which
 //! sets the p99. [`PeakEwma`] sees the first slow answer and then sends it
 //! only a probe now and then until its latency is back (0.015 % in the same
-//! simulation). Where replicas are alike,
+//! simulation); a replica [`OUTLIER_RATIO`] times slower than the other
+//! draw gets one probe per [`PROBE_EVERY`] even when many readers make the
+//! fast one look busy. Where replicas are alike,
 //! both spread reads evenly (each of N replicas within ±10 % of 1/N, as
 //! round-robin). [`RoundRobin`] stays for those who want exact turns.
 //!
@@ -50,7 +52,7 @@ mod meter;
 mod p2c;
 
 pub use meter::{DEFAULT_DECAY, LoadMeter, Started};
-pub use p2c::{LeastOutstanding, PeakEwma};
+pub use p2c::{LeastOutstanding, OUTLIER_RATIO, PROBE_EVERY, PeakEwma};
 
 use std::fmt::Debug;
 use std::hash::{BuildHasher, RandomState};

@@ -1,7 +1,17 @@
 //! The load-aware policies: power of two choices over the replicas' load
 //! meters.
 
+use std::time::Duration;
+
 use super::{ReplicaPolicy, ReplicaView, SplitMix, random_seed};
+
+/// A replica whose last answers were this many times slower than the other
+/// draw's is an outlier for [`PeakEwma`]: it gets probes only.
+pub const OUTLIER_RATIO: f64 = 2.0;
+
+/// How often [`PeakEwma`] sends a read to an outlier, to learn whether it is
+/// fast again.
+pub const PROBE_EVERY: Duration = Duration::from_millis(200);
 
 /// Power of two choices on the statements in flight: draw two usable
 /// replicas, take the one with fewer statements running on it (ties: the
@@ -67,6 +77,15 @@ impl ReplicaPolicy for LeastOutstanding {
 /// (statements in flight + 1), as tower's `PeakEwma` (and MaxScale's
 /// adaptive routing): draw two usable replicas, take the cheaper one.
 ///
+/// With one exception, for the tail: a replica whose last answers were
+/// [`OUTLIER_RATIO`] times slower than the other draw's is an outlier, and
+/// gets one read per [`PROBE_EVERY`] (a probe), whatever its statements in
+/// flight. Without it, many concurrent readers make the fast replica look
+/// busy (its statements in flight multiply its cost), and a replica 20 ms
+/// slower keeps getting a few percent of the reads, which is the p99. The
+/// probes' answers bring its average down once it is fast again, and it
+/// is compared as before.
+///
 /// The average is the [`LoadMeter`](super::LoadMeter)'s: a slow answer
 /// raises it at once, faster ones bring it down with a time constant of
 /// [`DEFAULT_DECAY`](super::DEFAULT_DECAY), and unrefreshed it decays towards
@@ -125,6 +144,14 @@ impl ReplicaPolicy for PeakEwma {
         let now = replicas.now();
         two_choices(&self.draws, replicas, |a, b| {
             let (a, b) = (replicas.load(a), replicas.load(b));
+            if let (Some(sampled_a), Some(sampled_b)) = (a.sampled_ns(), b.sampled_ns()) {
+                if sampled_a > OUTLIER_RATIO * sampled_b {
+                    return !a.claim_probe(now, PROBE_EVERY);
+                }
+                if sampled_b > OUTLIER_RATIO * sampled_a {
+                    return b.claim_probe(now, PROBE_EVERY);
+                }
+            }
             let (latency_a, latency_b) = match (a.estimate_ns(now), b.estimate_ns(now)) {
                 (Some(x), Some(y)) => (x, y),
                 // No sample yet: as fast as the other, so the statements in

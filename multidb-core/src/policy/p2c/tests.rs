@@ -262,3 +262,53 @@ fn a_new_replica_is_neither_flooded_nor_ignored() {
         }
     }
 }
+
+/// The p99 of `latencies` (sorted in place).
+fn p99(latencies: &mut [Duration]) -> Duration {
+    latencies.sort_unstable();
+    latencies[latencies.len() * 99 / 100]
+}
+
+#[test]
+fn a_slow_replica_stays_out_of_the_tail_under_many_readers() {
+    // As in the `policies` bench: 16 closed-loop readers on two replicas
+    // that share a loaded machine (their latency grows with all the reads
+    // in flight), so that the fast one looks busy; one of them then slower
+    // by `extra`. The default policy keeps the p99 within 1.2× of the healthy
+    // p99 and sends the slow replica at most 1 % of the reads.
+    let run = |extra: Duration| {
+        let cluster = Cluster::new(2);
+        let latencies = std::cell::RefCell::new(Vec::new());
+        let latency = |i: usize, _| {
+            let in_flight = cluster.meters[0].in_flight() + cluster.meters[1].in_flight();
+            let busy = ms(1) + Duration::from_micros(250) * in_flight;
+            let latency = if i == 0 { busy + extra } else { busy };
+            latencies.borrow_mut().push(latency);
+            latency
+        };
+        let mut reads = Vec::new();
+        simulate(
+            &PeakEwma::with_seed(5),
+            &cluster,
+            16,
+            ms(20_000),
+            &latency,
+            |t, i| reads.push((t, i)),
+        );
+        let on_slow = share(&reads, 0, ms(1_000), ms(20_000));
+        (p99(&mut latencies.into_inner()), on_slow)
+    };
+    let (healthy, _) = run(Duration::ZERO);
+    for extra in [20, 100] {
+        let (slow, on_slow) = run(ms(extra));
+        assert!(
+            slow.as_secs_f64() <= 1.2 * healthy.as_secs_f64(),
+            "+{extra} ms: p99 {slow:?}, healthy {healthy:?}"
+        );
+        assert!(
+            on_slow <= 0.01,
+            "+{extra} ms: {:.2} % on the slow replica",
+            on_slow * 100.0
+        );
+    }
+}
