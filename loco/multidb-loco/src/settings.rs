@@ -61,8 +61,9 @@ pub struct Settings {
 }
 
 /// `initializers.multidb.pinning`: the cookie that keeps a client that
-/// wrote on the primary (or on replicas that reached its write).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+/// wrote on the primary (or on replicas that reached its write). Its
+/// `Debug` leaves the signing key out.
+#[derive(Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PinSettings {
     /// Default `multidb_pin_writes`.
@@ -84,6 +85,22 @@ pub struct PinSettings {
     /// cannot see it (default `true`; one round trip per such request).
     #[serde(default = "yes")]
     pub capture_writes_elsewhere: bool,
+}
+
+impl std::fmt::Debug for PinSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PinSettings")
+            .field("cookie_name", &self.cookie_name)
+            .field("pin_for_secs", &self.pin_for_secs)
+            .field("secure", &self.secure)
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("exempt_path_prefixes", &self.exempt_path_prefixes)
+            .field("capture_writes_elsewhere", &self.capture_writes_elsewhere)
+            .finish()
+    }
 }
 
 /// `initializers.multidb.policy`.

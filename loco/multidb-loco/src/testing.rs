@@ -40,15 +40,24 @@ where
     request_with_config::<H, _, _>(config, |server, ctx| run(callback, server, ctx)).await;
 }
 
-/// `loco_rs::testing::request::request_with_create_db`, keeping cookies.
+/// `loco_rs::testing::request::request_with_create_db`, keeping cookies;
+/// the context's connections are closed at the end, so that the test
+/// database can be dropped.
 pub async fn request_with_create_db<H: Hooks, F, Fut>(callback: F)
 where
     F: FnOnce(TestServer, AppContext) -> Fut,
     Fut: Future<Output = ()>,
 {
     let config = RequestConfigBuilder::new().save_cookies(true).build();
-    request_config_with_create_db::<H, _, _>(config, |server, ctx| run(callback, server, ctx))
-        .await;
+    request_config_with_create_db::<H, _, _>(config, |server, ctx| async move {
+        run(callback, server, ctx.clone()).await;
+        // Loco drops the test database while the context's own pool still
+        // holds a session there (PostgreSQL refuses: 55006).
+        if let Err(error) = ctx.db.close_by_ref().await {
+            tracing::warn!(target: "multidb::loco", %error, "closing ctx.db");
+        }
+    })
+    .await;
 }
 
 async fn run<F, Fut>(callback: F, server: TestServer, ctx: AppContext)

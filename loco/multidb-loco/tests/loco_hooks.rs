@@ -101,3 +101,26 @@ fn a_job_payload_carries_its_position_as_text() -> Result<(), serde_json::Error>
     assert_eq!(plain, Causal::new(serde_json::json!({ "id": 7 })));
     Ok(())
 }
+
+#[test]
+fn multidb_errors_take_loco_s_question_mark_through_loco() {
+    use multidb_loco::IntoLoco;
+    fn build() -> loco_rs::Result<()> {
+        let refused: Result<(), std::io::Error> = Err(std::io::Error::other("replica refused"));
+        refused.loco()?;
+        Ok(())
+    }
+    let Err(error) = build() else {
+        panic!("the error goes through")
+    };
+    assert!(error.to_string().contains("replica refused"), "{error}");
+}
+
+#[test]
+fn the_signing_key_stays_out_of_debug_output() -> Result<(), serde_json::Error> {
+    let settings: multidb_loco::Settings = serde_json::from_value(serde_json::json!({
+        "replicas": [], "pinning": { "signing_key": "0123456789abcdef0123456789abcdef-secret" }
+    }))?;
+    assert!(!format!("{settings:?}").contains("secret"));
+    Ok(())
+}

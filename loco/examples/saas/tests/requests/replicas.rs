@@ -246,3 +246,39 @@ async fn a_job_enqueued_after_a_write_finds_its_row() {
     );
     assert_eq!((in_process, queued), (ROUNDS, ROUNDS));
 }
+
+#[tokio::test]
+#[serial]
+async fn replicas_follow_a_per_test_database() {
+    multidb_loco::testing::request_with_create_db::<App, _, _>(|server, ctx| async move {
+        assert!(
+            ctx.config.database.uri.contains("_loco_test_"),
+            "a per-test database"
+        );
+        let token = register_and_login(&server, "per-test@loco.com").await;
+        let (name, value) = bearer(&token);
+        let post = serde_json::json!({ "title": "in the per-test database", "content": "hi" });
+        let created = server
+            .post("/api/posts")
+            .add_header(name, value)
+            .json(&post)
+            .await;
+        assert_eq!(created.status_code(), 201, "{}", created.text());
+        // Past the delayed replica's second, and the monitor's next check.
+        tokio::time::sleep(Duration::from_millis(2_000)).await;
+        let db = multidb_loco::db(&ctx).expect("the initializer ran");
+        let replica_reads = db.stats().total(Target::Replica);
+        let (name, value) = bearer(&token);
+        let list = server.get("/api/posts").add_header(name, value).await;
+        let items = list.json::<serde_json::Value>()["items"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let replica_reads = db.stats().total(Target::Replica) - replica_reads;
+        println!("per-test database: {items} post listed, {replica_reads} reads on replicas");
+        assert_eq!(items, 1, "the per-test database's post, read where it is");
+        if replicas_serve_reads() {
+            assert!(replica_reads >= 2, "{replica_reads} replica reads");
+        }
+    })
+    .await;
+}
