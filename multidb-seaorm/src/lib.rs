@@ -36,6 +36,7 @@ mod catalog;
 mod causal;
 mod config;
 mod connection;
+mod elsewhere;
 mod error;
 mod failover;
 mod fresh;
