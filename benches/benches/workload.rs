@@ -19,7 +19,19 @@
 //!   causal reads off;
 //! * `timed 2 s` — Rails: `.pin_for(Duration::from_secs(2))`, causal off;
 //! * `causal` — `causal_reads(true)` (the default) and `PinningLayer` with
-//!   `PinningConfig::default()`: whatever position the layer carries.
+//!   `PinningConfig::default()`: whatever position the layer carries;
+//! * then `causal` again with each `causal_wait` budget of
+//!   `MULTIDB_WORKLOAD_WAITS` (ms, default `50,250,1000,3000`).
+//!
+//! **The oracle.** Outside the library, the bench samples each replica's
+//! replay position every 5 ms on connections of its own, and the app tells
+//! each writing client, in a response header, where the primary was right
+//! after its insert (read on a plain connection, not counted). A measured
+//! read "could have gone to a replica" when the sample of some replica
+//! nearest its start (up to half an interval after it) had reached the
+//! client's last write. The oracle's share is those reads against every
+//! read statement (as "reads on replicas"): what a router with perfect,
+//! instant knowledge of positions would have kept on replicas.
 //!
 //! Run it against the harness with every replica lagging:
 //!
@@ -33,8 +45,11 @@
 //! Printed per mode: requests, stale reads, the share of reads that replicas
 //! served (both instances' `db.stats()`: `Target::Replica` against every
 //! statement that is not a `Reason::Write`; on MariaDB that includes
-//! SeaORM's read-back of each insert, on the primary), throughput, p50/p99
-//! latency per request (client side), and the primary's reads by reason.
+//! SeaORM's read-back of each insert, on the primary), the oracle's share
+//! and the ratio, the primary's reads, the round trips causal reads added
+//! (position captures, probes, waits) per 1,000 reads, throughput, p50/p99
+//! latency per request (client side), and the primary's reads by reason;
+//! then a table of the `causal_wait` budgets.
 //! Results and how to read them: `BENCHMARKS.md`, section "Workload:
 //! read-your-writes under lag".
 //!
@@ -45,7 +60,7 @@
 //! distributed time of this mean between its requests; 0 = back to back),
 //! `MULTIDB_WORKLOAD_POOL` (16 connections per pool), `MULTIDB_WORKLOAD_MONITOR_MS`
 //! (unset: the library's default monitor interval), `MULTIDB_WORKLOAD_BACKENDS`
-//! (`pg,mariadb`). Without `--bench` (`cargo test --benches`) it runs a
+//! (`pg,mariadb`), `MULTIDB_WORKLOAD_WAITS` (`50,250,1000,3000`; empty: none). Without `--bench` (`cargo test --benches`) it runs a
 //! short smoke version; without the clusters' variables it says how to
 //! start them and skips.
 
@@ -62,7 +77,9 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use multidb_seaorm::{MultiDb, PinningConfig, PinningLayer, Reason, RoutingStats, Target, scope};
+use multidb_seaorm::{
+    MultiDb, PinningConfig, PinningLayer, Position, Reason, RoutingStats, Target, scope,
+};
 use multidb_tests::http1::{Connection, Jar};
 use multidb_tests::servers::Cluster;
 use sea_orm::{
@@ -93,6 +110,13 @@ mod item {
 /// The signing key both app instances share.
 const PIN_KEY: &[u8] = b"workload-benchmark-pin-key-32-bytes-or-more";
 
+/// The header in which the benchmark's app tells its client where the
+/// primary was after the client's write (for the oracle).
+const POSITION_HEADER: &str = "x-bench-position";
+
+/// How often the oracle samples each replica's replay position.
+const SAMPLE_EVERY: Duration = Duration::from_millis(5);
+
 /// The commit subject that says the pin carries the replication position.
 const POSITION_PIN_COMMIT: &str = "pin carries the position";
 
@@ -108,6 +132,8 @@ struct Params {
     pool: u32,
     monitor_ms: Option<u64>,
     backends: Vec<String>,
+    /// The `causal_wait` budgets (ms) run after the four modes.
+    waits: Vec<u64>,
 }
 
 fn env_or<T: FromStr>(name: &str, default: T) -> T {
@@ -150,6 +176,16 @@ impl Params {
             pool: env_or("MULTIDB_WORKLOAD_POOL", 16),
             monitor_ms,
             backends,
+            waits: std::env::var("MULTIDB_WORKLOAD_WAITS")
+                .unwrap_or_else(|_| "50,250,1000,3000".to_owned())
+                .split(',')
+                .filter(|w| !w.trim().is_empty())
+                .map(|w| {
+                    w.trim().parse().unwrap_or_else(|_| {
+                        panic!("MULTIDB_WORKLOAD_WAITS: {w:?} is not a number of ms")
+                    })
+                })
+                .collect(),
         };
         assert!(params.clients > 0, "MULTIDB_WORKLOAD_CLIENTS must be > 0");
         assert!(
@@ -177,22 +213,32 @@ enum Mode {
     Timed15,
     Timed2,
     Causal,
+    /// Causal, with `causal_wait` of this many milliseconds.
+    CausalWait(u64),
 }
 
 impl Mode {
     const ALL: [Mode; 4] = [Mode::NoPinning, Mode::Timed15, Mode::Timed2, Mode::Causal];
 
-    fn label(self) -> &'static str {
+    fn label(self) -> String {
         match self {
-            Mode::NoPinning => "no pinning",
-            Mode::Timed15 => "timed 15 s (django)",
-            Mode::Timed2 => "timed 2 s (Rails)",
-            Mode::Causal => "causal",
+            Mode::NoPinning => "no pinning".to_owned(),
+            Mode::Timed15 => "timed 15 s (django)".to_owned(),
+            Mode::Timed2 => "timed 2 s (Rails)".to_owned(),
+            Mode::Causal => "causal".to_owned(),
+            Mode::CausalWait(ms) => format!("causal, causal_wait {}", fmt_ms(ms)),
         }
     }
 
     fn causal_reads(self) -> bool {
-        self == Mode::Causal
+        matches!(self, Mode::Causal | Mode::CausalWait(_))
+    }
+
+    fn causal_wait(self) -> Duration {
+        match self {
+            Mode::CausalWait(ms) => Duration::from_millis(ms),
+            _ => Duration::ZERO,
+        }
     }
 
     /// The layer's configuration; `None`: no `PinningLayer`.
@@ -201,19 +247,36 @@ impl Mode {
         let base = || PinningConfig::default().signing_key(PIN_KEY).secure(false);
         match self {
             Mode::NoPinning => None,
-            Mode::Timed15 | Mode::Causal => Some(base()),
+            Mode::Timed15 | Mode::Causal | Mode::CausalWait(_) => Some(base()),
             Mode::Timed2 => Some(base().pin_for(Duration::from_secs(2))),
         }
     }
 }
 
+fn fmt_ms(ms: u64) -> String {
+    if ms >= 1000 && ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
 // --------------------------------------------------------------------- app
 
-fn app(db: MultiDb, mode: Mode) -> Router {
+/// The handlers' state: the routed connection, and (for the oracle only)
+/// a plain connection to the primary that reads its position after each
+/// write, outside the library and its counters.
+#[derive(Clone)]
+struct AppState {
+    db: MultiDb,
+    primary: sea_orm::DatabaseConnection,
+}
+
+fn app(state: AppState, mode: Mode) -> Router {
     let router = Router::new()
         .route("/clients/{client}/items", post(create))
         .route("/clients/{client}/items/latest", get(latest))
-        .with_state(db);
+        .with_state(state);
     match mode.pinning() {
         Some(config) => {
             router.layer(PinningLayer::new(config).expect("the benchmark's PinningConfig is valid"))
@@ -234,26 +297,60 @@ fn server_error(error: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
 }
 
-async fn create(State(db): State<MultiDb>, Path(client): Path<i32>) -> Response {
+/// The SQL that reads a server's position (the primary's after a write,
+/// a replica's replay position), as text in `p`.
+fn position_sql(backend: DbBackend, primary: bool) -> &'static str {
+    match (backend, primary) {
+        (DbBackend::Postgres, true) => "SELECT pg_current_wal_lsn()::text AS p",
+        (DbBackend::Postgres, false) => "SELECT pg_last_wal_replay_lsn()::text AS p",
+        (_, true) => "SELECT CAST(@@gtid_binlog_pos AS CHAR) AS p",
+        (_, false) => "SELECT CAST(@@gtid_slave_pos AS CHAR) AS p",
+    }
+}
+
+fn parse_position(backend: DbBackend, text: &str) -> Option<Position> {
+    match backend {
+        DbBackend::Postgres => Position::parse_pg_lsn(text).ok(),
+        _ => Position::parse_mariadb(text).ok(),
+    }
+}
+
+async fn read_position(db: &sea_orm::DatabaseConnection, primary: bool) -> Option<String> {
+    let backend = db.get_database_backend();
+    let statement = Statement::from_string(backend, position_sql(backend, primary));
+    let row = db.query_one_raw(statement).await.ok()??;
+    row.try_get::<Option<String>>("", "p").ok()?
+}
+
+async fn create(State(state): State<AppState>, Path(client): Path<i32>) -> Response {
     let row = item::ActiveModel {
         client: Set(client),
         ..Default::default()
     };
-    match row.insert(&db).await {
-        Ok(row) => (
-            StatusCode::SEE_OTHER,
-            [(
-                header::LOCATION,
-                format!("/clients/{client}/items/{}", row.id),
-            )],
-            row.id.to_string(),
-        )
-            .into_response(),
+    match row.insert(&state.db).await {
+        Ok(row) => {
+            // For the oracle: where the primary was once the write was done.
+            let position = read_position(&state.primary, true)
+                .await
+                .unwrap_or_default();
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (
+                        header::LOCATION,
+                        format!("/clients/{client}/items/{}", row.id),
+                    ),
+                    (header::HeaderName::from_static(POSITION_HEADER), position),
+                ],
+                row.id.to_string(),
+            )
+                .into_response()
+        }
         Err(error) => server_error(error),
     }
 }
 
-async fn latest(State(db): State<MultiDb>, Path(client): Path<i32>) -> Response {
+async fn latest(State(AppState { db, .. }): State<AppState>, Path(client): Path<i32>) -> Response {
     let newest = item::Entity::find()
         .filter(item::Column::Client.eq(client))
         .order_by_desc(item::Column::Id)
@@ -287,7 +384,8 @@ async fn start_instance(cluster: &Cluster, mode: Mode, params: &Params) -> Insta
         .primary(options(&cluster.primary))
         .replica(options(&cluster.replica))
         .replica(options(&cluster.delayed))
-        .causal_reads(mode.causal_reads());
+        .causal_reads(mode.causal_reads())
+        .causal_wait(mode.causal_wait());
     if let Some(ms) = params.monitor_ms {
         builder = builder.monitor_interval(Duration::from_millis(ms));
     }
@@ -300,7 +398,16 @@ async fn start_instance(cluster: &Cluster, mode: Mode, params: &Params) -> Insta
         .expect("cannot bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("the listener's address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = app(db.clone(), mode);
+    let primary = Database::connect(cluster.primary.as_str())
+        .await
+        .expect("cannot connect to the primary: is scripts/replicas.sh running?");
+    let app = app(
+        AppState {
+            db: db.clone(),
+            primary,
+        },
+        mode,
+    );
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -353,6 +460,9 @@ struct Tally {
     errors: u64,
     first_error: Option<String>,
     pin_sample: Option<String>,
+    /// Each measured read: when it started, and the position of the
+    /// client's last write (what a perfect router would wait for).
+    read_log: Vec<(Instant, Option<Position>)>,
 }
 
 struct Window {
@@ -360,9 +470,11 @@ struct Window {
     until: Instant,
 }
 
+#[allow(clippy::too_many_arguments)] // one client's whole setup, spawned once
 async fn client(
     n: usize,
     id: i32,
+    backend: DbBackend,
     addrs: [SocketAddr; 2],
     next: Arc<AtomicUsize>,
     params: Arc<Params>,
@@ -378,6 +490,7 @@ async fn client(
     let mut first = true;
     let mut tally = Tally::default();
     let mut last_written: Option<i64> = None;
+    let mut last_position: Option<Position> = None;
     // Start spread over one think time, not all at once.
     tokio::time::sleep(Duration::from_secs_f64(
         rng.next_f64() * params.think_ms / 1000.0,
@@ -416,6 +529,11 @@ async fn client(
                     match (answer.status, answer.body.trim().parse::<i64>()) {
                         (StatusCode::SEE_OTHER | StatusCode::OK, Ok(row)) => {
                             last_written = Some(last_written.map_or(row, |w| w.max(row)));
+                            last_position = answer
+                                .headers
+                                .get(POSITION_HEADER)
+                                .and_then(|value| value.to_str().ok())
+                                .and_then(|text| parse_position(backend, text));
                             if tally.pin_sample.is_none()
                                 && let Some(set) = answer.headers.get(header::SET_COOKIE)
                             {
@@ -451,7 +569,13 @@ async fn client(
                 tally.writes += 1;
             } else {
                 tally.reads += 1;
-                tally.reads_with_pin += u64::from(cookie.is_some());
+                // The pin only, not the replica affinity cookie.
+                tally.reads_with_pin += u64::from(
+                    cookie
+                        .as_deref()
+                        .is_some_and(|cookie| cookie.contains("multidb_pin_writes=")),
+                );
+                tally.read_log.push((started, last_position.clone()));
             }
             if let Some(error) = error {
                 tally.errors += 1;
@@ -476,6 +600,8 @@ struct Routing {
     pinned: u64,
     read_after_write: u64,
     causal: u64,
+    /// Round trips causal reads added: captures, probes, waits.
+    extra: u64,
 }
 
 impl Routing {
@@ -487,6 +613,7 @@ impl Routing {
             pinned: primary(Reason::Pinned),
             read_after_write: primary(Reason::ReadAfterWrite),
             causal: primary(Reason::Causal),
+            extra: stats.position_captures() + stats.position_probes() + stats.position_waits(),
         }
     }
 
@@ -497,6 +624,7 @@ impl Routing {
             pinned: a.pinned + b.pinned,
             read_after_write: a.read_after_write + b.read_after_write,
             causal: a.causal + b.causal,
+            extra: a.extra + b.extra,
         }
     }
 
@@ -507,6 +635,7 @@ impl Routing {
             pinned: self.pinned - before.pinned,
             read_after_write: self.read_after_write - before.read_after_write,
             causal: self.causal - before.causal,
+            extra: self.extra - before.extra,
         }
     }
 
@@ -530,6 +659,8 @@ struct Outcome {
     secs: f64,
     p50_us: u64,
     p99_us: u64,
+    /// Measured reads a replica could have served (the oracle).
+    oracle: u64,
 }
 
 fn both(instances: &[Instance; 2]) -> Routing {
@@ -559,6 +690,7 @@ async fn run_mode(cluster: &Cluster, mode: Mode, index: usize, params: &Arc<Para
         until: start + Duration::from_secs_f64(params.warmup + params.secs),
     });
     let next = Arc::new(AtomicUsize::new(0));
+    let samples = sample_replicas(cluster, window.until).await;
     let clients: Vec<_> = (0..params.clients)
         .map(|n| {
             // Fresh client ids per mode: no mode sees another's rows.
@@ -566,6 +698,7 @@ async fn run_mode(cluster: &Cluster, mode: Mode, index: usize, params: &Arc<Para
             tokio::spawn(client(
                 n,
                 id,
+                cluster.backend,
                 addrs,
                 next.clone(),
                 params.clone(),
@@ -595,13 +728,16 @@ async fn run_mode(cluster: &Cluster, mode: Mode, index: usize, params: &Arc<Para
         secs,
         p50_us: 0,
         p99_us: 0,
+        oracle: 0,
     };
     let mut latencies = Vec::new();
+    let mut read_log = Vec::new();
     for handle in clients {
         let tally = handle
             .await
             .expect("a client task panicked (see its message above)");
         latencies.extend(tally.latencies_us);
+        read_log.extend(tally.read_log);
         outcome.reads += tally.reads;
         outcome.writes += tally.writes;
         outcome.checked += tally.checked;
@@ -616,6 +752,14 @@ async fn run_mode(cluster: &Cluster, mode: Mode, index: usize, params: &Arc<Para
         }
     }
     outcome.requests = outcome.reads + outcome.writes;
+    let mut series = Vec::new();
+    for sampler in samples {
+        series.push(sampler.await.expect("a sampler task panicked"));
+    }
+    outcome.oracle = read_log
+        .iter()
+        .filter(|(at, needed)| oracle_says_replica(&series, *at, needed.as_ref()))
+        .count() as u64;
     latencies.sort_unstable();
     outcome.p50_us = quantile(&latencies, 0.50);
     outcome.p99_us = quantile(&latencies, 0.99);
@@ -628,6 +772,57 @@ async fn run_mode(cluster: &Cluster, mode: Mode, index: usize, params: &Arc<Para
         }
     }
     outcome
+}
+
+/// The oracle's samples of each replica's replay position until `until`,
+/// every [`SAMPLE_EVERY`], on connections of its own: (when the answer
+/// came, position), oldest first.
+async fn sample_replicas(
+    cluster: &Cluster,
+    until: Instant,
+) -> Vec<tokio::task::JoinHandle<Vec<(Instant, Position)>>> {
+    let mut samplers = Vec::new();
+    for url in [&cluster.replica, &cluster.delayed] {
+        let replica = Database::connect(url.as_str())
+            .await
+            .expect("cannot connect to a replica: is scripts/replicas.sh running?");
+        let backend = cluster.backend;
+        samplers.push(tokio::spawn(async move {
+            let mut series = Vec::new();
+            let mut tick = tokio::time::interval(SAMPLE_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while Instant::now() < until {
+                tick.tick().await;
+                if let Some(position) = read_position(&replica, false)
+                    .await
+                    .and_then(|text| parse_position(backend, &text))
+                {
+                    series.push((Instant::now(), position));
+                }
+            }
+            let _ = replica.close().await;
+            series
+        }));
+    }
+    samplers
+}
+
+/// Whether some replica had `needed` when a read started at `at`: its
+/// sample nearest to `at` (the last one answered by half a sampling
+/// interval after it) reached it. Nothing needed: any replica would do.
+fn oracle_says_replica(
+    series: &[Vec<(Instant, Position)>],
+    at: Instant,
+    needed: Option<&Position>,
+) -> bool {
+    let Some(needed) = needed else {
+        return true;
+    };
+    let by = at + SAMPLE_EVERY / 2;
+    series.iter().any(|samples| {
+        let seen = samples.partition_point(|(when, _)| *when <= by);
+        seen > 0 && samples[seen - 1].1.reached(needed)
+    })
 }
 
 /// A fresh `workload_item` on the primary, once both replicas have it.
@@ -699,6 +894,22 @@ fn percent(part: u64, whole: u64) -> String {
     }
 }
 
+fn per_thousand(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "—".to_owned()
+    } else {
+        format!("{:.0}", 1000.0 * part as f64 / whole as f64)
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "—".to_owned()
+    } else {
+        format!("{:.1} %", 100.0 * part as f64 / whole as f64)
+    }
+}
+
 fn table(cluster: &Cluster, outcomes: &[Outcome], with_position: &str) -> String {
     let mut out = String::new();
     out.push_str(&format!(
@@ -709,11 +920,16 @@ fn table(cluster: &Cluster, outcomes: &[Outcome], with_position: &str) -> String
     ));
     out.push_str(
         "| mode | requests | reads / writes | stale reads (of reads checked) | reads on replicas | \
-         throughput | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         oracle | replicas / oracle | primary reads | extra round trips per 1,000 reads | \
+         throughput | p50 | p99 | errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    for o in outcomes {
+    for o in outcomes
+        .iter()
+        .filter(|o| !matches!(o.mode, Mode::CausalWait(_)))
+    {
         out.push_str(&format!(
-            "| {} | {} | {} / {} | **{}** of {} ({}) | **{}** ({} of {}) | {:.0} req/s | {} | {} | {} |\n",
+            "| {} | {} | {} / {} | **{}** of {} ({}) | **{}** ({} of {}) | {} | **{}** | {} ({:.0}/s) | {} | {:.0} req/s | {} | {} | {} |\n",
             o.mode.label(),
             o.requests,
             o.reads,
@@ -724,11 +940,47 @@ fn table(cluster: &Cluster, outcomes: &[Outcome], with_position: &str) -> String
             percent(o.routing.replica, o.routing.reads()),
             o.routing.replica,
             o.routing.reads(),
+            percent(o.oracle, o.routing.reads()),
+            ratio(o.routing.replica, o.oracle),
+            o.routing.primary_reads,
+            o.routing.primary_reads as f64 / o.secs,
+            per_thousand(o.routing.extra, o.routing.reads()),
             o.requests as f64 / o.secs,
             fmt_us(o.p50_us),
             fmt_us(o.p99_us),
             o.errors,
         ));
+    }
+    let waits: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| matches!(o.mode, Mode::Causal | Mode::CausalWait(_)))
+        .collect();
+    if waits.len() > 1 {
+        out.push_str(&format!(
+            "\n**{}**, causal mode, by `causal_wait` budget\n\n\
+             | causal_wait | reads on replicas | oracle (no wait) | replicas / oracle | stale reads | \
+             primary reads | extra round trips per 1,000 reads | p50 | p99 |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            name(cluster)
+        ));
+        for o in waits {
+            let budget = match o.mode {
+                Mode::CausalWait(ms) => fmt_ms(ms),
+                _ => "0".to_owned(),
+            };
+            out.push_str(&format!(
+                "| {budget} | **{}** | {} | {} | {} | {} ({:.0}/s) | {} | {} | **{}** |\n",
+                percent(o.routing.replica, o.routing.reads()),
+                percent(o.oracle, o.routing.reads()),
+                ratio(o.routing.replica, o.oracle),
+                o.stale,
+                o.routing.primary_reads,
+                o.routing.primary_reads as f64 / o.secs,
+                per_thousand(o.routing.extra, o.routing.reads()),
+                fmt_us(o.p50_us),
+                fmt_us(o.p99_us),
+            ));
+        }
     }
     out
 }
@@ -872,7 +1124,10 @@ fn main() {
         let outcomes = runtime.block_on(async {
             create_table(cluster).await;
             let mut outcomes = Vec::new();
-            for (index, mode) in Mode::ALL.into_iter().enumerate() {
+            let modes = Mode::ALL
+                .into_iter()
+                .chain(params.waits.iter().map(|&ms| Mode::CausalWait(ms)));
+            for (index, mode) in modes.enumerate() {
                 let outcome = run_mode(cluster, mode, index, &params).await;
                 eprintln!(
                     "workload: {} / {}: {} requests, {} stale, {} on replicas",

@@ -1,4 +1,5 @@
-//! `classify`, `classify_for` and `Classifier::classify` never panic, no
+//! `classify`, `classify_for` and `Classifier::classify` never panic, the
+//! fast path of `classify_for` agrees with its full scan, no
 //! text that SQLite prepares as a write (or as more than one statement) is
 //! `Read` for SQLite or for the dialect-blind form, and a catalog of
 //! writing functions and operators never turns a write into a read.
@@ -55,7 +56,20 @@ fuzz_target!(|data: &[u8]| {
     let Ok(sql) = std::str::from_utf8(data) else {
         return;
     };
+    // The fast path only ever proves what the full scan finds.
+    for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+        assert_eq!(
+            classify_for(dialect, sql),
+            multidb_core::__private::classify_full(Some(dialect), sql),
+            "fast path and full scan disagree ({dialect:?}): {sql:?}"
+        );
+    }
     let blind = classify(sql);
+    assert_eq!(
+        blind,
+        multidb_core::__private::classify_full(None, sql),
+        "fast path and full scan disagree (blind): {sql:?}"
+    );
     let sqlite = classify_for(Dialect::Sqlite, sql);
     let _ = classify_for(Dialect::Postgres, sql);
     let _ = classify_for(Dialect::MySql, sql);

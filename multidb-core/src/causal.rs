@@ -69,6 +69,14 @@ impl Positions {
             .flatten()
             .all(|wanted| wanted.reached_by(cluster, position))
     }
+
+    /// The one position that has reached all of them (what a wait on a
+    /// replica waits for); `None` when they belong to different clusters.
+    pub fn joined(&self) -> Option<WritePosition> {
+        let mut all = self.0.iter().flatten();
+        let first = all.next()?.clone();
+        all.try_fold(first, |have, next| have.join(next))
+    }
 }
 
 /// What a read needs before it can be routed (see [`CausalState::read_need`]).
@@ -103,6 +111,12 @@ pub struct CausalState {
     floor: Option<WritePosition>,
     /// How to capture `own` when the HTTP layer asks for it.
     capturer: Option<Arc<dyn CapturePosition>>,
+    /// When `after` or `own` was last learned: a replica checked since then
+    /// and still behind them really lags (no need to ask it again).
+    learned: Option<Instant>,
+    /// Every replica was seen at or past `after`: the pin that carried it
+    /// is of no more use.
+    after_everywhere: bool,
 }
 
 impl CausalState {
@@ -110,6 +124,7 @@ impl CausalState {
     pub fn after(position: WritePosition) -> Self {
         CausalState {
             after: Some(position),
+            learned: Some(Instant::now()),
             ..CausalState::default()
         }
     }
@@ -140,6 +155,14 @@ impl CausalState {
     pub fn captured(&mut self, position: WritePosition) {
         self.own = Some(position);
         self.pending = false;
+        self.learned = Some(Instant::now());
+    }
+
+    /// When the newest position the reads must see (the one the scope came
+    /// with, or its own writes') was learned: what a replica's known
+    /// position is compared with before asking it afresh.
+    pub fn learned_at(&self) -> Option<Instant> {
+        self.learned
     }
 
     /// A read was served by a replica of `cluster` at `position`: later
@@ -200,6 +223,24 @@ impl CausalState {
         self.after.as_ref()
     }
 
+    /// The position the scope came with, while no read has yet found it
+    /// reached by every replica.
+    pub fn after_to_check(&self) -> Option<&WritePosition> {
+        self.after.as_ref().filter(|_| !self.after_everywhere)
+    }
+
+    /// Every replica was seen at or past the position the scope came with:
+    /// the pin that carried it can be cleared.
+    pub fn after_reached_everywhere(&mut self) {
+        self.after_everywhere = self.after.is_some();
+    }
+
+    /// Whether every replica was seen at or past the position the scope
+    /// came with (see [`after_reached_everywhere`](Self::after_reached_everywhere)).
+    pub fn after_is_everywhere(&self) -> bool {
+        self.after_everywhere
+    }
+
     /// The capturer registered by the connection that wrote, when the
     /// position is stale.
     pub fn capturer_if_stale(&self) -> Option<Arc<dyn CapturePosition>> {
@@ -215,6 +256,7 @@ impl fmt::Debug for CausalState {
             .field("pending", &self.pending)
             .field("uncertain", &self.uncertain)
             .field("floor", &self.floor)
+            .field("after_everywhere", &self.after_everywhere)
             .finish_non_exhaustive()
     }
 }
@@ -251,12 +293,17 @@ mod tests {
         assert!(state.is_stale());
         state.captured(at(10));
         assert!(!state.is_stale());
+        assert!(state.learned_at().is_some());
         assert_eq!(state.own_position(), Some(&at(10)));
         let ReadNeed::Ready(need) = state.read_need() else {
             panic!("captured: ready")
         };
         assert!(need.reached_by(1, Some(&Position::Lsn(10))));
         assert!(!need.reached_by(1, Some(&Position::Lsn(9))));
+        let MustSee::Positions(positions) = &need else {
+            panic!("positions")
+        };
+        assert_eq!(positions.joined(), Some(at(10)));
         assert!(
             !need.reached_by(2, Some(&Position::Lsn(10))),
             "another cluster"
@@ -283,6 +330,18 @@ mod tests {
         assert!(need.reached_by(1, Some(&Position::Lsn(8))));
         state.served(0, &Position::Lsn(100)); // cluster unknown: ignored
         assert!(state.must_see().reached_by(1, Some(&Position::Lsn(8))));
+    }
+
+    #[test]
+    fn a_pin_reached_everywhere_is_checked_once() {
+        let mut state = CausalState::default();
+        state.after_reached_everywhere();
+        assert!(!state.after_is_everywhere(), "no pin, nothing to clear");
+        let mut state = CausalState::after(at(5));
+        assert_eq!(state.after_to_check(), Some(&at(5)));
+        state.after_reached_everywhere();
+        assert!(state.after_is_everywhere());
+        assert_eq!(state.after_to_check(), None);
     }
 
     #[test]

@@ -158,6 +158,27 @@ impl RequestContext {
         self.with_causal(|c| c.own_position().cloned())
     }
 
+    /// The replica the request read from last, if any: for replica
+    /// affinity across requests (the HTTP layer keeps it in a cookie).
+    pub fn sticky_replica(&self) -> Option<usize> {
+        let index = self.facts.sticky.load(Ordering::Relaxed);
+        (index != usize::MAX).then_some(index)
+    }
+
+    /// Read from replica `index` first, while it is usable (what a client
+    /// read from in its earlier requests): a client that stays on one
+    /// replica never sees data go back in time. Out of range: ignored.
+    ///
+    /// ```
+    /// use multidb_core::context::RequestContext;
+    /// let request = RequestContext::new();
+    /// request.stick_to_replica(1);
+    /// assert_eq!(request.sticky_replica(), Some(1));
+    /// ```
+    pub fn stick_to_replica(&self, index: usize) {
+        self.facts.sticky.store(index, Ordering::Relaxed);
+    }
+
     /// Run `f` on this request's causal facts.
     fn with_causal<R>(&self, f: impl FnOnce(&mut CausalState) -> R) -> R {
         let mut causal = self

@@ -30,6 +30,10 @@ pub use route::{Reason, Target};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::causal::{CapturePosition, CausalState, MustSee, Positions, ReadNeed};
+    /// The classifier without its fast path, for the fuzz target (built
+    /// with `--cfg fuzzing`) to check that the fast path agrees with it.
+    #[cfg(fuzzing)]
+    pub use crate::classify::classify_full;
     pub use crate::context::plumbing::*;
     pub use crate::route::{
         Clock, Facts, Op, Refused, ReplicaFacts, ReplicaState, Route, decide, replica_state,

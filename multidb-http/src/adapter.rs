@@ -53,6 +53,9 @@ impl RequestState {
             Some(position) => RequestContext::after(position.clone()),
             None => RequestContext::new(),
         };
+        if let Some(replica) = incoming.affinity() {
+            request.stick_to_replica(replica);
+        }
         RequestState {
             settings,
             incoming,
@@ -97,8 +100,9 @@ impl RequestState {
 
     /// The handler answered with `status` (or the middleware answered 500
     /// for a caught `panic`); `marked` says whether the response carries
-    /// [`DbWrite`](crate::DbWrite). The pin to send, if the request earned
-    /// one.
+    /// [`DbWrite`](crate::DbWrite). What to tell the client's cookies, if
+    /// anything: the pin the request earned, the clearing of a pin every
+    /// replica has reached, its replica (see [`Settings::tell`]).
     pub fn respond(
         &mut self,
         status: u16,
@@ -109,16 +113,26 @@ impl RequestState {
         if let Some(panic) = panic {
             self.settings.caught_panic(&**panic);
         }
-        let reason = self
-            .settings
-            .earns_pin(&self.incoming, &self.request, marked)?;
-        // The position the handler's writes reached (captured when the
-        // handler finished, see `WithFinalPin`), for the next requests.
-        let position = with_causal(&self.request, |c| c.own_position().cloned());
-        Some(
-            self.settings
-                .issue(now_secs(), position.as_ref(), reason, status),
-        )
+        let settings = &*self.settings;
+        let reason = settings.earns_pin(&self.incoming, &self.request, marked);
+        let mut issued = match reason {
+            Some(reason) => {
+                // The position the handler's writes reached (captured when
+                // the handler finished, see `WithFinalPin`), for the next
+                // requests.
+                let position = with_causal(&self.request, |c| c.own_position().cloned());
+                settings.issue(now_secs(), position.as_ref(), reason, status)
+            }
+            None => IssuedPin::nothing(settings),
+        };
+        let pin_everywhere = with_causal(&self.request, |c| c.after_is_everywhere());
+        settings.tell(
+            &mut issued,
+            &self.incoming,
+            pin_everywhere,
+            self.request.sticky_replica(),
+        );
+        (!issued.is_empty()).then_some(issued)
     }
 
     /// The inner service failed with an error, not a response: nothing to

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::cookie::SetCookie;
+use crate::cookie::{AffinityCookie, SetCookie};
 use crate::error::ConfigError;
 use crate::token::Tokens;
 
@@ -76,6 +76,7 @@ impl SameSite {
 /// | [`exempt_path_prefix`](Self::exempt_path_prefix) | none |
 /// | [`catch_panics`](Self::catch_panics) | `true` |
 /// | [`causal`](Self::causal) | `false` |
+/// | [`replica_affinity`](Self::replica_affinity) | `true` |
 ///
 /// ```
 /// use std::time::Duration;
@@ -106,6 +107,7 @@ pub struct PinningConfig {
     exempt_path_prefixes: Vec<String>,
     catch_panics: bool,
     causal: bool,
+    replica_affinity: bool,
 }
 
 impl Default for PinningConfig {
@@ -124,6 +126,7 @@ impl Default for PinningConfig {
             exempt_path_prefixes: Vec::new(),
             catch_panics: true,
             causal: false,
+            replica_affinity: true,
         }
     }
 }
@@ -147,6 +150,7 @@ impl fmt::Debug for PinningConfig {
             .field("exempt_path_prefixes", &self.exempt_path_prefixes)
             .field("catch_panics", &self.catch_panics)
             .field("causal", &self.causal)
+            .field("replica_affinity", &self.replica_affinity)
             .finish()
     }
 }
@@ -322,6 +326,41 @@ impl PinningConfig {
         self
     }
 
+    /// Keep each client on one replica across its requests (default
+    /// `true`), so that it never sees data go back in time: replicas lag by
+    /// different amounts, and a client sent to the next one may see a row
+    /// it saw a moment ago disappear. The replica a request read from goes
+    /// into a cookie named after the pin cookie, `<cookie_name>_replica`
+    /// (a session cookie with the same attributes), and the client's next
+    /// requests read from that replica first, while it is usable (up, not
+    /// lagging past the limit, and, for a causal read, at or past the
+    /// position it must see); when it is not, the read goes elsewhere and
+    /// the cookie follows.
+    ///
+    /// Why a replica and not a signed "seen up to" position: a position
+    /// would have to be set on nearly every response (positions advance
+    /// with every write), costing a `Set-Cookie` (and uncacheable
+    /// responses) and an HMAC per request, and the exact position a read
+    /// was served at is not known without one more round trip. The replica
+    /// changes rarely: the cookie is set on a client's first read from a
+    /// replica and when its replica stops being usable, never otherwise;
+    /// it needs no signature (a client that picks its replica gains
+    /// nothing); and a response cached with it by a CDN only puts the
+    /// clients it reaches on the same replica, which keeps them monotonic.
+    /// What it cannot do: keep a client that drops cookies monotonic, or
+    /// a client whose replica becomes unusable (it moves to another, which
+    /// may be behind, once).
+    ///
+    /// ```
+    /// use multidb_http::PinningConfig;
+    /// let config = PinningConfig::default().replica_affinity(false);
+    /// assert!(config.validate().is_ok());
+    /// ```
+    pub fn replica_affinity(mut self, affinity: bool) -> Self {
+        self.replica_affinity = affinity;
+        self
+    }
+
     /// Check the configuration: what building the middleware checks,
     /// without building anything.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -439,6 +478,9 @@ impl PinningConfig {
         Ok(Settings {
             cookie_name: name.clone(),
             tokens: Tokens::new(name, pin_secs, signer),
+            affinity: self
+                .replica_affinity
+                .then(|| AffinityCookie::new(name, attributes.clone())),
             set_cookie: SetCookie::new(name, pin_secs, attributes),
             pin_on_any_write: self.pin_on_any_write,
             catch_panics: self.catch_panics,
@@ -468,6 +510,8 @@ pub struct Settings {
     pub(crate) cookie_name: String,
     pub(crate) tokens: Tokens,
     pub(crate) set_cookie: SetCookie,
+    /// The replica affinity cookie, unless turned off.
+    pub(crate) affinity: Option<AffinityCookie>,
     pub(crate) pin_on_any_write: bool,
     pub(crate) catch_panics: bool,
     pub(crate) causal: bool,
@@ -503,6 +547,7 @@ impl fmt::Debug for Settings {
             .field("cookie_name", &self.cookie_name)
             .field("pin_secs", &self.tokens.pin_secs())
             .field("set_cookie", &self.set_cookie)
+            .field("affinity", &self.affinity)
             .field("pin_on_any_write", &self.pin_on_any_write)
             .field("catch_panics", &self.catch_panics)
             .field("signed", &self.tokens.signed())

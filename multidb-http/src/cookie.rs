@@ -120,6 +120,47 @@ impl SetCookie {
         line.push_str(&self.attributes);
         Written { line, token }
     }
+
+    /// `name=; Max-Age=0; Expires=<epoch>; <attributes>`: removes the
+    /// cookie (same name, path and domain, so browsers replace it).
+    pub(crate) fn clear(&self) -> String {
+        format!(
+            "{}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT{}",
+            self.prefix, self.attributes
+        )
+    }
+}
+
+/// The replica affinity cookie, `<pin cookie name>_replica=<index>`: a
+/// session cookie (no `Max-Age`) with the pin cookie's attributes.
+#[derive(Debug)]
+pub(crate) struct AffinityCookie {
+    /// `multidb_pin_writes_replica`
+    name: String,
+    attributes: String,
+}
+
+impl AffinityCookie {
+    pub(crate) fn new(pin_name: &str, attributes: String) -> Self {
+        AffinityCookie {
+            name: format!("{pin_name}_replica"),
+            attributes,
+        }
+    }
+
+    /// The replica index a request's cookies name (the first valid value;
+    /// anything else is ignored: at worst a client picks its replica).
+    pub(crate) fn read<'a>(&self, cookies: impl Iterator<Item = &'a [u8]>) -> Option<usize> {
+        cookie_values(cookies, self.name.as_bytes()).find_map(|value| {
+            (!value.is_empty() && value.len() <= 4 && value.iter().all(u8::is_ascii_digit))
+                .then(|| value.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
+        })
+    }
+
+    /// The `Set-Cookie` line for `replica`.
+    pub(crate) fn write(&self, replica: usize) -> String {
+        format!("{}={replica}{}", self.name, self.attributes)
+    }
 }
 
 #[cfg(test)]
@@ -161,6 +202,28 @@ mod tests {
         let headers: &[&[u8]] = &[b"garbage, 12 ,", b"13"];
         let found: Vec<&[u8]> = header_values(headers.iter().copied()).collect();
         assert_eq!(found, [&b"garbage"[..], b"12", b"", b"13"]);
+    }
+
+    #[test]
+    fn the_clearing_and_affinity_lines() {
+        let set_cookie = SetCookie::new("pin", 15, "; Path=/; HttpOnly".to_owned());
+        assert_eq!(
+            set_cookie.clear(),
+            "pin=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly"
+        );
+        let affinity = AffinityCookie::new("pin", "; Path=/".to_owned());
+        assert_eq!(affinity.write(3), "pin_replica=3; Path=/");
+        let read = |header: &[u8]| affinity.read([header].into_iter());
+        assert_eq!(read(b"pin=1; pin_replica=12"), Some(12));
+        assert_eq!(read(b"pin_replica=x; pin_replica=2"), Some(2));
+        for bad in [
+            &b"pin_replica="[..],
+            b"pin_replica=-1",
+            b"pin_replica=99999",
+            b"pin=3",
+        ] {
+            assert_eq!(read(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

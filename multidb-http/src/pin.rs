@@ -80,6 +80,8 @@ pub struct Incoming {
     /// What the request's pins carried, combined: the position its reads
     /// must see (none when a pin without one came).
     after: Option<WritePosition>,
+    /// The replica the client's affinity cookie names.
+    affinity: Option<usize>,
 }
 
 impl Incoming {
@@ -106,6 +108,12 @@ impl Incoming {
     /// Whether the path is exempt: never pinned, never earns a pin.
     pub fn exempt(&self) -> bool {
         self.exempt
+    }
+
+    /// The replica the client read from in its earlier requests (its
+    /// affinity cookie, see [`PinningConfig::replica_affinity`](crate::PinningConfig::replica_affinity)).
+    pub fn affinity(&self) -> Option<usize> {
+        self.affinity
     }
 }
 
@@ -203,12 +211,15 @@ impl Pins {
 /// application set none.
 const CACHE_CONTROL_PRIVATE: &str = "private";
 
-/// A pin to send: the headers a pinning response gets
+/// What a response tells the client's cookies: a pin, the clearing of a
+/// pin no longer needed, its replica; the headers to write
 /// ([`headers`](Self::headers)).
 #[derive(Debug)]
 pub struct IssuedPin<'s> {
-    written: Written,
+    written: Option<Written>,
     header_name: Option<&'s HeaderName>,
+    clear: Option<String>,
+    affinity: Option<String>,
 }
 
 /// How a [`PinHeader`] goes into the response's headers.
@@ -235,30 +246,61 @@ pub struct PinHeader<'s> {
 }
 
 impl<'s> IssuedPin<'s> {
+    /// Nothing to tell yet.
+    pub(crate) fn nothing(settings: &'s Settings) -> Self {
+        IssuedPin {
+            written: None,
+            header_name: settings.header_name.as_ref(),
+            clear: None,
+            affinity: None,
+        }
+    }
+
+    /// Whether it has no header to write.
+    pub fn is_empty(&self) -> bool {
+        self.written.is_none() && self.clear.is_none() && self.affinity.is_none()
+    }
+
     /// The headers to write, in order: the pin header (if configured) with
-    /// the token, the `Set-Cookie`, and `Cache-Control: private` unless
-    /// the response has a `Cache-Control`.
+    /// the token, the pin's `Set-Cookie` (or the one that clears it), the
+    /// affinity `Set-Cookie`, and, with a pin or its clearing,
+    /// `Cache-Control: private` unless the response has a `Cache-Control`.
+    /// The affinity cookie alone leaves caching alone: a cached copy only
+    /// puts the clients it reaches on the same replica.
     pub fn headers(self) -> impl Iterator<Item = PinHeader<'s>> {
         let IssuedPin {
             written,
             header_name,
+            clear,
+            affinity,
         } = self;
-        let token = header_name.map(|name| PinHeader {
-            name: name.as_str().as_bytes(),
-            value: written.line.as_bytes()[written.token.clone()].to_vec(),
-            write: HeaderWrite::Append,
+        let private = written.is_some() || clear.is_some();
+        let token = written.as_ref().and_then(|written| {
+            header_name.map(|name| PinHeader {
+                name: name.as_str().as_bytes(),
+                value: written.line.as_bytes()[written.token.clone()].to_vec(),
+                write: HeaderWrite::Append,
+            })
         });
-        let cookie = PinHeader {
+        let set_cookie = |line: String| PinHeader {
             name: b"set-cookie",
-            value: written.line.into_bytes(),
+            value: line.into_bytes(),
             write: HeaderWrite::Append,
         };
-        let cache = PinHeader {
+        let cookie = written.map(|written| set_cookie(written.line));
+        let clear = clear.map(set_cookie);
+        let affinity = affinity.map(set_cookie);
+        let cache = private.then(|| PinHeader {
             name: b"cache-control",
             value: CACHE_CONTROL_PRIVATE.as_bytes().to_vec(),
             write: HeaderWrite::IfAbsent,
-        };
-        token.into_iter().chain([cookie, cache])
+        });
+        token
+            .into_iter()
+            .chain(cookie)
+            .chain(clear)
+            .chain(affinity)
+            .chain(cache)
     }
 }
 
@@ -278,6 +320,8 @@ impl Settings {
         pin_headers: impl Iterator<Item = &'a [u8]>,
         now: u64,
     ) -> Incoming {
+        // Read twice (pins, affinity); no allocation without a `Cookie`.
+        let cookies: Vec<&[u8]> = cookies.collect();
         let exempt = self.is_exempt(path);
         let writes = !is_read_method(method);
         let mut pins = Pins::default();
@@ -286,7 +330,7 @@ impl Settings {
         } else if writes {
             Some(PinnedBy::Method)
         } else {
-            let cookies = cookie_values(cookies, self.cookie_name.as_bytes());
+            let cookies = cookie_values(cookies.iter().copied(), self.cookie_name.as_bytes());
             let cookie = pins.add(&self.tokens, cookies, now, PinnedBy::Cookie);
             let header = self.header_name.is_some()
                 && pins.add(
@@ -300,6 +344,10 @@ impl Settings {
             } else {
                 header.then_some(PinnedBy::Header)
             }
+        };
+        let affinity = match &self.affinity {
+            Some(cookie) if !exempt => cookie.read(cookies.iter().copied()),
+            _ => None,
         };
         tracing::debug!(
             target: TARGET,
@@ -315,6 +363,7 @@ impl Settings {
             writes,
             pinned_by,
             after: pins.after,
+            affinity,
         }
     }
 
@@ -390,8 +439,35 @@ impl Settings {
         );
         crate::metrics::pin_issued(reason);
         IssuedPin {
-            written,
-            header_name: self.header_name.as_ref(),
+            written: Some(written),
+            ..IssuedPin::nothing(self)
+        }
+    }
+
+    /// Add to `issued` what the response tells the client besides a new
+    /// pin: clear the pin it came with when every replica has reached that
+    /// pin's position (`pin_everywhere`, and no new pin), and set its
+    /// replica affinity when the request read from another replica than
+    /// its cookie named (`read_from`).
+    pub fn tell<'s>(
+        &'s self,
+        issued: &mut IssuedPin<'s>,
+        incoming: &Incoming,
+        pin_everywhere: bool,
+        read_from: Option<usize>,
+    ) {
+        if issued.written.is_none()
+            && pin_everywhere
+            && incoming.pinned_by == Some(PinnedBy::Cookie)
+        {
+            tracing::debug!(target: TARGET, "every replica has the pin's position: clearing it");
+            issued.clear = Some(self.set_cookie.clear());
+        }
+        if let (Some(cookie), Some(replica)) = (&self.affinity, read_from)
+            && !incoming.exempt
+            && incoming.affinity != Some(replica)
+        {
+            issued.affinity = Some(cookie.write(replica));
         }
     }
 

@@ -236,6 +236,34 @@ impl<S> MultiDbBuilder<S> {
         self
     }
 
+    /// How long a causal read may wait for a replica to reach the position
+    /// it must see, before it goes to the primary (default zero: it does
+    /// not wait). With a budget, a read that no replica can serve yet waits
+    /// on the replica most likely to get there first (the least lagging),
+    /// for at most the budget, then reads there; when the budget runs out
+    /// it reads the primary. PostgreSQL (before 19) polls the replicas'
+    /// `pg_last_wal_replay_lsn()` every few milliseconds, one poll per
+    /// replica whatever the number of waiting reads; MariaDB waits with
+    /// `MASTER_GTID_WAIT`, MySQL with `WAIT_FOR_EXECUTED_GTID_SET`, which
+    /// hold one replica connection for at most the budget.
+    ///
+    /// A wait moves read load off the primary during a burst of writes, at
+    /// the price of latency: a read can take up to the budget longer. Use
+    /// it when the primary is the bottleneck and replicas lag by less than
+    /// the latency you can afford; keep it zero when latency matters more
+    /// than the primary's load. A dropped request (a client gone, a
+    /// timeout) stops its wait. It has no effect without
+    /// [`causal_reads`](Self::causal_reads).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = multidb_seaorm::MultiDb::builder().causal_wait(Duration::from_millis(250));
+    /// ```
+    pub fn causal_wait(mut self, budget: Duration) -> Self {
+        self.config.causal_wait = budget;
+        self
+    }
+
     /// Functions of the application (or of an extension) that only read, so
     /// that statements calling them can go to replicas. The classifier
     /// calls a statement a read only if every function it calls is known to

@@ -66,6 +66,32 @@ FROM information_schema.ROUTINES WHERE ROUTINE_TYPE = 'FUNCTION'";
 pub(crate) const SQLITE_VERSION: &str =
     "SELECT CAST(count(*) AS TEXT) AS v FROM pragma_function_list";
 
+/// Whether `sql` may change the catalog of functions and operators: its
+/// first word (after spaces and comments) is `CREATE`, `ALTER` or `DROP`.
+/// Such a statement makes the monitor check the catalog's fingerprint on
+/// its next ticks instead of waiting for the periodic check; any other
+/// DDL costs one fingerprint query, nothing more.
+pub(crate) fn may_change_catalog(sql: &str) -> bool {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(comment) = rest.strip_prefix("--") {
+            rest = comment.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            rest = comment.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+        rest = rest.trim_start();
+    }
+    let word = rest
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default();
+    ["create", "alter", "drop"]
+        .iter()
+        .any(|ddl| word.eq_ignore_ascii_case(ddl))
+}
+
 /// The catalog's fingerprint ([`POSTGRES_VERSION`]): poll it, and call
 /// [`load_catalog`] again when it differs from the last one.
 ///
@@ -166,6 +192,29 @@ fn postgres_entry(row: &QueryResult) -> Result<(String, Origin, Volatility), DbE
 /// `scripts/replicas.sh` (PostgreSQL with PostGIS, MariaDB) and SQLite.
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ddl_that_may_change_the_catalog_is_recognised() {
+        for sql in [
+            "CREATE FUNCTION f() RETURNS int STABLE LANGUAGE sql AS 'SELECT 1'",
+            "  create or replace function f() returns int as 'select 1' language sql",
+            "/* migration 7 */ -- functions\n ALTER FUNCTION f() IMMUTABLE",
+            "DROP EXTENSION postgis",
+            "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = f)",
+        ] {
+            assert!(super::may_change_catalog(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT 1",
+            "INSERT INTO created (a) VALUES (1)",
+            "UPDATE t SET dropped = true",
+            "-- CREATE FUNCTION\nSELECT 1",
+            "/* unterminated CREATE",
+            "",
+        ] {
+            assert!(!super::may_change_catalog(sql), "{sql}");
+        }
+    }
+
     use std::sync::Arc;
 
     use multidb_core::{Access, Classifier, Dialect, classify_for};

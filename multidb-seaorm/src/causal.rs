@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use multidb_core::__private::{
     CapturePosition, CausalState, MustSee, ReadNeed, TaskSnapshot, TaskState, comes_after,
@@ -19,6 +19,11 @@ use crate::inner::Inner;
 use crate::multidb::MultiDb;
 use crate::positions::primary_position;
 use crate::replica_set::Member;
+
+/// A read this soon after its scope's write does not look for a replica
+/// that has it (none is likely to have it yet): it reads the primary without
+/// the round trips of a capture and a probe.
+const CAPTURE_AFTER: Duration = Duration::from_millis(5);
 
 /// Where the causal facts of a read live.
 enum Home<'a> {
@@ -37,51 +42,83 @@ impl Home<'_> {
 
 impl MultiDb {
     /// What a read of `task` must see, capturing the position of its writes
-    /// first when a replica may have it (one round trip to the primary).
-    pub(crate) async fn must_see(&self, task: &TaskSnapshot) -> MustSee {
+    /// first when a replica may have it (one round trip to the primary);
+    /// with the stamp at which the position it must see was learned (0:
+    /// none), which `find_replica` compares the replicas' knowledge with.
+    pub(crate) async fn must_see(&self, task: &TaskSnapshot) -> (MustSee, u64) {
         let inner = &self.inner;
         if !inner.causal {
             // A position to wait for that this connection cannot check (no
             // monitor, causal reads off, SQLite): the primary has it.
-            return if task.scope().is_some_and(comes_after) {
+            let must_see = if task.scope().is_some_and(comes_after) {
                 MustSee::Unknowable
             } else {
                 MustSee::Timed
             };
+            return (must_see, 0);
         }
         let home = match task.task() {
-            TaskState::Scoped { pinned: true, .. } => return MustSee::Timed,
+            TaskState::Scoped { pinned: true, .. } => return (MustSee::Timed, 0),
             TaskState::Scoped { .. } => match task.scope() {
                 Some(request) => Home::Scope(request),
-                None => return MustSee::Timed,
+                None => return (MustSee::Timed, 0),
             },
             TaskState::Unscoped if inner.recent_unscoped_write() => Home::Unscoped,
-            _ => return MustSee::Nothing,
+            _ => return (MustSee::Nothing, 0),
         };
-        let write_done = match home.with(inner, |c| c.read_need()) {
-            ReadNeed::Ready(must_see) => return must_see,
-            ReadNeed::Capture { write_done } => write_done,
+        let learned = |c: &CausalState| c.learned_at().map_or(0, |at| inner.stamp_of(at));
+        let write_done = match home.with(inner, |c| (c.read_need(), learned(c))) {
+            (ReadNeed::Ready(must_see), learned) => return (must_see, learned),
+            (ReadNeed::Capture { write_done }, _) => write_done,
         };
-        // Capture only if a replica was checked after the write: else none
-        // can be known to have it, and the read goes to the primary.
+        // Capture when a replica was checked after the write, or when the
+        // write is old enough that a replica may have it by now (asked
+        // afresh by `find_replica`), or when the read may wait for one:
+        // else none can be known to have it, and the read goes to the
+        // primary (SeaORM's MySQL insert reads its row back at once).
         let done = write_done.map_or(0, |at| inner.stamp_of(at));
-        let maybe = inner.replicas.load().members.iter().any(|member| {
+        let checked_since = inner.replicas.load().members.iter().any(|member| {
             !member.is_load_balanced()
                 && member
                     .health
                     .with_known(|known| known.is_some_and(|(at, _)| *at > done))
         });
-        if !maybe {
-            return MustSee::Unknowable;
+        let old_enough = write_done.is_none_or(|at| at.elapsed() >= CAPTURE_AFTER);
+        if !(checked_since || old_enough || !inner.config.causal_wait.is_zero()) {
+            return (MustSee::Unknowable, 0);
         }
         match self.capture().await {
             Ok(position) => home.with(inner, |c| {
                 c.captured(position);
-                c.must_see()
+                (c.must_see(), learned(c))
             }),
             // Without the primary's position, wait for nothing we cannot
             // check: read the primary.
-            Err(_) => MustSee::Unknowable,
+            Err(_) => (MustSee::Unknowable, 0),
+        }
+    }
+
+    /// Whether every replica is known to be at or past the position the
+    /// scope came with (a pin's): then the HTTP layer clears the pin.
+    pub(crate) fn note_pin_everywhere(&self, task: &TaskSnapshot) {
+        let inner = &self.inner;
+        let Some(request) = task.scope().filter(|request| comes_after(request)) else {
+            return;
+        };
+        let Some(after) = with_causal(request, |c| c.after_to_check().cloned()) else {
+            return;
+        };
+        let cluster = inner.cluster();
+        let set = inner.replicas.load();
+        let everywhere = !set.is_empty()
+            && set.members.iter().all(|member| {
+                !member.is_load_balanced()
+                    && member.health.with_known(|known| {
+                        known.is_some_and(|(_, position)| after.reached_by(cluster, position))
+                    })
+            });
+        if everywhere {
+            with_causal(request, |c| c.after_reached_everywhere());
         }
     }
 
@@ -94,7 +131,11 @@ impl MultiDb {
         let Some(request) = task.scope() else {
             return;
         };
-        task.set_sticky(member.id.0);
+        // With one replica there is no other to go back in time on: no
+        // affinity (and no affinity cookie) needed.
+        if inner.replicas.load().len() > 1 {
+            task.set_sticky(member.id.0);
+        }
         // Behind a load balancer the read's server is unknown: it teaches
         // the scope no position.
         if !inner.causal || member.is_load_balanced() {
@@ -112,6 +153,7 @@ impl MultiDb {
     pub(crate) async fn capture(&self) -> Result<WritePosition, DbErr> {
         let flavor = self.inner.flavor().await?;
         self.inner.metrics.position_capture();
+        self.inner.counters.captured();
         let position = primary_position(&self.inner.primary, flavor).await?;
         self.inner.set_cluster(position.cluster());
         Ok(position)

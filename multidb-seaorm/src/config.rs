@@ -46,6 +46,9 @@ pub(crate) struct Config {
     pub(crate) max_replica_lag_bytes: Option<u64>,
     pub(crate) fallback_to_primary: bool,
     pub(crate) causal_reads: bool,
+    /// How long a causal read may wait for a replica to reach its
+    /// position before it goes to the primary; zero: it does not wait.
+    pub(crate) causal_wait: Duration,
     pub(crate) read_only_functions: Vec<String>,
     pub(crate) metric_callback: Option<MetricCallback>,
     /// The replicas' names, in order (see `names.rs`); missing ones are
@@ -64,6 +67,7 @@ impl Default for Config {
             max_replica_lag_bytes: None,
             fallback_to_primary: true,
             causal_reads: true,
+            causal_wait: Duration::ZERO,
             read_only_functions: Vec::new(),
             metric_callback: None,
             replica_names: Vec::new(),
@@ -82,6 +86,7 @@ impl fmt::Debug for Config {
             .field("max_replica_lag_bytes", &self.max_replica_lag_bytes)
             .field("fallback_to_primary", &self.fallback_to_primary)
             .field("causal_reads", &self.causal_reads)
+            .field("causal_wait", &self.causal_wait)
             .field("read_only_functions", &self.read_only_functions)
             .field("metric_callback", &self.metric_callback.is_some())
             .field("replica_names", &self.replica_names)

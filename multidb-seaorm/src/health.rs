@@ -209,11 +209,17 @@ impl Health {
         self.served_at.load(Ordering::Relaxed)
     }
 
+    /// What a check that started at `checked_at` found, unless a check
+    /// that started later (the monitor's, or a causal read's probe) already
+    /// said more.
     pub(crate) fn set_known(&self, checked_at: u64, position: Position) {
-        *self
+        let mut known = self
             .known
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((checked_at, position));
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.as_ref().is_none_or(|(at, _)| *at <= checked_at) {
+            *known = Some((checked_at, position));
+        }
     }
 
     /// Forget the known position (no read may rely on it).

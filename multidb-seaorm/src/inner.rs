@@ -14,6 +14,7 @@ use multidb_core::policy::{LoadMeter, ReplicaView};
 use multidb_core::{Access, Catalog, Classifier, classify};
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::catalog::may_change_catalog;
 use crate::config::Config;
 use crate::health::ReplicaHealth;
 use crate::metrics::{Metrics, System};
@@ -37,6 +38,10 @@ pub(crate) struct Inner {
     /// The primary's functions and operators, loaded and refreshed by the
     /// monitor: names the classifier's lists do not know are judged by it.
     pub(crate) catalog: ArcSwapOption<Catalog>,
+    /// When (`now_stamp`) a statement that may change the catalog was last
+    /// classified, 0 if never: the monitor checks the catalog on its next
+    /// ticks instead of waiting for the periodic check.
+    pub(crate) catalog_changed: AtomicU64,
     /// Its metric handles (feature `metrics`); each replica has its own.
     pub(crate) metrics: Metrics,
     pub(crate) counters: Counters,
@@ -117,6 +122,7 @@ impl Inner {
             causal: config.causal_reads && positions && monitored,
             classifier,
             catalog: ArcSwapOption::empty(),
+            catalog_changed: AtomicU64::new(0),
             primary,
             next_id: AtomicUsize::new(members.len()),
             replicas: ArcSwap::from_pointee(ReplicaSet { members }),
@@ -178,10 +184,15 @@ impl Inner {
 
     /// Read or write, in this connection's dialect.
     pub(crate) fn classify(&self, sql: &str) -> Access {
-        match &self.classifier {
+        let access = match &self.classifier {
             Some(classifier) => classifier.classify_with(sql, self.catalog.load().as_deref()),
             None => classify(sql),
+        };
+        if access == Access::Write && may_change_catalog(sql) {
+            self.catalog_changed
+                .store(self.now_stamp(), Ordering::Relaxed);
         }
+        access
     }
 
     pub(crate) fn clock(&self) -> Clock {

@@ -38,8 +38,10 @@ mod config;
 mod connection;
 #[cfg(feature = "dns")]
 mod discovery;
+mod elsewhere;
 mod error;
 mod failover;
+mod fresh;
 mod health;
 mod inner;
 mod membership;

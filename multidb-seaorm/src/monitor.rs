@@ -31,6 +31,11 @@ const FLAP_MEMORY: Duration = Duration::from_secs(60);
 /// loaded again only when it changed).
 const CATALOG_CHECK: Duration = Duration::from_secs(30);
 
+/// For this long after a statement that may change the catalog (`CREATE`,
+/// `ALTER`, `DROP`), every tick checks its fingerprint: the statement may
+/// commit a little after it was classified.
+const CATALOG_AFTER_DDL: Duration = Duration::from_secs(5);
+
 /// Loading the catalog reads a few thousand rows: more than a check's time.
 const CATALOG_LOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -272,11 +277,16 @@ impl Monitor {
 
     /// Load the primary's catalog of functions and operators on the first
     /// tick, then again whenever its fingerprint changed (checked every
-    /// [`CATALOG_CHECK`]). Until it loads, and if it cannot be read, the
-    /// classifier gives its conservative answers.
+    /// [`CATALOG_CHECK`], and on every tick for [`CATALOG_AFTER_DDL`] after
+    /// a `CREATE`, `ALTER` or `DROP` went through this `MultiDb`). Until it
+    /// loads, and if it cannot be read, the classifier gives its
+    /// conservative answers.
     async fn refresh_catalog(&mut self, inner: &Inner) {
         let now = inner.now_stamp();
+        let ddl = inner.catalog_changed.load(Ordering::Relaxed);
+        let after_ddl = ddl != 0 && now.saturating_sub(ddl) < millis(CATALOG_AFTER_DDL);
         if self.catalog_checked != 0
+            && !after_ddl
             && now.saturating_sub(self.catalog_checked) < millis(CATALOG_CHECK)
         {
             return;

@@ -221,3 +221,58 @@ fn is_access_denied(error: &DbErr) -> bool {
     let text = error.to_string().to_ascii_lowercase();
     text.contains("1227") || text.contains("access denied") || text.contains("privilege")
 }
+
+/// A replica's replay position now (one short round trip), for causal
+/// reads that need fresher knowledge than the monitor's.
+pub(crate) async fn replica_position(
+    db: &DatabaseConnection,
+    flavor: Flavor,
+) -> Result<Option<Position>, DbErr> {
+    let sql = match flavor {
+        Flavor::Postgres => "SELECT pg_last_wal_replay_lsn()::text AS p",
+        Flavor::MariaDb => "SELECT CAST(@@gtid_slave_pos AS CHAR) AS p",
+        Flavor::MySql => "SELECT CAST(@@global.gtid_executed AS CHAR) AS p",
+    };
+    let text: Option<String> = one(db, sql).await?.try_get("", "p")?;
+    Ok(text.and_then(|text| flavor.parse(&text).ok()))
+}
+
+/// MariaDB/MySQL: wait on the replica, at most `seconds`, until it applied
+/// `position` (`MASTER_GTID_WAIT`, `WAIT_FOR_EXECUTED_GTID_SET`), then read
+/// its position, in one round trip. `None` on PostgreSQL (it has no such
+/// function before version 19: poll instead).
+pub(crate) async fn wait_for_position(
+    db: &DatabaseConnection,
+    flavor: Flavor,
+    position: &Position,
+    seconds: f64,
+) -> Result<Option<(bool, Option<Position>)>, DbErr> {
+    // Both functions return 0 once the position is applied (-1 or 1 when
+    // the time ran out, NULL on an error).
+    let sql = match flavor {
+        Flavor::Postgres => return Ok(None),
+        Flavor::MariaDb => {
+            "SELECT CAST(MASTER_GTID_WAIT(?, ?) AS SIGNED) AS w, \
+             CAST(@@gtid_slave_pos AS CHAR) AS p"
+        }
+        Flavor::MySql => {
+            "SELECT CAST(WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS SIGNED) AS w, \
+             CAST(@@global.gtid_executed AS CHAR) AS p"
+        }
+    };
+    let statement = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [position.to_string().into(), seconds.into()],
+    );
+    let row = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("no row from {sql}")))?;
+    let waited: Option<i64> = row.try_get("", "w")?;
+    let text: Option<String> = row.try_get("", "p")?;
+    Ok(Some((
+        waited == Some(0),
+        text.and_then(|text| flavor.parse(&text).ok()),
+    )))
+}

@@ -42,7 +42,14 @@ impl MultiDb {
         }
         let access = self.inner.classify(input.sql());
         let must_see = match access {
-            Access::Read => self.must_see(&task).await,
+            Access::Read => {
+                let (must_see, learned) = self.must_see(&task).await;
+                if matches!(must_see, MustSee::Positions(_)) {
+                    self.find_replica(&must_see, learned).await;
+                    self.note_pin_everywhere(&task);
+                }
+                must_see
+            }
             Access::Write => MustSee::Timed,
         };
         // One snapshot of the replica set for the whole read, retries

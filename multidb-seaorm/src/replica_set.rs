@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use multidb_core::policy::LoadMeter;
 use sea_orm::DatabaseConnection;
 
+use crate::fresh::ProbeSlot;
 use crate::health::{Health, ReplicaHealth};
 use crate::metrics::ReplicaMetrics;
 
@@ -69,6 +70,8 @@ pub(crate) struct Member {
     pub(crate) checking: AtomicBool,
     /// Stamp of the last TCP check; 0 = never.
     pub(crate) last_check: AtomicU64,
+    /// Its latest position probe for causal reads (see `fresh.rs`).
+    pub(crate) probe: ProbeSlot,
     /// Its pool reaches more than one server (a load balancer): never
     /// trusted for causal reads (see `monitor.rs`).
     pub(crate) load_balanced: AtomicBool,
@@ -93,6 +96,7 @@ impl Member {
             address,
             checking: AtomicBool::new(false),
             last_check: AtomicU64::new(0),
+            probe: ProbeSlot::default(),
             load_balanced: AtomicBool::new(false),
         }
     }

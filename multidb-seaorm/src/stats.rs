@@ -15,9 +15,26 @@ const REASONS: usize = Reason::COUNT;
 pub(crate) struct Counters {
     primary: [AtomicU64; REASONS],
     replica: [AtomicU64; REASONS],
+    /// Round trips causal reads add: captures of the primary's position,
+    /// probes of a replica's, waits on a replica.
+    captures: AtomicU64,
+    probes: AtomicU64,
+    waits: AtomicU64,
 }
 
 impl Counters {
+    pub(crate) fn captured(&self) {
+        self.captures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn probed(&self) {
+        self.probes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn waited(&self) {
+        self.waits.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Count `route`; `set` is the replica set it was decided over.
     pub(crate) fn record(&self, route: Route, set: &ReplicaSet) {
         let row = match route.target {
@@ -48,6 +65,9 @@ impl Counters {
             reads: each(|c| &c.reads),
             failures: each(|c| &c.failures),
             fallbacks: each(|c| &c.fallbacks),
+            captures: self.captures.load(Ordering::Relaxed),
+            probes: self.probes.load(Ordering::Relaxed),
+            waits: self.waits.load(Ordering::Relaxed),
         }
     }
 }
@@ -73,6 +93,9 @@ pub struct RoutingStats {
     reads: Vec<u64>,
     failures: Vec<u64>,
     fallbacks: Vec<u64>,
+    captures: u64,
+    probes: u64,
+    waits: u64,
 }
 
 impl RoutingStats {
@@ -109,5 +132,27 @@ impl RoutingStats {
     /// Reads the replica at `index` took as a retry after another failed.
     pub fn fallbacks(&self, index: usize) -> u64 {
         self.fallbacks.get(index).copied().unwrap_or(0)
+    }
+
+    /// Round trips to the primary that read its position for causal reads
+    /// (after a scope's writes, for a read, a pin or
+    /// [`write_position`](crate::MultiDb::write_position)).
+    pub fn position_captures(&self) -> u64 {
+        self.captures
+    }
+
+    /// Round trips that asked a replica for its position because what was
+    /// known of it was older than the position a causal read needed
+    /// (including the polls of a [`causal_wait`](crate::MultiDbBuilder::causal_wait)
+    /// on PostgreSQL).
+    pub fn position_probes(&self) -> u64 {
+        self.probes
+    }
+
+    /// Waits on a replica for a position (MariaDB `MASTER_GTID_WAIT`, MySQL
+    /// `WAIT_FOR_EXECUTED_GTID_SET`), within the
+    /// [`causal_wait`](crate::MultiDbBuilder::causal_wait) budget.
+    pub fn position_waits(&self) -> u64 {
+        self.waits
     }
 }

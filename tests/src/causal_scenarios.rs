@@ -16,6 +16,7 @@ use crate::servers::{Cluster, port_of_url, wait_until};
 crate::post_entity!(causal_post, "causal_post");
 crate::post_entity!(job_post, "job_post");
 crate::post_entity!(unscoped_post, "unscoped_post");
+crate::post_entity!(fresh_post, "fresh_post");
 
 fn boxed<E: std::fmt::Display>(error: E) -> Box<dyn std::error::Error + Send + Sync> {
     error.to_string().into()
@@ -203,5 +204,103 @@ pub async fn reads_within_a_scope_are_monotonic(c: &Cluster) -> Outcome {
     firsts.sort_unstable();
     firsts.dedup();
     assert_eq!(firsts.len(), 2, "scopes still spread over both replicas");
+    Ok(())
+}
+
+/// With the defaults (a monitor every 500 ms), a scope that wrote and reads
+/// 150 ms later reads the fast replica, which has had the write for a long
+/// time by then although the monitor has not seen it yet: the read asks the
+/// replica where it is (one probe) instead of reading the primary. At least
+/// 18 times in 20; and the row is always there.
+pub async fn a_read_150_ms_after_its_write_goes_to_the_fast_replica(c: &Cluster) -> Outcome {
+    use fresh_post::{ActiveModel, Entity};
+    c.create_table("fresh_post").await.map_err(boxed)?;
+    let db = MultiDb::builder()
+        .primary(c.primary.as_str())
+        .replica(c.replica.as_str())
+        .replica(c.delayed.as_str())
+        .connect()
+        .await
+        .map_err(boxed)?;
+    let fast = port_of_url(&c.replica).ok_or("no port in the replica's URL")?;
+    // The monitor's first check: the flavour and the cluster are known.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut on_fast = 0;
+    let mut ports = Vec::new();
+    for n in 0..20 {
+        let (port, found) = scope(async {
+            let post = ActiveModel {
+                title: Set(format!("fresh {n}")),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await?;
+            tokio::time::sleep(Duration::from_millis(150) + c.fast_delay).await;
+            let port = c.port_of(&db).await?;
+            let found = Entity::find_by_id(post.id).one(&db).await?;
+            Ok::<_, DbErr>((port, found.map(|p| p.title)))
+        })
+        .await?;
+        assert_eq!(
+            found,
+            Some(format!("fresh {n}")),
+            "read {n} missed its write"
+        );
+        on_fast += usize::from(port == fast);
+        ports.push(port);
+    }
+    let stats = db.stats();
+    println!(
+        "{:?} fresh knowledge: {on_fast}/20 reads 150 ms after the write on the fast replica \
+         ({} captures, {} probes)",
+        c.backend,
+        stats.position_captures(),
+        stats.position_probes(),
+    );
+    assert!(on_fast >= 18, "{on_fast}/20 on the fast replica: {ports:?}");
+    Ok(())
+}
+
+/// Fifty reads at once that need a write the delayed replica has not
+/// replayed, each in a request that came with the write's position (as a
+/// pin brings it): what is known of the replica predates the position, so
+/// the reads ask it, but they share one probe (a few at most), not fifty.
+/// A later request asks once more, at most.
+pub async fn concurrent_reads_share_one_probe(c: &Cluster) -> Outcome {
+    c.create_table("probe_post").await.map_err(boxed)?;
+    let db = MultiDb::builder()
+        .primary(c.primary.as_str())
+        .replica(c.delayed.as_str())
+        .connect()
+        .await
+        .map_err(boxed)?;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let position = scope(async {
+        db.execute_unprepared("INSERT INTO probe_post (title) VALUES ('shared')")
+            .await?;
+        db.write_position().await
+    })
+    .await?
+    .ok_or("a writing scope has a position")?;
+    let before = db.stats().position_probes();
+    let reads: Vec<_> = (0..50)
+        .map(|_| {
+            let (db, c, position) = (db.clone(), c.clone(), position.clone());
+            tokio::spawn(scope_after(position, async move { c.port_of(&db).await }))
+        })
+        .collect();
+    let primary = port_of_url(&c.primary).ok_or("no port in the primary's URL")?;
+    for read in reads {
+        assert_eq!(read.await.map_err(boxed)??, primary, "the replica lags 1 s");
+    }
+    let probes = db.stats().position_probes() - before;
+    let again = db.stats().position_probes();
+    scope_after(position, async { c.port_of(&db).await }).await?;
+    println!(
+        "{:?}: 50 concurrent reads needing one position sent {probes} probe(s)",
+        c.backend
+    );
+    assert!(probes <= 3, "{probes} probes for 50 reads");
+    assert!(db.stats().position_probes() - again <= 1);
     Ok(())
 }

@@ -431,3 +431,120 @@ pub async fn a_dead_replica_costs_no_read_more_than_a_moment(c: &Cluster) -> Out
     );
     Ok(())
 }
+
+/// Resumes the spare's replay when dropped, whatever happened.
+struct SpareResumed(Cluster);
+
+impl Drop for SpareResumed {
+    fn drop(&mut self) {
+        let _ = self.0.ctl(Instance::Spare, CtlAction::Resume);
+    }
+}
+
+/// The spare paused and left behind by a write, long enough that it lags
+/// more than the delayed replica: of the two, only the delayed one can
+/// catch up with a new write. A `MultiDb` over both, with `causal_wait`.
+async fn only_the_delayed_can_catch_up(
+    c: &Cluster,
+    budget: Duration,
+) -> Result<(MultiDb, SpareResumed), Box<dyn std::error::Error + Send + Sync>> {
+    c.ctl_async(Instance::Spare, CtlAction::Pause).await?;
+    let resumed = SpareResumed(c.clone());
+    let primary = Database::connect(c.primary.as_str()).await?;
+    primary
+        .execute_unprepared("DROP TABLE IF EXISTS wait_mark")
+        .await?;
+    primary
+        .execute_unprepared("CREATE TABLE wait_mark (id INT)")
+        .await?;
+    let db = MultiDb::builder()
+        .causal_wait(budget)
+        .primary(c.primary.as_str())
+        .replica(c.spare.as_str())
+        .replica(c.delayed.as_str())
+        .connect()
+        .await
+        .map_err(boxed)?;
+    // The delayed replica has the table again; the spare lags since.
+    tokio::time::sleep(c.delay + Duration::from_millis(800)).await;
+    Ok((db, resumed))
+}
+
+/// One write then, at once, a read in the same scope: the port that
+/// answered and how long the read took.
+async fn write_then_read(c: &Cluster, db: &MultiDb) -> Result<(i64, Duration), sea_orm::DbErr> {
+    scope(async {
+        db.execute_unprepared("INSERT INTO wait_mark (id) VALUES (1)")
+            .await?;
+        let started = Instant::now();
+        let port = c.port_of(db).await?;
+        Ok((port, started.elapsed()))
+    })
+    .await
+}
+
+/// `causal_wait(4 s)`, the spare paused: every read right after a write
+/// waits for the delayed replica (about its delay), within the budget,
+/// and is served there. A read whose request is dropped stops waiting.
+pub async fn a_causal_wait_is_served_by_the_replica_that_catches_up(c: &Cluster) -> Outcome {
+    const BUDGET: Duration = Duration::from_secs(4);
+    let (db, _resumed) = only_the_delayed_can_catch_up(c, BUDGET).await?;
+    let delayed = c.port(Instance::Delayed);
+    let mut waits = Vec::new();
+    for n in 0..3 {
+        let (port, took) = write_then_read(c, &db).await?;
+        assert_eq!(
+            port, delayed,
+            "read {n} ({took:?}) not served by the delayed replica"
+        );
+        assert!(
+            took <= BUDGET + Duration::from_millis(100),
+            "read {n} took {took:?}"
+        );
+        waits.push(took);
+    }
+    // A dropped request stops its wait: no more polls or waits after it.
+    let cancelled = tokio::time::timeout(Duration::from_millis(300), write_then_read(c, &db)).await;
+    assert!(cancelled.is_err(), "the wait should outlast 300 ms");
+    let asked = |db: &MultiDb| db.stats().position_probes() + db.stats().position_waits();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let after_cancel = asked(&db);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(asked(&db), after_cancel, "a cancelled read kept waiting");
+    let stats = db.stats();
+    println!(
+        "{:?} causal_wait(4 s): reads served by the delayed replica after {waits:?} \
+         ({} probes, {} waits, {} captures)",
+        c.backend,
+        stats.position_probes(),
+        stats.position_waits(),
+        stats.position_captures(),
+    );
+    Ok(())
+}
+
+/// `causal_wait(200 ms)`, the spare paused and the delayed replica 1 s
+/// behind: the read gives up within the budget and reads the primary.
+pub async fn a_short_causal_wait_falls_back_to_the_primary_in_time(c: &Cluster) -> Outcome {
+    const BUDGET: Duration = Duration::from_millis(200);
+    let (db, _resumed) = only_the_delayed_can_catch_up(c, BUDGET).await?;
+    let primary = port_of_url(&c.primary).ok_or("no port in the primary's URL")?;
+    for n in 0..3 {
+        let (port, took) = write_then_read(c, &db).await?;
+        assert_eq!(port, primary, "read {n} ({took:?}) not on the primary");
+        assert!(
+            took >= BUDGET - Duration::from_millis(20),
+            "read {n} did not wait: {took:?}"
+        );
+        assert!(
+            took <= BUDGET + Duration::from_millis(150),
+            "read {n} took {took:?}"
+        );
+    }
+    println!(
+        "{:?} causal_wait(200 ms): reads fell back to the primary ({:?})",
+        c.backend,
+        db.stats().count(Target::Primary, Reason::Causal)
+    );
+    Ok(())
+}

@@ -30,6 +30,7 @@ pub mod logs;
 pub mod membership_scenarios;
 pub mod metrics_scenarios;
 pub mod monitor_scenarios;
+pub mod monotonic_scenarios;
 pub mod pinning;
 pub mod private;
 pub mod scenarios;
@@ -107,10 +108,15 @@ macro_rules! cluster_tests {
             causal_scenarios::a_job_reads_its_handlers_write_through_the_token,
             causal_scenarios::unscoped_writes_wait_for_their_position,
             causal_scenarios::reads_within_a_scope_are_monotonic,
+            causal_scenarios::a_read_150_ms_after_its_write_goes_to_the_fast_replica,
+            causal_scenarios::concurrent_reads_share_one_probe,
             load_scenarios::a_slow_replica_gets_few_reads_and_its_share_back,
             membership_scenarios::replicas_added_and_removed_under_read_load,
             balancer_scenarios::a_load_balanced_endpoint_is_never_trusted_as_one_server,
             discovery_scenarios::replicas_follow_dns_records_under_read_load,
+            monotonic_scenarios::tower_reads_never_go_back_in_time,
+            monotonic_scenarios::actix_reads_never_go_back_in_time,
+            monotonic_scenarios::a_pin_every_replica_has_is_cleared,
         }
     };
     (@each [$cluster:path]: $($module:ident::$name:ident),* $(,)?) => {$(
@@ -147,6 +153,8 @@ macro_rules! failover_tests {
             a_promoted_replica_gets_no_reads,
             the_primary_stopped_reads_go_on_writes_fail_fast,
             a_dead_replica_costs_no_read_more_than_a_moment,
+            a_causal_wait_is_served_by_the_replica_that_catches_up,
+            a_short_causal_wait_falls_back_to_the_primary_in_time,
         }
     };
     (@each [$cluster:path]: $($name:ident),* $(,)?) => {$(

@@ -477,6 +477,40 @@ pub async fn the_primarys_catalog_sends_read_only_functions_to_replicas(c: &Clus
         "a function that may write goes to the primary"
     );
     println!("{backend:?}: the read-only function reached the replica after {waited:?}");
+    if backend == DbBackend::Postgres {
+        // A function created through the MultiDb: its `CREATE` makes the
+        // monitor check the catalog on its next ticks, not 30 s after the
+        // first load (the MariaDB user cannot create functions here).
+        db.execute_unprepared(
+            "CREATE OR REPLACE FUNCTION multidb_cat_after_ddl() RETURNS int STABLE \
+             LANGUAGE sql AS 'SELECT 43'",
+        )
+        .await?;
+        let waited = wait_until(std::time::Duration::from_secs(10), || {
+            let db = db.clone();
+            let stable = call("multidb_cat_after_ddl");
+            async move {
+                let before = db.stats().count(Target::Replica, Reason::Policy);
+                let answered = scope(db.query_one_raw(stable))
+                    .await
+                    .is_ok_and(|row| row.is_some());
+                answered && db.stats().count(Target::Replica, Reason::Policy) == before + 1
+            }
+        })
+        .await
+        .map_err(|waited| {
+            format!(
+                "a function created through the MultiDb still went to the primary after \
+                 {waited:?}: the catalog was not checked after the CREATE"
+            )
+        })?;
+        println!(
+            "{backend:?}: a function created through the MultiDb reached the replica after {waited:?}"
+        );
+        admin
+            .execute_unprepared("DROP FUNCTION multidb_cat_after_ddl")
+            .await?;
+    }
     for function in ["multidb_cat_stable", "multidb_cat_volatile"] {
         admin
             .execute_unprepared(&format!("DROP FUNCTION {function}"))

@@ -96,13 +96,22 @@ pub enum Dialect {
 #[must_use]
 pub fn classify(sql: &str) -> Access {
     let bytes = sql.as_bytes();
+    // The fast path takes only text without the bytes the pre-scan looks at.
+    if fast::proven_read(bytes, profile::BLIND_FAST, Extra::default()) {
+        return Access::Read;
+    }
+    blind_full(bytes)
+}
+
+/// [`classify`] without the fast path.
+fn blind_full(bytes: &[u8]) -> Access {
     let Some(scan) = profile::prescan(bytes) else {
         return Access::Write;
     };
     if !scan.divergent {
         // Every profile reads these tokens alike; the fast profile applies
         // every dialect's word and function rules at once.
-        return verdict_of(&[profile::BLIND_FAST], bytes, Extra::default());
+        return full_verdict(profile::BLIND_FAST, &[], bytes, Extra::default());
     }
     let mut accepted = false;
     for &p in &profile::ALL {
@@ -442,10 +451,23 @@ fn verdict_of(profiles: &[Profile], sql: &[u8], extra: Extra<'_>) -> Access {
     let Some((&first, others)) = profiles.split_first() else {
         return Access::Write;
     };
-    if fast::applies(first.functions) && fast::proven_read(sql, first, extra) {
+    if fast::proven_read(sql, first, extra) {
         return Access::Read;
     }
     full_verdict(first, others, sql, extra)
+}
+
+/// [`classify_for`] (or, without a dialect, [`classify`]) without the
+/// fast path: the reference it must agree with, for the fuzz target.
+#[cfg(fuzzing)]
+pub fn classify_full(dialect: Option<Dialect>, sql: &str) -> Access {
+    let Some(dialect) = dialect else {
+        return blind_full(sql.as_bytes());
+    };
+    match profile::of(dialect).split_first() {
+        Some((&first, others)) => full_verdict(first, others, sql.as_bytes(), Extra::default()),
+        None => Access::Write,
+    }
 }
 
 /// [`verdict_of`] without the fast path.

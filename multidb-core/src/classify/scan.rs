@@ -368,10 +368,12 @@ impl<'a> Scan<'a> {
         {
             return true;
         }
-        if self.is_system_variable() && matches!(keyword(q), Kw::SessionVar | Kw::Write) {
-            return true;
-        }
-        if self.session_system_variable(q, keyword(q)) {
+        // `@@"name"` and `@@session."name"` (the keyword is looked up only
+        // after a sigil or a scope, not for every quoted name).
+        if self.is_system_variable()
+            && (matches!(keyword(q), Kw::SessionVar | Kw::Write)
+                || self.session_system_variable(q, keyword(q)))
+        {
             return true;
         }
         // SQLite's table-valued pragmas run when named, quoted or not

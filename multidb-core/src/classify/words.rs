@@ -315,7 +315,7 @@ pub(super) fn keyword_in(w: &[u8], tail: &[u8]) -> Kw {
 
 fn is_read_pragma(w: &[u8]) -> bool {
     let mut buf = [0u8; 64];
-    lower(w, &mut buf).is_some_and(|name| contains(SQLITE_FUNCTIONS, name))
+    lower(w, &mut buf).is_some_and(|name| SQLITE_FUNCTIONS_SET.contains(name))
 }
 
 /// Names that write, lock, run SQL given as text or read session state, for
@@ -407,6 +407,7 @@ pub(super) fn name_may_write(name: &[u8]) -> bool {
     (prefixed || exact) && known_to_write(name, keyword(name))
 }
 
+#[inline(always)]
 const fn length_bit(len: usize) -> u32 {
     if len >= 31 { 1 << 31 } else { 1 << len }
 }
@@ -439,6 +440,85 @@ static MAY_WRITE_EXACT: [u32; 256] = {
     t
 };
 
+/// Keyword classes that change nothing in a `SELECT` without `@`, `.` or
+/// `(` rules of their own: the fast path passes over them.
+pub(super) const fn inert(kw: Kw) -> bool {
+    matches!(
+        kw,
+        Kw::Other
+            | Kw::Select
+            | Kw::As
+            | Kw::In
+            | Kw::For
+            | Kw::Key
+            | Kw::Next
+            | Kw::Previous
+            | Kw::Show
+            | Kw::Explain
+            | Kw::Describe
+            | Kw::Values
+            | Kw::Table
+            | Kw::Recursive
+            | Kw::Search
+            | Kw::Scope
+            | Kw::Global
+            | Kw::ShowSession
+            | Kw::ShowScoped
+    )
+}
+
+/// Per first byte (lower case), a bit per length (bit 31: 31 or more) that
+/// a word [`keyword`] may call not [`inert`] can have: the fast path looks
+/// most words up with this one load.
+static MAY_MATTER: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let (key, kw) = TABLE[i];
+        if !inert(kw) {
+            let mut len = 0;
+            while len < 16 && (key >> (8 * len)) & 0xff != 0 {
+                len += 1;
+            }
+            t[(key & 0xff) as usize] |= length_bit(len);
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < LONG_WRITES.len() {
+        t[LONG_WRITES[i][0] as usize] |= length_bit(LONG_WRITES[i].len());
+        i += 1;
+    }
+    // The prefix families of `keyword`.
+    t[b'd' as usize] |= !0u32 << 6; // dblink
+    t[b'p' as usize] |= !0u32 << 7; // pg_advisory, pg_temp, pragma_, …
+    t[b't' as usize] |= !0u32 << 12; // txid_current
+    t
+};
+
+/// Whether [`keyword_in`] of the word `w` is [`inert`] (as fast as one table
+/// load for most words).
+#[inline(always)]
+pub(super) fn inert_word(w: &[u8], tail: &[u8]) -> bool {
+    let Some(&first) = w.first() else {
+        return true;
+    };
+    MAY_MATTER[usize::from(first | 0x20)] & length_bit(w.len()) == 0 || inert(keyword_in(w, tail))
+}
+
+/// Whether a quoted name may be one the full scan looks at wherever it
+/// stands, or (`after_dot`) one that may call a writer after a `.`: a
+/// first-byte/length filter, then the exact test.
+#[inline(always)]
+pub(super) fn quoted_may_matter(name: &[u8], after_dot: bool) -> bool {
+    let Some(&first) = name.first() else {
+        return true;
+    };
+    MAY_WRITE[usize::from(first | 0x20)] & length_bit(name.len()) != 0
+        && ((name.len() > 7 && starts_with(name, b"pragma_") && keyword(name) == Kw::Write)
+            || (after_dot && name_may_write(name)))
+}
+
 /// Whether [`known_to_write`] may be `true` for `name`: `false` settles it.
 #[inline]
 pub(super) fn may_write(name: &[u8]) -> bool {
@@ -465,20 +545,80 @@ const LONG_DENIED: &[&[u8]] = &[
 /// Whether a call of `name` (lower case) is a read in the function set.
 /// A `quoted` name is never a keyword: only real functions match it.
 pub(super) fn is_read_function(name: &[u8], set: FnSet, quoted: bool) -> bool {
-    let pg = || contains(PG_FUNCTIONS, name) || (!quoted && contains(PG_SYNTAX, name));
-    let lite = || contains(SQLITE_FUNCTIONS, name) || (!quoted && contains(SQLITE_SYNTAX, name));
+    let pg = || PG_FUNCTIONS_SET.contains(name) || (!quoted && PG_SYNTAX_SET.contains(name));
+    let lite =
+        || SQLITE_FUNCTIONS_SET.contains(name) || (!quoted && SQLITE_SYNTAX_SET.contains(name));
     match set {
         FnSet::Postgres => pg(),
-        FnSet::MySql => !quoted && contains(MYSQL, name),
+        FnSet::MySql => !quoted && MYSQL_SET.contains(name),
         FnSet::Sqlite => lite(),
-        FnSet::All => !quoted && pg() && contains(MYSQL, name) && lite(),
+        FnSet::All => !quoted && pg() && MYSQL_SET.contains(name) && lite(),
     }
 }
 
 fn is_pg_read_exact(name: &[u8]) -> bool {
     let mut buf = [0u8; 64];
-    lower(name, &mut buf).is_some_and(|n| contains(PG_FUNCTIONS, n))
+    lower(name, &mut buf).is_some_and(|n| PG_FUNCTIONS_SET.contains(n))
 }
+
+/// A hash set over a static list of names, built at compile time (FNV-1a,
+/// open addressing at most half full): a call's name is looked up with one
+/// hash and about one comparison, not a binary search of thousands.
+pub(super) struct NameSet<const SLOTS: usize> {
+    list: &'static [&'static [u8]],
+    /// Index + 1 into `list`, 0 for an empty slot.
+    slots: [u16; SLOTS],
+}
+
+const fn fnv1a(w: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut i = 0;
+    while i < w.len() {
+        h ^= w[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
+impl<const SLOTS: usize> NameSet<SLOTS> {
+    const fn new(list: &'static [&'static [u8]]) -> Self {
+        assert!(SLOTS.is_power_of_two() && list.len() * 2 <= SLOTS && SLOTS <= 1 << 16);
+        let mut slots = [0u16; SLOTS];
+        let mut i = 0;
+        while i < list.len() {
+            let mut s = fnv1a(list[i]) as usize & (SLOTS - 1);
+            while slots[s] != 0 {
+                s = (s + 1) & (SLOTS - 1);
+            }
+            slots[s] = (i + 1) as u16;
+            i += 1;
+        }
+        Self { list, slots }
+    }
+
+    /// Whether `name` (lower case) is in the list.
+    #[inline]
+    pub(super) fn contains(&self, name: &[u8]) -> bool {
+        let mut s = fnv1a(name) as usize & (SLOTS - 1);
+        loop {
+            let Some(&slot) = self.slots.get(s) else {
+                return false;
+            };
+            match self.list.get(usize::from(slot).wrapping_sub(1)) {
+                None => return false,
+                Some(&entry) if entry == name => return true,
+                Some(_) => s = (s + 1) & (SLOTS - 1),
+            }
+        }
+    }
+}
+
+static PG_FUNCTIONS_SET: NameSet<8192> = NameSet::new(PG_FUNCTIONS);
+static PG_SYNTAX_SET: NameSet<256> = NameSet::new(PG_SYNTAX);
+static MYSQL_SET: NameSet<1024> = NameSet::new(MYSQL);
+static SQLITE_FUNCTIONS_SET: NameSet<256> = NameSet::new(SQLITE_FUNCTIONS);
+static SQLITE_SYNTAX_SET: NameSet<128> = NameSet::new(SQLITE_SYNTAX);
 
 /// Binary search of a sorted lower-case list.
 pub(super) fn contains(list: &[&[u8]], name: &[u8]) -> bool {

@@ -1,0 +1,4 @@
+pub mod auth;
+pub mod page;
+
+pub mod posts;

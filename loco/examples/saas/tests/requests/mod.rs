@@ -1,0 +1,4 @@
+mod auth;
+mod page;
+mod prepare_data;
+mod replicas;
