@@ -158,16 +158,18 @@ impl RequestContext {
         self.with_causal(|c| c.own_position().cloned())
     }
 
-    /// The replica the request read from last, if any: for replica
+    /// The number of the replica the request read from last (its
+    /// `ReplicaId`, stable while replicas come and go), if any: for replica
     /// affinity across requests (the HTTP layer keeps it in a cookie).
     pub fn sticky_replica(&self) -> Option<usize> {
-        let index = self.facts.sticky.load(Ordering::Relaxed);
-        (index != usize::MAX).then_some(index)
+        let id = self.facts.sticky.load(Ordering::Relaxed);
+        (id != usize::MAX).then_some(id)
     }
 
-    /// Read from replica `index` first, while it is usable (what a client
-    /// read from in its earlier requests): a client that stays on one
-    /// replica never sees data go back in time. Out of range: ignored.
+    /// Read from the replica numbered `id` first, while it is usable (what
+    /// a client read from in its earlier requests): a client that stays on
+    /// one replica never sees data go back in time. An id that names no
+    /// replica (removed, or never there) is ignored.
     ///
     /// ```
     /// use multidb_core::context::RequestContext;
@@ -175,8 +177,8 @@ impl RequestContext {
     /// request.stick_to_replica(1);
     /// assert_eq!(request.sticky_replica(), Some(1));
     /// ```
-    pub fn stick_to_replica(&self, index: usize) {
-        self.facts.sticky.store(index, Ordering::Relaxed);
+    pub fn stick_to_replica(&self, id: usize) {
+        self.facts.sticky.store(id, Ordering::Relaxed);
     }
 
     /// Run `f` on this request's causal facts.

@@ -131,7 +131,8 @@ impl SetCookie {
     }
 }
 
-/// The replica affinity cookie, `<pin cookie name>_replica=<index>`: a
+/// The replica affinity cookie, `<pin cookie name>_replica=<id>` (the
+/// replica's `ReplicaId` number): a
 /// session cookie (no `Max-Age`) with the pin cookie's attributes.
 #[derive(Debug)]
 pub(crate) struct AffinityCookie {
@@ -148,7 +149,7 @@ impl AffinityCookie {
         }
     }
 
-    /// The replica index a request's cookies name (the first valid value;
+    /// The replica id a request's cookies name (the first valid value;
     /// anything else is ignored: at worst a client picks its replica).
     pub(crate) fn read<'a>(&self, cookies: impl Iterator<Item = &'a [u8]>) -> Option<usize> {
         cookie_values(cookies, self.name.as_bytes()).find_map(|value| {

@@ -60,6 +60,10 @@ pub struct LoadMeter {
     /// last update since `epoch` (low half, wrapping); 0: no sample yet.
     /// One word, so that a compare-and-swap updates both together.
     estimate: AtomicU64,
+    /// A plain moving average of the latency (same packing and time
+    /// constant, no peaks): how the replica answers typically, for telling
+    /// an outlier from a fast replica with a few slow answers.
+    typical: AtomicU64,
     /// The millisecond (since `epoch`, wrapping) of the last probe
     /// [`claim_probe`](Self::claim_probe) granted, plus one; 0: never.
     probed: AtomicU32,
@@ -88,6 +92,7 @@ impl LoadMeter {
         LoadMeter {
             in_flight: AtomicU32::new(0),
             estimate: AtomicU64::new(0),
+            typical: AtomicU64::new(0),
             probed: AtomicU32::new(0),
             epoch: Instant::now(),
             decay_ms: decay.as_secs_f64().max(0.001) * 1000.0,
@@ -125,7 +130,10 @@ impl LoadMeter {
         // Done here rather than in Drop: the sample is not just a peak.
         std::mem::forget(started);
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.sample(latency, now, false);
+        let stamp = self.stamp(now);
+        let sample = latency.as_nanos() as f64;
+        self.update(&self.estimate, sample, stamp, Rule::Peak);
+        self.update(&self.typical, sample, stamp, Rule::Plain);
     }
 
     /// Statements started and not yet finished (or dropped).
@@ -149,13 +157,14 @@ impl LoadMeter {
     /// last update.
     pub(crate) fn estimate_ns(&self, now: Instant) -> Option<f64> {
         let (estimate, stamp) = unpack(self.estimate.load(Ordering::Relaxed))?;
-        Some(estimate * self.weight_since(stamp, now))
+        Some(estimate * self.weight_between(stamp, self.stamp(now)))
     }
 
-    /// The estimate as its last sample left it, without the decay since:
-    /// how the replica answered when last asked.
-    pub(crate) fn sampled_ns(&self) -> Option<f64> {
-        unpack(self.estimate.load(Ordering::Relaxed)).map(|(estimate, _)| estimate)
+    /// The plain (not peak-sensitive) moving average of the latency, as its
+    /// last sample left it: how the replica typically answered when last
+    /// asked. `None` before the first sample.
+    pub(crate) fn typical_ns(&self) -> Option<f64> {
+        unpack(self.typical.load(Ordering::Relaxed)).map(|(typical, _)| typical)
     }
 
     /// Claim the next probe of this replica at `now`: true for one caller
@@ -177,9 +186,10 @@ impl LoadMeter {
             .is_ok()
     }
 
-    /// The weight left to an estimate made at `stamp`: e^(-elapsed/decay).
-    fn weight_since(&self, stamp: u32, now: Instant) -> f64 {
-        match elapsed(stamp, self.stamp(now)) {
+    /// The weight left at stamp `to` to an estimate made at stamp `from`:
+    /// e^(-elapsed/decay).
+    fn weight_between(&self, from: u32, to: u32) -> f64 {
+        match elapsed(from, to) {
             // Under load most reads come within the millisecond of the last
             // sample: no `exp` for them.
             0 => 1.0,
@@ -192,17 +202,21 @@ impl LoadMeter {
         now.saturating_duration_since(self.epoch).as_millis() as u32
     }
 
-    fn sample(&self, latency: Duration, now: Instant, peak_only: bool) {
-        let sample = latency.as_nanos() as f64;
-        let stamp = self.stamp(now);
-        let mut current = self.estimate.load(Ordering::Relaxed);
+    /// Fold a sample of `sample` ns, taken at `stamp`, into `word` by `rule`.
+    fn update(&self, word: &AtomicU64, sample: f64, stamp: u32, rule: Rule) {
+        let mut current = word.load(Ordering::Relaxed);
         loop {
             let next = match unpack(current) {
                 None => sample,
-                Some((estimate, _)) if sample >= estimate => sample,
-                Some(_) if peak_only => return,
+                Some((estimate, _)) if sample >= estimate && rule != Rule::Plain => sample,
+                Some(_) if rule == Rule::PeakOnly => return,
                 Some((estimate, last)) => {
-                    let keep = self.weight_since(last, now);
+                    let keep = self.weight_between(last, stamp);
+                    if keep == 1.0 {
+                        // Within the millisecond of the last update: a
+                        // sample weighs by the time since, here nothing.
+                        return;
+                    }
                     estimate * keep + sample * (1.0 - keep)
                 }
             };
@@ -211,7 +225,7 @@ impl LoadMeter {
                 Some((_, last)) if elapsed(last, stamp) == 0 => last,
                 _ => stamp,
             };
-            match self.estimate.compare_exchange_weak(
+            match word.compare_exchange_weak(
                 current,
                 pack(next, stamp),
                 Ordering::Relaxed,
@@ -222,6 +236,19 @@ impl LoadMeter {
             }
         }
     }
+}
+
+/// How [`LoadMeter::update`] folds a sample in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Above the average: replaces it; below: pulls it down with the time
+    /// since the last update.
+    Peak,
+    /// Only a sample above the average counts (a cancelled statement: its
+    /// time so far is a lower bound).
+    PeakOnly,
+    /// Every sample pulls the average with the time since the last update.
+    Plain,
 }
 
 /// Milliseconds from stamp `from` to stamp `to`: 0 when `to` is earlier (a
@@ -277,8 +304,13 @@ impl Drop for Started<'_> {
     fn drop(&mut self) {
         self.meter.in_flight.fetch_sub(1, Ordering::Relaxed);
         let now = Instant::now();
-        self.meter
-            .sample(now.saturating_duration_since(self.at), now, true);
+        let latency = now.saturating_duration_since(self.at).as_nanos() as f64;
+        self.meter.update(
+            &self.meter.estimate,
+            latency,
+            self.meter.stamp(now),
+            Rule::PeakOnly,
+        );
     }
 }
 

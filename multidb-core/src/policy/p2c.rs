@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::{ReplicaPolicy, ReplicaView, SplitMix, random_seed};
 
-/// A replica whose last answers were this many times slower than the other
-/// draw's is an outlier for [`PeakEwma`]: it gets probes only.
+/// A replica whose typical latency is this many times the other draw's is
+/// an outlier for [`PeakEwma`]: it gets probes only.
 pub const OUTLIER_RATIO: f64 = 2.0;
 
 /// How often [`PeakEwma`] sends a read to an outlier, to learn whether it is
@@ -77,8 +77,9 @@ impl ReplicaPolicy for LeastOutstanding {
 /// (statements in flight + 1), as tower's `PeakEwma` (and MaxScale's
 /// adaptive routing): draw two usable replicas, take the cheaper one.
 ///
-/// With one exception, for the tail: a replica whose last answers were
-/// [`OUTLIER_RATIO`] times slower than the other draw's is an outlier, and
+/// With one exception, for the tail: a replica whose typical latency (a
+/// plain moving average, without the peaks) is [`OUTLIER_RATIO`] times the
+/// other draw's is an outlier, and
 /// gets one read per [`PROBE_EVERY`] (a probe), whatever its statements in
 /// flight. Without it, many concurrent readers make the fast replica look
 /// busy (its statements in flight multiply its cost), and a replica 20 ms
@@ -146,11 +147,13 @@ impl ReplicaPolicy for PeakEwma {
         let now = replicas.now();
         two_choices(&self.draws, replicas, |a, b| {
             let (a, b) = (replicas.load(a), replicas.load(b));
-            if let (Some(sampled_a), Some(sampled_b)) = (a.sampled_ns(), b.sampled_ns()) {
-                if sampled_a > OUTLIER_RATIO * sampled_b {
+            // Typical, not peak, latencies: a fast replica's estimate sits
+            // near its recent peaks, which would hide a slow one.
+            if let (Some(typical_a), Some(typical_b)) = (a.typical_ns(), b.typical_ns()) {
+                if typical_a > OUTLIER_RATIO * typical_b {
                     return !a.claim_probe(now, PROBE_EVERY);
                 }
-                if sampled_b > OUTLIER_RATIO * sampled_a {
+                if typical_b > OUTLIER_RATIO * typical_a {
                     return b.claim_probe(now, PROBE_EVERY);
                 }
             }
