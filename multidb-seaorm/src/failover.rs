@@ -11,13 +11,15 @@ pub(crate) enum Failure {
     /// another replica, and count this one down until it answers again.
     Unreachable,
     /// The server is up but could not run it now (a hot-standby conflict,
-    /// too many connections): retry elsewhere, the replica stays in.
+    /// too many connections, a table or column a migration just created
+    /// and the replica has not replayed yet): retry elsewhere, the replica
+    /// stays in.
     Transient,
     /// The replica refused it as a write (PostgreSQL 25006, MariaDB 1290):
     /// the classifier let a writing statement through. Run it on the
     /// primary, once, and count it as a write.
     ReadOnly,
-    /// A real answer (syntax, constraint, missing table…): return it.
+    /// A real answer (syntax, constraint, wrong type…): return it.
     Final,
 }
 
@@ -87,6 +89,12 @@ fn by_sqlstate(code: &str) -> Option<Failure> {
         // serialization_failure is how a hot standby cancels a query that
         // conflicts with recovery; too_many_connections.
         "40001" | "53300" => Some(Failure::Transient),
+        // A replica behind the schema: a migration on the primary created
+        // the table, column, function or schema, and the replica has not
+        // replayed it yet (PostgreSQL 42P01, 42703, 42883, 3F000; MySQL and
+        // MariaDB 42S02, 42S22). The read is retried elsewhere, ending on
+        // the primary, whose answer stands if it is missing there too.
+        "42P01" | "42703" | "42883" | "3F000" | "42S02" | "42S22" => Some(Failure::Transient),
         _ => None,
     }
 }
@@ -217,7 +225,10 @@ mod tests {
         }
         assert_eq!(by_sqlstate("25006"), Some(Failure::ReadOnly));
         assert_eq!(by_sqlstate("40001"), Some(Failure::Transient));
-        assert_eq!(by_sqlstate("42P01"), None);
+        for code in ["42P01", "42703", "42883", "3F000", "42S02", "42S22"] {
+            assert_eq!(by_sqlstate(code), Some(Failure::Transient), "{code}");
+        }
+        assert_eq!(by_sqlstate("42601"), None); // syntax_error
         assert_eq!(by_sqlstate("HY000"), None);
     }
 }

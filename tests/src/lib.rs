@@ -96,6 +96,7 @@ macro_rules! cluster_tests {
             scenarios::primary_only_statements_and_streams,
             scenarios::an_unreachable_replica_is_skipped_for_reads,
             scenarios::the_primarys_catalog_sends_read_only_functions_to_replicas,
+            scenarios::a_replica_behind_a_migration_sends_the_read_elsewhere,
             http_scenarios::post_then_get_with_the_cookie_sees_the_row,
             http_scenarios::a_causal_pin_returns_the_client_to_the_replica,
             actix_scenarios::actix_post_then_get_with_the_cookie_sees_the_row,

@@ -518,3 +518,72 @@ pub async fn the_primarys_catalog_sends_read_only_functions_to_replicas(c: &Clus
     }
     Ok(())
 }
+
+/// A migration ran on the primary and a replica has not replayed it yet:
+/// a read of the new table that lands there gets "no such table" (42P01 /
+/// 42S02), which is not an answer from a replica behind the schema. The
+/// read is retried on the primary and succeeds; the replica stays in.
+pub async fn a_replica_behind_a_migration_sends_the_read_elsewhere(c: &Cluster) -> Outcome {
+    let table = "migrated_post";
+    let primary = Database::connect(c.primary.as_str()).await?;
+    primary
+        .execute_unprepared(&format!("DROP TABLE IF EXISTS {table}"))
+        .await?;
+    // Wait until the delayed replica has dropped it too.
+    let delayed = Database::connect(c.delayed.as_str()).await?;
+    let probe = format!("SELECT COUNT(*) AS n FROM {table}");
+    wait_until(c.delay * 10, || async {
+        delayed
+            .query_one_raw(Statement::from_string(c.backend, probe.clone()))
+            .await
+            .is_err()
+    })
+    .await
+    .map_err(|waited| format!("the delayed replica still has {table} after {waited:?}"))?;
+    // Only the delayed replica: a read either runs there or moves on.
+    let db = MultiDb::builder()
+        .primary(c.primary.as_str())
+        .replica(c.delayed.as_str())
+        .connect()
+        .await?;
+    // The migration, on the primary directly (as a migration tool would).
+    primary
+        .execute_unprepared(&format!(
+            "CREATE TABLE {table} (id INT PRIMARY KEY, title VARCHAR(200) NOT NULL)"
+        ))
+        .await?;
+    primary
+        .execute_unprepared(&format!("INSERT INTO {table} VALUES (1, 'new')"))
+        .await?;
+    let started = Instant::now();
+    let count = count_rows(&db, c.backend, table).await?;
+    assert_eq!(count, 1, "the read was answered by the primary");
+    assert!(
+        started.elapsed() < c.delay,
+        "the read did not wait for the replica"
+    );
+    let stats = db.stats();
+    assert_eq!(stats.failures(0), 1, "it failed once on the replica");
+    assert_eq!(stats.total(Target::Primary), 1, "then ran on the primary");
+    assert_eq!(
+        db.replica_status()[0].health,
+        multidb_seaorm::ReplicaHealth::Up,
+        "the replica stays in"
+    );
+    // Once the replica has the table, reads go there again.
+    wait_until(c.delay * 10, || async {
+        delayed
+            .query_one_raw(Statement::from_string(c.backend, probe.clone()))
+            .await
+            .is_ok()
+    })
+    .await
+    .map_err(|waited| format!("the delayed replica lacks {table} after {waited:?}"))?;
+    let before = db.stats().replica(0);
+    count_rows(&db, c.backend, table).await?;
+    assert_eq!(db.stats().replica(0), before + 1, "back on the replica");
+    primary
+        .execute_unprepared(&format!("DROP TABLE {table}"))
+        .await?;
+    Ok(())
+}
