@@ -52,7 +52,7 @@ mod meter;
 mod p2c;
 
 pub use meter::{DEFAULT_DECAY, LoadMeter, Started};
-pub use p2c::{LeastOutstanding, OUTLIER_RATIO, PROBE_EVERY, PeakEwma};
+pub use p2c::{LeastOutstanding, OUTLIER_MARGIN, OUTLIER_RATIO, PROBE_EVERY, PeakEwma};
 
 use std::fmt::Debug;
 use std::hash::{BuildHasher, RandomState};

@@ -9,6 +9,12 @@ use super::{ReplicaPolicy, ReplicaView, SplitMix, random_seed};
 /// an outlier for [`PeakEwma`]: it gets probes only.
 pub const OUTLIER_RATIO: f64 = 2.0;
 
+/// An outlier for [`PeakEwma`] must also be at least this much slower than
+/// the other draw: below a few milliseconds a ratio says little (a replica
+/// behind one more proxy hop is "three times" as slow, 0.3 ms later) and
+/// does not make the tail.
+pub const OUTLIER_MARGIN: Duration = Duration::from_millis(2);
+
 /// How often [`PeakEwma`] sends a read to an outlier, to learn whether it is
 /// fast again.
 pub const PROBE_EVERY: Duration = Duration::from_millis(200);
@@ -79,7 +85,7 @@ impl ReplicaPolicy for LeastOutstanding {
 ///
 /// With one exception, for the tail: a replica whose typical latency (a
 /// plain moving average, without the peaks) is [`OUTLIER_RATIO`] times the
-/// other draw's is an outlier, and
+/// other draw's, and [`OUTLIER_MARGIN`] more, is an outlier, and
 /// gets one read per [`PROBE_EVERY`] (a probe), whatever its statements in
 /// flight. Without it, many concurrent readers make the fast replica look
 /// busy (its statements in flight multiply its cost), and a replica 20 ms
@@ -150,10 +156,12 @@ impl ReplicaPolicy for PeakEwma {
             // Typical, not peak, latencies: a fast replica's estimate sits
             // near its recent peaks, which would hide a slow one.
             if let (Some(typical_a), Some(typical_b)) = (a.typical_ns(), b.typical_ns()) {
-                if typical_a > OUTLIER_RATIO * typical_b {
+                let margin = OUTLIER_MARGIN.as_nanos() as f64;
+                let outlier = |x: f64, y: f64| x > OUTLIER_RATIO * y && x - y > margin;
+                if outlier(typical_a, typical_b) {
                     return !a.claim_probe(now, PROBE_EVERY);
                 }
-                if typical_b > OUTLIER_RATIO * typical_a {
+                if outlier(typical_b, typical_a) {
                     return b.claim_probe(now, PROBE_EVERY);
                 }
             }
