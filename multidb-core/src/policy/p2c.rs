@@ -11,9 +11,9 @@ pub const OUTLIER_RATIO: f64 = 2.0;
 
 /// An outlier for [`PeakEwma`] must also be at least this much slower than
 /// the other draw: below a few milliseconds a ratio says little (a replica
-/// behind one more proxy hop is "three times" as slow, 0.3 ms later) and
+/// behind one more proxy hop is "four times" as slow, 2 ms later) and
 /// does not make the tail.
-pub const OUTLIER_MARGIN: Duration = Duration::from_millis(2);
+pub const OUTLIER_MARGIN: Duration = Duration::from_millis(5);
 
 /// How often [`PeakEwma`] sends a read to an outlier, to learn whether it is
 /// fast again.
