@@ -3,15 +3,13 @@
 //! [`Cluster`]: the monitor must find out, and never trust it as one server.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use multidb_seaorm::{MultiDb, Reason, Target, scope};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::scenarios::Outcome;
-use crate::servers::{Cluster, Instance, wait_until};
+use crate::servers::{Cluster, Instance, run_script, wait_until};
 
 /// haproxy on a loopback port, stopped when dropped.
 #[derive(Debug)]
@@ -23,22 +21,7 @@ pub struct Balancer {
 }
 
 fn script(args: &[&str]) -> Result<(), String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/haproxy.sh");
-    let out = Command::new("bash")
-        .arg(&path)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "scripts/haproxy.sh {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    run_script("haproxy.sh", args)
 }
 
 impl Balancer {

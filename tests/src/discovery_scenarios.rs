@@ -4,8 +4,6 @@
 //! through TCP forwarders (`scripts/haproxy.sh`, one server each), as they
 //! would on distinct hosts.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +13,7 @@ use sea_orm::DbBackend;
 use crate::balancer_scenarios::Balancer;
 use crate::membership_scenarios::{Seen, readers};
 use crate::scenarios::Outcome;
-use crate::servers::{Cluster, Instance, wait_until};
+use crate::servers::{Cluster, Instance, run_script, wait_until};
 
 const REFRESH: Duration = Duration::from_millis(500);
 
@@ -26,22 +24,7 @@ struct Dns {
 }
 
 fn dnsmasq(args: &[&str]) -> Result<(), String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/dnsmasq.sh");
-    let out = Command::new("bash")
-        .arg(&path)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "scripts/dnsmasq.sh {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    run_script("dnsmasq.sh", args)
 }
 
 impl Dns {

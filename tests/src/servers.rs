@@ -430,3 +430,26 @@ pub fn port_of_url(url: &str) -> Option<i64> {
     let host_port = after_at.split(['/', '?']).next()?;
     host_port.rsplit_once(':')?.1.parse().ok()
 }
+
+/// Run `scripts/<script> <args…>` (the project's helpers for haproxy,
+/// dnsmasq…); its stderr is the error when it fails.
+pub fn run_script(script: &str, args: &[&str]) -> Result<(), String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts")
+        .join(script);
+    let out = Command::new("bash")
+        .arg(&path)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "scripts/{script} {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
