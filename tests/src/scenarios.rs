@@ -455,15 +455,7 @@ pub async fn the_primarys_catalog_sends_read_only_functions_to_replicas(c: &Clus
     // function goes to the primary (the conservative answer); then to the
     // replica, once it has replayed the function's creation.
     let waited = wait_until(std::time::Duration::from_secs(10), || {
-        let db = db.clone();
-        let stable = call("multidb_cat_stable");
-        async move {
-            let before = db.stats().count(Target::Replica, Reason::Policy);
-            let answered = scope(db.query_one_raw(stable))
-                .await
-                .is_ok_and(|row| row.is_some());
-            answered && db.stats().count(Target::Replica, Reason::Policy) == before + 1
-        }
+        answered_by_a_replica(db.clone(), call("multidb_cat_stable"))
     })
     .await
     .map_err(|waited| {
@@ -487,15 +479,7 @@ pub async fn the_primarys_catalog_sends_read_only_functions_to_replicas(c: &Clus
         )
         .await?;
         let waited = wait_until(std::time::Duration::from_secs(10), || {
-            let db = db.clone();
-            let stable = call("multidb_cat_after_ddl");
-            async move {
-                let before = db.stats().count(Target::Replica, Reason::Policy);
-                let answered = scope(db.query_one_raw(stable))
-                    .await
-                    .is_ok_and(|row| row.is_some());
-                answered && db.stats().count(Target::Replica, Reason::Policy) == before + 1
-            }
+            answered_by_a_replica(db.clone(), call("multidb_cat_after_ddl"))
         })
         .await
         .map_err(|waited| {
@@ -586,4 +570,14 @@ pub async fn a_replica_behind_a_migration_sends_the_read_elsewhere(c: &Cluster) 
         .execute_unprepared(&format!("DROP TABLE {table}"))
         .await?;
     Ok(())
+}
+
+/// Whether `stmt`, read in a scope, was answered by a replica (one more
+/// policy read there).
+async fn answered_by_a_replica(db: MultiDb, stmt: Statement) -> bool {
+    let before = db.stats().count(Target::Replica, Reason::Policy);
+    let answered = scope(db.query_one_raw(stmt))
+        .await
+        .is_ok_and(|row| row.is_some());
+    answered && db.stats().count(Target::Replica, Reason::Policy) == before + 1
 }
