@@ -8,10 +8,11 @@
 #   haproxy            a TCP load balancer in front of two replicas, for the test of
 #                      load-balanced replica endpoints (scripts/haproxy.sh)
 #   dnsmasq            a DNS server on loopback, for DNS discovery of replicas
+#   gdb                the stacks of a hung test, printed by scripts/deadline.sh in CI
 # Idempotent and quiet when everything is present. Runs as root on Debian.
 set -euo pipefail
 
-packages=(libclang-dev protobuf-compiler postgresql-15-postgis-3 chromium haproxy dnsmasq)
+packages=(libclang-dev protobuf-compiler postgresql-15-postgis-3 chromium haproxy dnsmasq gdb)
 
 missing=()
 for p in "${packages[@]}"; do

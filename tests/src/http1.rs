@@ -22,6 +22,10 @@ pub const PIN_COOKIE: &str = "multidb_pin_writes";
 /// Why a request got no reply.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// A server that has not answered a request within this hangs: the test
+/// fails saying so, instead of waiting for ever (CI's budget is finite).
+pub const REPLY_WITHIN: Duration = Duration::from_secs(30);
+
 /// A response, read out whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -153,7 +157,18 @@ impl Connection {
 
     /// Send `request` (a `Host` header is added when missing) and read the
     /// whole reply.
-    pub async fn send(&mut self, mut request: Request<String>) -> Result<Reply, Error> {
+    pub async fn send(&mut self, request: Request<String>) -> Result<Reply, Error> {
+        let what = format!("{} {} to {}", request.method(), request.uri(), self.addr);
+        match tokio::time::timeout(REPLY_WITHIN, self.send_unbounded(request)).await {
+            Ok(reply) => reply,
+            Err(_) => {
+                self.sender = None;
+                Err(format!("no reply to {what} within {REPLY_WITHIN:?}: the server hangs").into())
+            }
+        }
+    }
+
+    async fn send_unbounded(&mut self, mut request: Request<String>) -> Result<Reply, Error> {
         if !request.headers().contains_key(header::HOST) {
             let host = header::HeaderValue::from_str(&self.addr.to_string())?;
             request.headers_mut().insert(header::HOST, host);
