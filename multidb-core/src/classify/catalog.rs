@@ -2,6 +2,7 @@
 //! what the classifier consults for names its built-in lists do not settle.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Dialect;
 
@@ -169,6 +170,9 @@ pub struct Catalog {
     writers: Box<[u32; 256]>,
     /// Whether any user or extension operator may write.
     operator_writers: bool,
+    /// Never reused: verdicts the verdict cache keeps under it are this
+    /// catalog's.
+    id: u64,
 }
 
 impl fmt::Debug for Catalog {
@@ -209,6 +213,11 @@ impl Catalog {
     #[must_use]
     pub const fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// This catalog's key in the verdict cache (a clone shares it).
+    pub(super) const fn id(&self) -> u64 {
+        self.id
     }
 
     /// How many distinct function names it holds.
@@ -340,7 +349,9 @@ impl CatalogBuilder {
             .operators
             .iter()
             .any(|(_, bits)| bits & (USER_WRITES | EXT_WRITES) != 0);
+        static BUILT: AtomicU64 = AtomicU64::new(1);
         Catalog {
+            id: BUILT.fetch_add(1, Ordering::Relaxed),
             dialect: self.dialect,
             functions: Table::new(self.functions),
             operators: Table::new(self.operators),

@@ -1,3 +1,4 @@
+mod cache;
 mod catalog;
 mod fast;
 mod lexer;
@@ -10,6 +11,7 @@ mod tests;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use catalog::{Catalog, CatalogBuilder, Origin, Volatility};
 use profile::Profile;
@@ -56,6 +58,17 @@ pub enum Dialect {
     Sqlite,
 }
 
+impl Dialect {
+    /// The dialect's part of a verdict cache key (0: no dialect).
+    const fn code(self) -> u8 {
+        match self {
+            Dialect::Postgres => 1,
+            Dialect::MySql => 2,
+            Dialect::Sqlite => 3,
+        }
+    }
+}
+
 /// Classify one SQL string as a plain read or a possible write, in no
 /// particular dialect: the most conservative form.
 ///
@@ -96,11 +109,13 @@ pub enum Dialect {
 #[must_use]
 pub fn classify(sql: &str) -> Access {
     let bytes = sql.as_bytes();
-    // The fast path takes only text without the bytes the pre-scan looks at.
-    if fast::proven_read(bytes, profile::BLIND_FAST, Extra::default()) {
-        return Access::Read;
-    }
-    blind_full(bytes)
+    cache::verdict(cache::Key::default(), bytes, || {
+        // The fast path takes only text without the bytes the pre-scan looks at.
+        if fast::proven_read(bytes, profile::BLIND_FAST, Extra::default()) {
+            return Access::Read;
+        }
+        blind_full(bytes)
+    })
 }
 
 /// [`classify`] without the fast path.
@@ -143,6 +158,8 @@ fn blind_full(bytes: &[u8]) -> Access {
 /// dialect (`Read` only if no profile of the dialect finds a write) and stops
 /// sending reads to the primary for the other dialects' sake. Never panics,
 /// never allocates. Equal to `Classifier::new(dialect).classify(sql)`.
+/// A text seen before is answered from a bounded, exact verdict cache
+/// (the crate's `docs/classify.md`, "Performance").
 ///
 /// ```
 /// use multidb_core::{Access, Dialect, classify, classify_for};
@@ -163,7 +180,13 @@ fn blind_full(bytes: &[u8]) -> Access {
 /// ```
 #[must_use]
 pub fn classify_for(dialect: Dialect, sql: &str) -> Access {
-    verdict_of(profile::of(dialect), sql.as_bytes(), Extra::default())
+    let key = cache::Key {
+        dialect: dialect.code(),
+        ..cache::Key::default()
+    };
+    cache::verdict(key, sql.as_bytes(), || {
+        verdict_of(profile::of(dialect), sql.as_bytes(), Extra::default())
+    })
 }
 
 /// A dialect's classifier, with the functions the application declares
@@ -196,6 +219,8 @@ pub struct Classifier {
     dialect: Dialect,
     /// Sorted, deduplicated, lower case.
     read_only: Option<Arc<[Box<str>]>>,
+    /// Names `read_only` for the verdict cache: never reused (0: none).
+    declared_id: u64,
     catalog: Option<Arc<Catalog>>,
 }
 
@@ -214,6 +239,7 @@ impl Classifier {
         Self {
             dialect,
             read_only: None,
+            declared_id: 0,
             catalog: None,
         }
     }
@@ -259,7 +285,13 @@ impl Classifier {
         }
         all.sort_unstable();
         all.dedup();
+        static DECLARED: AtomicU64 = AtomicU64::new(1);
         Ok(Self {
+            declared_id: if all.is_empty() {
+                0
+            } else {
+                DECLARED.fetch_add(1, Ordering::Relaxed)
+            },
             read_only: (!all.is_empty()).then(|| Arc::from(all)),
             ..self
         })
@@ -370,7 +402,14 @@ impl Classifier {
             declared: self.read_only.as_deref().unwrap_or_default(),
             catalog: catalog.filter(|c| c.dialect() == self.dialect),
         };
-        verdict_of(profile::of(self.dialect), sql.as_bytes(), extra)
+        let key = cache::Key {
+            dialect: self.dialect.code(),
+            declared: self.declared_id,
+            catalog: extra.catalog.map_or(0, Catalog::id),
+        };
+        cache::verdict(key, sql.as_bytes(), || {
+            verdict_of(profile::of(self.dialect), sql.as_bytes(), extra)
+        })
     }
 
     fn extra(&self) -> &[Box<str>] {
