@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use multidb_core::__private::ReplicaState;
 use multidb_core::position::Position;
+use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
 
 /// A replica's health, as [`MultiDb::replica_status`](crate::MultiDb::replica_status)
 /// reports it.
@@ -159,6 +161,9 @@ pub(crate) struct Health {
     details: Mutex<Details>,
     /// (stamp the check that read it started, position): for causal reads.
     known: RwLock<Option<(u64, Position)>>,
+    /// Fired when a read fails on it or it is counted down: reads waiting
+    /// on it move on (see `watch.rs`).
+    gone: Notify,
 }
 
 impl Health {
@@ -170,6 +175,7 @@ impl Health {
             served_at: AtomicU64::new(0),
             details: Mutex::new(Details::default()),
             known: RwLock::new(None),
+            gone: Notify::new(),
         }
     }
 
@@ -178,11 +184,21 @@ impl Health {
     }
 
     pub(crate) fn set_verdict(&self, health: ReplicaHealth) {
-        self.verdict.store(health.to_u8(), Ordering::Release);
+        let before = self.verdict.swap(health.to_u8(), Ordering::AcqRel);
+        if health == ReplicaHealth::Down && before != health.to_u8() {
+            self.gone.notify_waiters();
+        }
     }
 
     pub(crate) fn failed(&self, now: u64) {
         self.failed_at.fetch_max(now, Ordering::AcqRel);
+        self.gone.notify_waiters();
+    }
+
+    /// Completes at the next [`failed`](Self::failed) or fall to down
+    /// after it was made (polled or not).
+    pub(crate) fn gone(&self) -> Notified<'_> {
+        self.gone.notified()
     }
 
     pub(crate) fn failed_at(&self) -> u64 {

@@ -18,6 +18,7 @@ use crate::inner::{Initial, Inner, Replicas, Settings};
 use crate::monitor;
 use crate::names;
 use crate::stats::RoutingStats;
+use crate::watch;
 
 /// A routed SeaORM connection: reads go to replicas, writes and
 /// transactions to the primary. Pass `&MultiDb` wherever you passed
@@ -156,6 +157,7 @@ impl MultiDb {
         let inner = Arc::new(Inner::new(primary, replicas, settings));
         if monitored {
             monitor::spawn(&inner);
+            watch::spawn(&inner);
         }
         Ok(MultiDb { inner })
     }

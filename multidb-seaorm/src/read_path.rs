@@ -81,13 +81,8 @@ impl MultiDb {
             };
             let member = &set.members[index];
             let started = member.load.start_at(now);
-            let result = watch::guarded(
-                &self.inner,
-                member,
-                self.inner.stamp_of(now),
-                op(Conn::Replica(member.clone()), input.clone()),
-            )
-            .await;
+            let result =
+                watch::guarded(member, op(Conn::Replica(member.clone()), input.clone())).await;
             let ended = Instant::now();
             member.load.finish_at(started, ended);
             self.inner

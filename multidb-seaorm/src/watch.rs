@@ -2,33 +2,35 @@
 //!
 //! When a replica dies, reads already routed to it wait in its pool: sqlx
 //! retries a refused connect until the pool's acquire timeout (1 s by
-//! default here). While a read runs, a watch looks every [`TICK`] at what
-//! is known of the replica: once a read failed on it, the monitor counted
-//! it down, or a bare TCP connect to it was refused, the read is dropped and
-//! retried elsewhere (it is a read: running it twice is harmless). A read
-//! that takes longer than [`SUSPECT_AFTER`] starts that TCP connect (one at
-//! a time, at most one per [`CHECK_GAP`] per replica), which
-//! tells a dead server (refused, or no answer within [`TCP_CHECK`]) from a
-//! slow query in about a millisecond.
+//! default here). A read on a replica therefore also waits for its
+//! replica's `gone` notification, which fires when a read fails on it, the
+//! monitor counts it down, or a bare TCP connect to it is refused: the read
+//! is then dropped and retried elsewhere (it is a read: running it twice is
+//! harmless). No timer is armed per read. Instead one task per `MultiDb`
+//! ([`spawn`]) looks every [`TICK`] for a replica with reads in flight of
+//! which none finished for [`SUSPECT_AFTER`], and starts a TCP connect to
+//! it (at most one per [`CHECK_GAP`] per replica), which tells a dead
+//! server (refused, or no answer within [`TCP_CHECK`]) from a slow query in
+//! about a millisecond.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use futures_util::future::{Either, select};
 use sea_orm::{ConnAcquireErr, DbBackend, DbErr};
 
-use crate::health::ReplicaHealth;
 use crate::inner::{Inner, millis};
-use crate::replica_set::Member;
+use crate::replica_set::{Member, ReplicaId};
 
-/// How often a running read looks at its replica's state.
+/// How often the stall watch looks at the replicas with reads in flight.
 const TICK: Duration = Duration::from_millis(20);
 
-/// A read running this long on a replica checks that its server still
-/// accepts connections.
+/// A replica with reads in flight and none finished for this long gets its
+/// server checked for accepting connections.
 const SUSPECT_AFTER: Duration = Duration::from_millis(60);
 
 /// At most one TCP check per replica this often (PostgreSQL).
@@ -41,30 +43,16 @@ const CHECK_GAP_MYSQL: Duration = Duration::from_secs(5);
 /// for down (the monitor brings it back once it answers).
 const TCP_CHECK: Duration = Duration::from_millis(150);
 
-/// Run `read`, begun at stamp `began`, on `member`, or give up on it as
-/// soon as `member` is known down; the error then says so and counts as
-/// unreachable.
+/// Run `read` on `member`, or give up on it as soon as `member` is known
+/// gone; the error then says so and counts as unreachable.
 pub(crate) async fn guarded<T>(
-    inner: &Arc<Inner>,
-    member: &Arc<Member>,
-    began: u64,
+    member: &Member,
     read: impl Future<Output = Result<T, DbErr>>,
 ) -> Result<T, DbErr> {
-    let watch = async {
-        let mut waited = Duration::ZERO;
-        loop {
-            tokio::time::sleep(TICK).await;
-            waited += TICK;
-            if member.health.failed_at() >= began || member.health.verdict() == ReplicaHealth::Down
-            {
-                return;
-            }
-            if waited >= SUSPECT_AFTER {
-                check(inner, member);
-            }
-        }
-    };
-    match select(pin!(read), pin!(watch)).await {
+    // Made before the read starts, so that a failure from now on counts
+    // even before it is first polled; registers only if the read waits.
+    let gone = member.health.gone();
+    match select(pin!(read), pin!(gone)).await {
         Either::Left((result, _)) => result,
         Either::Right(((), _)) => {
             tracing::debug!(
@@ -73,6 +61,44 @@ pub(crate) async fn guarded<T>(
                 "replica known down while a read waited on it: moving the read on"
             );
             Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
+        }
+    }
+}
+
+/// Start the stall watch of `inner` (with the monitor: replicas that have
+/// a network address).
+pub(crate) fn spawn(inner: &Arc<Inner>) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(stalls(Arc::downgrade(inner)));
+    }
+}
+
+/// Every [`TICK`], until the `MultiDb` is dropped or closed: check each
+/// replica busy for [`SUSPECT_AFTER`] with no read finished meanwhile.
+async fn stalls(weak: Weak<Inner>) {
+    // When each replica was first seen with reads in flight, in a row.
+    let mut busy_since: HashMap<ReplicaId, Instant> = HashMap::new();
+    loop {
+        tokio::time::sleep(TICK).await;
+        let Some(inner) = weak.upgrade().filter(|inner| !inner.is_closed()) else {
+            break;
+        };
+        let now = Instant::now();
+        let set = inner.replicas.load();
+        busy_since.retain(|id, _| set.members.iter().any(|m| m.id == *id));
+        for member in &set.members {
+            if member.load.in_flight() == 0 || member.address.is_none() {
+                busy_since.remove(&member.id);
+                continue;
+            }
+            let since = *busy_since.entry(member.id).or_insert(now);
+            let quiet = member
+                .load
+                .idle_for(now)
+                .is_none_or(|idle| idle >= SUSPECT_AFTER);
+            if quiet && now.duration_since(since) >= SUSPECT_AFTER {
+                check(&inner, member);
+            }
         }
     }
 }
@@ -123,5 +149,63 @@ pub(crate) async fn accepts(host: &str, port: u16) -> Result<(), String> {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err(format!("no TCP answer within {TCP_CHECK:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::ReplicaHealth;
+    use sea_orm::{DatabaseBackend, MockDatabase};
+
+    fn member() -> Member {
+        let connection = MockDatabase::new(DatabaseBackend::Postgres).into_connection();
+        Member::new(
+            ReplicaId(0),
+            connection,
+            "r0".into(),
+            ReplicaHealth::Up,
+            None,
+        )
+    }
+
+    async fn hung_read_ends_when(gone: impl FnOnce(&Member) + Send + 'static) {
+        let member = Arc::new(member());
+        let hung = std::future::pending::<Result<(), DbErr>>();
+        let other = member.clone();
+        let fire = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            gone(&other);
+        });
+        let result = tokio::time::timeout(Duration::from_secs(5), guarded(&member, hung)).await;
+        fire.await.expect("the notifier ran");
+        assert!(
+            matches!(
+                result,
+                Ok(Err(DbErr::ConnectionAcquire(
+                    ConnAcquireErr::ConnectionClosed
+                )))
+            ),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_waiting_on_a_replica_moves_on_when_a_read_fails_there() {
+        hung_read_ends_when(|m| m.health.failed(1)).await;
+    }
+
+    #[tokio::test]
+    async fn a_read_waiting_on_a_replica_moves_on_when_it_is_counted_down() {
+        hung_read_ends_when(|m| m.health.set_verdict(ReplicaHealth::Down)).await;
+    }
+
+    #[tokio::test]
+    async fn a_read_that_answers_is_not_disturbed() {
+        let member = member();
+        let answer = guarded(&member, async { Ok::<_, DbErr>(7) }).await;
+        assert_eq!(answer.ok(), Some(7));
+        // A failure after the read is over touches nothing.
+        member.health.failed(1);
     }
 }

@@ -141,6 +141,29 @@ impl LoadMeter {
         self.in_flight.load(Ordering::Relaxed)
     }
 
+    /// How long before `now` the last statement finished (to the
+    /// millisecond), or `None` before the first: with statements in flight,
+    /// a replica idle this long may have stopped answering.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use multidb_core::policy::LoadMeter;
+    ///
+    /// let meter = LoadMeter::new();
+    /// let t0 = Instant::now();
+    /// assert_eq!(meter.idle_for(t0), None);
+    /// meter.finish_at(meter.start_at(t0), t0 + Duration::from_millis(5));
+    /// let idle = meter.idle_for(t0 + Duration::from_millis(105)).unwrap();
+    /// assert_eq!(idle.as_millis(), 100);
+    /// ```
+    pub fn idle_for(&self, now: Instant) -> Option<Duration> {
+        let (_, last) = unpack(self.typical.load(Ordering::Relaxed))?;
+        Some(Duration::from_millis(u64::from(elapsed(
+            last,
+            self.stamp(now),
+        ))))
+    }
+
     /// The latency estimate now, or `None` before the first sample.
     pub fn latency(&self) -> Option<Duration> {
         self.latency_at(Instant::now())
