@@ -119,8 +119,9 @@ async fn serve(framework: Framework) -> Result<(), BoxError> {
             })
             .await?;
     }
-    if let Some(set) = sqlite {
+    if let Some(mut set) = sqlite {
         tracing::info!(dir = %set.dir().display(), "stopped; removing the SQLite files");
+        set.close().await?;
     }
     Ok(())
 }

@@ -65,6 +65,17 @@ impl Served {
     }
 }
 
+impl Served {
+    /// Stop serving and close every pool before the test's runtime ends
+    /// (`SqliteForum::close` says why).
+    async fn close(mut self) -> TestResult {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        self.forum.close().await?;
+        Ok(())
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         self.server.abort();
@@ -171,7 +182,7 @@ async fn a_user_who_posts_is_redirected_and_sees_the_post_thanks_to_the_pin() ->
         caught_up >= LAG,
         "visible on the replicas after {caught_up:?}, before the lag"
     );
-    Ok(())
+    served.close().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,7 +210,7 @@ async fn bad_forms_and_missing_posts() -> TestResult {
         list.set_cookie(http1::PIN_COOKIE).is_none(),
         "reads do not pin"
     );
-    Ok(())
+    served.close().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,7 +258,7 @@ async fn the_list_is_paginated() -> TestResult {
     assert!(titles[120].contains(">post 0<"), "{}", titles[120]);
     let bad = send(addr, "GET", "/posts?before=soon", None, None).await?;
     assert_eq!(bad.status, 400);
-    Ok(())
+    served.close().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,7 +297,7 @@ async fn the_status_page_counts_the_reads_and_metrics_need_the_feature() -> Test
     assert!(replica_reads >= 3, "{policy}");
     // Without a recorder (the feature's scrape) there is no /metrics.
     assert_eq!(send(addr, "GET", "/metrics", None, None).await?.status, 404);
-    Ok(())
+    served.close().await
 }
 
 /// The actix-web forum, on its own thread and runtime (its SQLite files and
@@ -316,9 +327,10 @@ impl ActixServed {
                     Ok::<_, Box<dyn std::error::Error + Send + Sync>>((forum, addr, server.run()))
                 };
                 match setup.await {
-                    Ok((_forum, addr, server)) => {
+                    Ok((mut forum, addr, server)) => {
                         let _ = ready.send(Ok((addr, server.handle())));
                         let _ = server.await;
+                        let _ = forum.close().await;
                     }
                     Err(error) => {
                         let _ = ready.send(Err(error.to_string()));
