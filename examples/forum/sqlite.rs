@@ -28,6 +28,8 @@ pub(crate) struct SqliteForum {
     pub(crate) db: MultiDb,
     dir: tempfile::TempDir,
     replayer: JoinHandle<()>,
+    /// The replayer's own connections, to close them (see `close`).
+    replayer_pools: Vec<DatabaseConnection>,
 }
 
 impl SqliteForum {
@@ -58,8 +60,15 @@ impl SqliteForum {
         let db = builder.connect().await?;
 
         let source = Database::connect(url(&primary, "ro")).await?;
+        let mut replayer_pools = writers.clone();
+        replayer_pools.push(source.clone());
         let replayer = tokio::spawn(replay(source, writers, lag));
-        Ok(SqliteForum { db, dir, replayer })
+        Ok(SqliteForum {
+            db,
+            dir,
+            replayer,
+            replayer_pools,
+        })
     }
 
     /// The folder holding the files (removed when `self` is dropped).
@@ -67,15 +76,18 @@ impl SqliteForum {
         self.dir.path()
     }
 
-    /// Stop the replayer and close every pool, while the runtime still
-    /// runs. A sqlx pool still open when its runtime shuts down can keep
-    /// its maintenance task looping inside `Runtime::drop` (the timer it
-    /// sleeps on returns at once then): the forum's end-to-end test hung
-    /// there, about once in 500 runs.
+    /// Stop the replayer and close every pool, its own included, while
+    /// the runtime still runs. A sqlx pool that is open (or only dropped)
+    /// when its runtime shuts down can keep its maintenance task looping
+    /// inside `Runtime::drop` (the timer it sleeps on returns at once
+    /// then): the forum's end-to-end test hung there, about once in 500
+    /// runs.
     pub(crate) async fn close(&mut self) -> Result<(), DbErr> {
         self.replayer.abort();
-        // Dropping the replayer's future drops its connections.
         let _ = (&mut self.replayer).await;
+        for pool in &self.replayer_pools {
+            pool.close_by_ref().await?;
+        }
         self.db.close_by_ref().await
     }
 }
