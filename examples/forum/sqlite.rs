@@ -77,11 +77,10 @@ impl SqliteForum {
     }
 
     /// Stop the replayer and close every pool, its own included, while
-    /// the runtime still runs. A sqlx pool that is open (or only dropped)
-    /// when its runtime shuts down can keep its maintenance task looping
-    /// inside `Runtime::drop` (the timer it sleeps on returns at once
-    /// then): the forum's end-to-end test hung there, about once in 500
-    /// runs.
+    /// the runtime still runs, so that no pool task outlives the test or
+    /// the server. (The forum's end-to-end test once hung in
+    /// `Runtime::drop` on a pool's maintenance task: sqlx-core 0.9.0's
+    /// idle-count underflow, launchbadge/sqlx#3645, fixed in 0.9.1.)
     pub(crate) async fn close(&mut self) -> Result<(), DbErr> {
         self.replayer.abort();
         let _ = (&mut self.replayer).await;
