@@ -104,10 +104,8 @@ fn lookup(slot: &Slot, packed: u64, catalog: u64, sql: &[u8]) -> Option<Access> 
     {
         return None;
     }
-    let whole = sql.chunks_exact(8);
-    let tail = tail_word(whole.remainder());
     let mut kept = slot.words.iter();
-    let equal = whole.map(load).chain(tail).all(|word| {
+    let equal = words(sql).all(|word| {
         kept.next()
             .is_some_and(|k| k.load(Ordering::Relaxed) == word)
     });
@@ -137,12 +135,18 @@ fn store(slot: &Slot, packed: u64, catalog: u64, meta: u64, sql: &[u8]) {
     slot.meta.store(meta, Ordering::Relaxed);
     slot.key.store(packed, Ordering::Relaxed);
     slot.catalog.store(catalog, Ordering::Relaxed);
-    let whole = sql.chunks_exact(8);
-    let tail = tail_word(whole.remainder());
-    for (word, kept) in whole.map(load).chain(tail).zip(&slot.words) {
+    for (word, kept) in words(sql).zip(&slot.words) {
         kept.store(word, Ordering::Relaxed);
     }
     slot.seq.store(seq + 2, Ordering::Release);
+}
+
+/// `sql` as little-endian words, the last one padded with zeros: what a
+/// slot keeps, and what a lookup compares.
+fn words(sql: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    let whole = sql.chunks_exact(8);
+    let tail = tail_word(whole.remainder());
+    whole.map(load).chain(tail)
 }
 
 /// Eight bytes as a little-endian word.
@@ -190,6 +194,15 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
+    /// A key of a dialect code no real dialect uses, so that each test's
+    /// texts stay its own.
+    fn key(dialect: u8) -> Key {
+        Key {
+            dialect,
+            ..Key::default()
+        }
+    }
+
     fn counted(key: Key, sql: &str, answer: Access, calls: &AtomicUsize) -> Access {
         verdict(key, sql.as_bytes(), || {
             calls.fetch_add(1, Ordering::Relaxed);
@@ -200,11 +213,7 @@ mod tests {
     #[test]
     fn a_text_is_classified_once_per_key() {
         let calls = AtomicUsize::new(0);
-        let key = Key {
-            dialect: 207,
-            declared: 0,
-            catalog: 0,
-        };
+        let key = key(207);
         let sql = "SELECT \"cache_test\".\"id\" FROM \"cache_test\" WHERE \"id\" = $1 -- once";
         assert_eq!(counted(key, sql, Access::Read, &calls), Access::Read);
         assert_eq!(
@@ -230,11 +239,7 @@ mod tests {
     #[test]
     fn only_the_same_bytes_hit() {
         let calls = AtomicUsize::new(0);
-        let key = Key {
-            dialect: 205,
-            declared: 0,
-            catalog: 0,
-        };
+        let key = key(205);
         let base = "SELECT a FROM t WHERE b = 'cache test, same bytes'";
         assert_eq!(counted(key, base, Access::Read, &calls), Access::Read);
         // Same length, one byte different; a prefix; trailing zeros do not
@@ -253,11 +258,7 @@ mod tests {
     #[test]
     fn long_texts_are_not_kept() {
         let calls = AtomicUsize::new(0);
-        let key = Key {
-            dialect: 204,
-            declared: 0,
-            catalog: 0,
-        };
+        let key = key(204);
         let long = format!("SELECT {} FROM t", "a, ".repeat(MAX_LEN));
         counted(key, &long, Access::Read, &calls);
         counted(key, &long, Access::Read, &calls);
@@ -268,11 +269,7 @@ mod tests {
     fn many_texts_stay_within_the_table_and_right() {
         // Far more texts than slots, from several threads at once: every
         // answer is the one `classify` gave for that very text.
-        let key = Key {
-            dialect: 203,
-            declared: 0,
-            catalog: 0,
-        };
+        let key = key(203);
         std::thread::scope(|scope| {
             for thread in 0..4u64 {
                 scope.spawn(move || {
