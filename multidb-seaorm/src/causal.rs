@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use multidb_core::__private::{
     CapturePosition, CausalState, MustSee, ReadNeed, TaskSnapshot, TaskState, comes_after,
@@ -122,12 +122,12 @@ impl MultiDb {
         }
     }
 
-    /// After a read served by `member`, ended `at`: stay on it (monotonic
-    /// reads) and remember the position read at.
-    pub(crate) fn served(&self, task: &TaskSnapshot, member: &Member, at: Instant) {
+    /// After a read served by `member`, ended at stamp `at`: stay on it
+    /// (monotonic reads) and remember the position read at.
+    pub(crate) fn served(&self, task: &TaskSnapshot, member: &Member, at: u64) {
         let inner = &self.inner;
         let health = &member.health;
-        health.served(inner.stamp_of(at));
+        health.served(at);
         let Some(request) = task.scope() else {
             return;
         };

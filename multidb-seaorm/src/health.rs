@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use multidb_core::__private::ReplicaState;
 use multidb_core::position::Position;
-use tokio::sync::Notify;
-use tokio::sync::futures::Notified;
+
+use crate::gone::{GoneSignal, Watch};
 
 /// A replica's health, as [`MultiDb::replica_status`](crate::MultiDb::replica_status)
 /// reports it.
@@ -163,7 +163,7 @@ pub(crate) struct Health {
     known: RwLock<Option<(u64, Position)>>,
     /// Fired when a read fails on it or it is counted down: reads waiting
     /// on it move on (see `watch.rs`).
-    gone: Notify,
+    gone: GoneSignal,
 }
 
 impl Health {
@@ -175,7 +175,7 @@ impl Health {
             served_at: AtomicU64::new(0),
             details: Mutex::new(Details::default()),
             known: RwLock::new(None),
-            gone: Notify::new(),
+            gone: GoneSignal::default(),
         }
     }
 
@@ -186,19 +186,19 @@ impl Health {
     pub(crate) fn set_verdict(&self, health: ReplicaHealth) {
         let before = self.verdict.swap(health.to_u8(), Ordering::AcqRel);
         if health == ReplicaHealth::Down && before != health.to_u8() {
-            self.gone.notify_waiters();
+            self.gone.fire();
         }
     }
 
     pub(crate) fn failed(&self, now: u64) {
         self.failed_at.fetch_max(now, Ordering::AcqRel);
-        self.gone.notify_waiters();
+        self.gone.fire();
     }
 
-    /// Completes at the next [`failed`](Self::failed) or fall to down
-    /// after it was made (polled or not).
-    pub(crate) fn gone(&self) -> Notified<'_> {
-        self.gone.notified()
+    /// Watches for the next [`failed`](Self::failed) or fall to down
+    /// from now on (waited on or not).
+    pub(crate) fn watch_gone(&self) -> Watch<'_> {
+        self.gone.watch()
     }
 
     pub(crate) fn failed_at(&self) -> u64 {

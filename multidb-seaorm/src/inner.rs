@@ -10,7 +10,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use multidb_core::__private::{
     CausalState, Clock, MustSee, ReplicaFacts, ReplicaState, replica_state,
 };
-use multidb_core::policy::{LoadMeter, ReplicaView};
+use multidb_core::policy::{LoadMeter, ReplicaView, stamp_ms};
 use multidb_core::{Access, Catalog, Classifier, classify};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -59,7 +59,6 @@ pub(crate) struct Inner {
     /// Stamp (see [`Inner::now_stamp`]) of the last write outside any
     /// scope; 0 = never.
     last_unscoped_write: AtomicU64,
-    created: Instant,
     /// `close` was called: the monitor stops.
     closed: AtomicBool,
 }
@@ -134,18 +133,18 @@ impl Inner {
             cluster: AtomicU64::new(0),
             unscoped: Mutex::new(CausalState::default()),
             last_unscoped_write: AtomicU64::new(0),
-            created: Instant::now(),
             closed: AtomicBool::new(false),
         }
     }
 
-    /// Milliseconds since this `MultiDb` was built, plus one (0 means never).
+    /// The stamp of now: milliseconds on the meters' clock
+    /// ([`stamp_ms`]), plus one (0 means never).
     pub(crate) fn now_stamp(&self) -> u64 {
-        millis(self.created.elapsed()).saturating_add(1)
+        self.stamp_of(Instant::now())
     }
 
     pub(crate) fn stamp_of(&self, at: Instant) -> u64 {
-        millis(at.saturating_duration_since(self.created)).saturating_add(1)
+        stamp_ms(at).saturating_add(1)
     }
 
     pub(crate) fn cluster(&self) -> u64 {
@@ -196,13 +195,14 @@ impl Inner {
     }
 
     pub(crate) fn clock(&self) -> Clock {
-        self.clock_at(Instant::now())
+        self.clock_at(self.now_stamp())
     }
 
-    /// The clock at `now`, read once by the caller for a whole attempt.
-    pub(crate) fn clock_at(&self, now: Instant) -> Clock {
+    /// The clock at stamp `now`, read once by the caller for a whole
+    /// attempt.
+    pub(crate) fn clock_at(&self, now: u64) -> Clock {
         Clock {
-            now: self.stamp_of(now),
+            now,
             monitored: self.monitored,
             rest: millis(self.config.replica_rest),
         }
@@ -260,14 +260,14 @@ impl Inner {
     /// Whether a write outside any scope happened within the unscoped
     /// write window.
     pub(crate) fn recent_unscoped_write(&self) -> bool {
-        self.recent_unscoped_write_at(Instant::now())
+        self.recent_unscoped_write_at(self.now_stamp())
     }
 
-    /// [`recent_unscoped_write`](Self::recent_unscoped_write) at `now`.
-    pub(crate) fn recent_unscoped_write_at(&self, now: Instant) -> bool {
+    /// [`recent_unscoped_write`](Self::recent_unscoped_write) at stamp
+    /// `now`.
+    pub(crate) fn recent_unscoped_write_at(&self, now: u64) -> bool {
         let stamp = self.last_unscoped_write.load(Ordering::Acquire);
-        stamp != 0
-            && self.stamp_of(now) < stamp.saturating_add(millis(self.config.unscoped_write_window))
+        stamp != 0 && now < stamp.saturating_add(millis(self.config.unscoped_write_window))
     }
 
     /// A write outside any scope was routed.

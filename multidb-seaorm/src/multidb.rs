@@ -184,7 +184,7 @@ impl MultiDb {
     pub fn replica(&self) -> DatabaseConnection {
         let set = self.inner.replicas.load();
         let now = Instant::now();
-        let clock = self.inner.clock_at(now);
+        let clock = self.inner.clock_at(self.inner.stamp_of(now));
         let facts = Facts::new(Op::Statement(Access::Read), set.len());
         let state_of = |i: usize| {
             self.inner

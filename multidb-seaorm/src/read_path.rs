@@ -16,10 +16,11 @@ use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
 
 use crate::causal::Capturer;
 use crate::failover::{Failure, failure};
-use crate::inner::Replicas;
+use crate::inner::{Replicas, millis};
 use crate::metrics::Timer;
 use crate::multidb::MultiDb;
-use crate::replica_set::{Member, ReplicaId, ReplicaSet};
+use crate::replica_set::{ReplicaId, ReplicaSet};
+use crate::spare;
 use crate::watch;
 
 const TARGET: &str = "multidb::route";
@@ -27,14 +28,13 @@ const TARGET: &str = "multidb::route";
 impl MultiDb {
     /// Run `op` with `input` where its SQL is routed. A read whose replica
     /// fails for a connection-level reason is retried on the other usable
-    /// replicas, then the primary. `input` is cloned only for an attempt on
-    /// a replica (a retry needs it again): writes and primary reads, never
-    /// retried, cost no copy.
-    pub(crate) async fn run<'a, I, T, F, Fut>(&'a self, input: I, op: F) -> Result<T, DbErr>
+    /// replicas, then the primary. `input` is copied only for an attempt on
+    /// a replica (a retry needs it again), into a spare's buffers
+    /// (`spare.rs`): writes and primary reads, never retried, cost no copy.
+    pub(crate) async fn run<I, T, F>(&self, mut input: I, op: F) -> Result<T, DbErr>
     where
-        I: HasSql + Clone,
-        F: Fn(Conn<'a>, I) -> Fut,
-        Fut: Future<Output = Result<T, DbErr>>,
+        I: HasSql,
+        F: AsyncFn(&DatabaseConnection, I) -> Result<T, DbErr>,
     {
         let task = snapshot();
         if self.inner.causal {
@@ -61,16 +61,17 @@ impl MultiDb {
             // One clock read per attempt, shared by the replicas' states,
             // the policy, the load meter and the metrics; one more at its end.
             let now = Instant::now();
+            let stamp = self.inner.stamp_of(now);
             let facts = Facts {
                 must_see: &must_see,
                 tried: &tried,
                 refused_as_write,
-                ..self.facts(Op::Statement(access), &task, now, &set)
+                ..self.facts(Op::Statement(access), &task, stamp, &set)
             };
-            let route = self.route(&facts, &task, input.sql(), now, &set)?;
+            let route = self.route(&facts, &task, input.sql(), (now, stamp), &set)?;
             let timer = Timer::at(now);
             let Some(index) = route.replica else {
-                let result = op(Conn::Primary(&self.inner.primary), input).await;
+                let result = op(&self.inner.primary, input).await;
                 self.inner
                     .metrics
                     .operation(timer, route.target, result.as_ref().err());
@@ -81,16 +82,20 @@ impl MultiDb {
             };
             let member = &set.members[index];
             let started = member.load.start_at(now);
-            let result =
-                watch::guarded(member, op(Conn::Replica(member.clone()), input.clone())).await;
-            let ended = Instant::now();
-            member.load.finish_at(started, ended);
+            let kept = input.copy();
+            let result = watch::guarded(member, op(&member.connection, input)).await;
+            input = kept;
+            // The second clock read; the rest is derived from the two.
+            let took = Instant::now().saturating_duration_since(now);
+            let ended = stamp + millis(took);
+            member.load.finish_took(started, took, ended - 1);
             self.inner
                 .metrics
-                .operation_ended(timer, ended, route.target, result.as_ref().err());
+                .operation_took(took, route.target, result.as_ref().err());
             let error = match result {
                 Ok(value) => {
                     self.served(&task, member, ended);
+                    input.give_back();
                     return Ok(value);
                 }
                 Err(error) => error,
@@ -112,7 +117,7 @@ impl MultiDb {
                 }
                 Failure::Unreachable | Failure::Transient => {
                     if kind == Failure::Unreachable {
-                        member.health.failed(self.inner.stamp_of(ended));
+                        member.health.failed(ended);
                     }
                     tracing::warn!(
                         target: TARGET,
@@ -129,8 +134,9 @@ impl MultiDb {
         }
     }
 
-    /// The facts of `op` for `task` at `now` over `set`, before any attempt.
-    fn facts(&self, op: Op, task: &TaskSnapshot, now: Instant, set: &ReplicaSet) -> Facts<'static> {
+    /// The facts of `op` for `task` at stamp `now` over `set`, before any
+    /// attempt.
+    fn facts(&self, op: Op, task: &TaskSnapshot, now: u64, set: &ReplicaSet) -> Facts<'static> {
         let state = task.task();
         Facts {
             task: state,
@@ -144,17 +150,17 @@ impl MultiDb {
         }
     }
 
-    /// Decide where a statement goes at `now`, record it, and remember a
-    /// write.
+    /// Decide where a statement goes at `now` (the instant and its stamp),
+    /// record it, and remember a write.
     fn route(
         &self,
         facts: &Facts<'_>,
         task: &TaskSnapshot,
         sql: &str,
-        now: Instant,
+        (now, stamp): (Instant, u64),
         set: &ReplicaSet,
     ) -> Result<Route, DbErr> {
-        let clock = self.inner.clock_at(now);
+        let clock = self.inner.clock_at(stamp);
         let state_of = |index: usize| {
             self.inner
                 .state_of(&set.members[index], clock, facts.must_see)
@@ -282,8 +288,15 @@ impl MultiDb {
         // Transactions and executors always go to the primary: `decide`
         // only names the reason (and never refuses them).
         let now = Instant::now();
+        let stamp = self.inner.stamp_of(now);
         let set = self.inner.replicas.load();
-        let _ = self.route(&self.facts(op, task, now, &set), task, what, now, &set);
+        let _ = self.route(
+            &self.facts(op, task, stamp, &set),
+            task,
+            what,
+            (now, stamp),
+            &set,
+        );
         &self.inner.primary
     }
 }
@@ -295,38 +308,36 @@ pub(crate) fn transaction(access_mode: Option<AccessMode>) -> Op {
     }
 }
 
-/// The connection a statement runs on: the primary (borrowed), or a
-/// replica of the set the read was routed over (held, as the set may
-/// change while it runs).
-pub(crate) enum Conn<'a> {
-    Primary(&'a DatabaseConnection),
-    Replica(Arc<Member>),
-}
-
-impl std::ops::Deref for Conn<'_> {
-    type Target = DatabaseConnection;
-
-    fn deref(&self) -> &DatabaseConnection {
-        match self {
-            Conn::Primary(primary) => primary,
-            Conn::Replica(member) => &member.connection,
-        }
-    }
-}
-
-/// What `MultiDb::run` routes by.
-pub(crate) trait HasSql {
+/// What `MultiDb::run` routes by, and keeps a copy of for a retry.
+pub(crate) trait HasSql: Sized {
     fn sql(&self) -> &str;
+
+    fn copy(&self) -> Self;
+
+    /// The copy was not needed.
+    fn give_back(self) {}
 }
 
 impl HasSql for Statement {
     fn sql(&self) -> &str {
         &self.sql
     }
+
+    fn copy(&self) -> Self {
+        spare::copy(self)
+    }
+
+    fn give_back(self) {
+        spare::give_back(self);
+    }
 }
 
-impl HasSql for &str {
+impl HasSql for String {
     fn sql(&self) -> &str {
         self
+    }
+
+    fn copy(&self) -> Self {
+        self.clone()
     }
 }

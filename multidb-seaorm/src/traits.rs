@@ -28,8 +28,12 @@ impl ConnectionTrait for MultiDb {
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.run(sql, async |db, sql| db.execute_unprepared(sql).await)
-            .await
+        // Owned: an async closure taking a borrowed `&str` trips rustc's
+        // "not general enough" check on the boxed future's `Send`.
+        self.run(sql.to_owned(), async |db, sql| {
+            db.execute_unprepared(&sql).await
+        })
+        .await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {

@@ -14,13 +14,13 @@
 //! about a millisecond.
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use futures_util::future::{Either, select};
 use sea_orm::{ConnAcquireErr, DbBackend, DbErr};
 
 use crate::inner::{Inner, millis};
@@ -50,11 +50,19 @@ pub(crate) async fn guarded<T>(
     read: impl Future<Output = Result<T, DbErr>>,
 ) -> Result<T, DbErr> {
     // Made before the read starts, so that a failure from now on counts
-    // even before it is first polled; registers only if the read waits.
-    let gone = member.health.gone();
-    match select(pin!(read), pin!(gone)).await {
-        Either::Left((result, _)) => result,
-        Either::Right(((), _)) => {
+    // even before it is first polled; takes a waker slot only if the read
+    // waits.
+    let mut gone = member.health.watch_gone();
+    let mut read = pin!(read);
+    let answered = poll_fn(|cx| match read.as_mut().poll(cx) {
+        Poll::Ready(result) => Poll::Ready(Some(result)),
+        Poll::Pending if gone.gone(cx) => Poll::Ready(None),
+        Poll::Pending => Poll::Pending,
+    })
+    .await;
+    match answered {
+        Some(result) => result,
+        None => {
             tracing::debug!(
                 target: "multidb::route",
                 replica = %member.name,

@@ -104,11 +104,19 @@ fn lookup(slot: &Slot, packed: u64, catalog: u64, sql: &[u8]) -> Option<Access> 
     {
         return None;
     }
+    // Every word compared, without an early exit: a plain loop that
+    // compiles the same wherever it is inlined.
     let mut kept = slot.words.iter();
-    let equal = words(sql).all(|word| {
-        kept.next()
-            .is_some_and(|k| k.load(Ordering::Relaxed) == word)
-    });
+    let mut whole = sql.chunks_exact(8);
+    let mut equal = true;
+    for (chunk, k) in (&mut whole).zip(&mut kept) {
+        equal &= k.load(Ordering::Relaxed) == load(chunk);
+    }
+    if let Some(tail) = tail_word(whole.remainder()) {
+        equal &= kept
+            .next()
+            .is_some_and(|k| k.load(Ordering::Relaxed) == tail);
+    }
     // What was read belongs to one write only if no write began meanwhile.
     fence(Ordering::Acquire);
     if !equal || slot.seq.load(Ordering::Relaxed) != seq {
@@ -142,7 +150,7 @@ fn store(slot: &Slot, packed: u64, catalog: u64, meta: u64, sql: &[u8]) {
 }
 
 /// `sql` as little-endian words, the last one padded with zeros: what a
-/// slot keeps, and what a lookup compares.
+/// slot keeps (and what a lookup compares, word by word).
 fn words(sql: &[u8]) -> impl Iterator<Item = u64> + '_ {
     let whole = sql.chunks_exact(8);
     let tail = tail_word(whole.remainder());

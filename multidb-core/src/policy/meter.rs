@@ -2,6 +2,7 @@
 //! on the statements it sends there (no extra queries).
 
 use std::fmt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -57,17 +58,16 @@ pub const DEFAULT_DECAY: Duration = Duration::from_secs(1);
 pub struct LoadMeter {
     in_flight: AtomicU32,
     /// The estimate (f32 nanoseconds, high half) and the millisecond of its
-    /// last update since `epoch` (low half, wrapping); 0: no sample yet.
+    /// last update (of [`stamp_ms`], low half, wrapping); 0: no sample yet.
     /// One word, so that a compare-and-swap updates both together.
     estimate: AtomicU64,
     /// A plain moving average of the latency (same packing and time
     /// constant, no peaks): how the replica answers typically, for telling
     /// an outlier from a fast replica with a few slow answers.
     typical: AtomicU64,
-    /// The millisecond (since `epoch`, wrapping) of the last probe
+    /// The millisecond (of [`stamp_ms`], wrapping) of the last probe
     /// [`claim_probe`](Self::claim_probe) granted, plus one; 0: never.
     probed: AtomicU32,
-    epoch: Instant,
     decay_ms: f64,
 }
 
@@ -94,7 +94,6 @@ impl LoadMeter {
             estimate: AtomicU64::new(0),
             typical: AtomicU64::new(0),
             probed: AtomicU32::new(0),
-            epoch: Instant::now(),
             decay_ms: decay.as_secs_f64().max(0.001) * 1000.0,
         }
     }
@@ -122,16 +121,24 @@ impl LoadMeter {
 
     /// The statement `started` finished at `now` (an explicit clock).
     pub fn finish_at(&self, started: Started<'_>, now: Instant) {
+        let took = now.saturating_duration_since(started.at);
+        self.finish_took(started, took, stamp_ms(now));
+    }
+
+    /// [`finish_at`](Self::finish_at) for a statement that took `took` and
+    /// ended at millisecond `ended_ms` of [`stamp_ms`]: the router reads
+    /// the clock once at each end of a statement and derives the rest.
+    #[doc(hidden)]
+    pub fn finish_took(&self, started: Started<'_>, took: Duration, ended_ms: u64) {
         debug_assert!(
             std::ptr::eq(self, started.meter),
             "finished on another meter"
         );
-        let latency = now.saturating_duration_since(started.at);
         // Done here rather than in Drop: the sample is not just a peak.
         std::mem::forget(started);
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        let stamp = self.stamp(now);
-        let sample = latency.as_nanos() as f64;
+        let stamp = ended_ms as u32;
+        let sample = nanos(took);
         self.update(&self.estimate, sample, stamp, Rule::Peak);
         self.update(&self.typical, sample, stamp, Rule::Plain);
     }
@@ -179,8 +186,14 @@ impl LoadMeter {
     /// The estimate in nanoseconds at `now`, decayed towards zero since its
     /// last update.
     pub(crate) fn estimate_ns(&self, now: Instant) -> Option<f64> {
+        self.estimate_ns_at(self.stamp(now))
+    }
+
+    /// [`estimate_ns`](Self::estimate_ns) at millisecond `now` of
+    /// [`stamp_ms`] (wrapped): a policy reads the clock once per choice.
+    pub(crate) fn estimate_ns_at(&self, now: u32) -> Option<f64> {
         let (estimate, stamp) = unpack(self.estimate.load(Ordering::Relaxed))?;
-        Some(estimate * self.weight_between(stamp, self.stamp(now)))
+        Some(estimate * self.weight_between(stamp, now))
     }
 
     /// The plain (not peak-sensitive) moving average of the latency, as its
@@ -190,10 +203,10 @@ impl LoadMeter {
         unpack(self.typical.load(Ordering::Relaxed)).map(|(typical, _)| typical)
     }
 
-    /// Claim the next probe of this replica at `now`: true for one caller
-    /// per `every` (whole milliseconds), false for everyone else.
-    pub(crate) fn claim_probe(&self, now: Instant, every: Duration) -> bool {
-        let stamp = self.stamp(now);
+    /// Claim the next probe of this replica at millisecond `stamp` of
+    /// [`stamp_ms`] (wrapped): true for one caller per `every` (whole
+    /// milliseconds), false for everyone else.
+    pub(crate) fn claim_probe_at(&self, stamp: u32, every: Duration) -> bool {
         let last = self.probed.load(Ordering::Relaxed);
         let every = every.as_millis().min(u128::from(u32::MAX)) as u32;
         if last != 0 && elapsed(last - 1, stamp) < every {
@@ -220,9 +233,9 @@ impl LoadMeter {
         }
     }
 
-    /// Milliseconds since the meter was made, wrapping after 49 days.
+    /// [`stamp_ms`], wrapping after 49 days.
     fn stamp(&self, now: Instant) -> u32 {
-        now.saturating_duration_since(self.epoch).as_millis() as u32
+        stamp_ms(now) as u32
     }
 
     /// Fold a sample of `sample` ns, taken at `stamp`, into `word` by `rule`.
@@ -259,6 +272,24 @@ impl LoadMeter {
             }
         }
     }
+}
+
+/// Milliseconds from the process's stamp epoch to `now`: the clock of the
+/// meters' stamps, and the router's. The epoch is an hour before its first
+/// use, so that instants taken a little earlier still count.
+#[doc(hidden)]
+pub fn stamp_ms(now: Instant) -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(|| {
+        let now = Instant::now();
+        now.checked_sub(Duration::from_secs(3600)).unwrap_or(now)
+    });
+    u64::try_from(now.saturating_duration_since(epoch).as_millis()).unwrap_or(u64::MAX / 2)
+}
+
+/// `took` in nanoseconds, without 128-bit arithmetic.
+fn nanos(took: Duration) -> f64 {
+    took.as_secs() as f64 * 1e9 + f64::from(took.subsec_nanos())
 }
 
 /// How [`LoadMeter::update`] folds a sample in.
@@ -327,7 +358,7 @@ impl Drop for Started<'_> {
     fn drop(&mut self) {
         self.meter.in_flight.fetch_sub(1, Ordering::Relaxed);
         let now = Instant::now();
-        let latency = now.saturating_duration_since(self.at).as_nanos() as f64;
+        let latency = nanos(now.saturating_duration_since(self.at));
         self.meter.update(
             &self.meter.estimate,
             latency,

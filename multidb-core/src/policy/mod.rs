@@ -51,6 +51,8 @@
 mod meter;
 mod p2c;
 
+#[doc(hidden)]
+pub use meter::stamp_ms;
 pub use meter::{DEFAULT_DECAY, LoadMeter, Started};
 pub use p2c::{LeastOutstanding, OUTLIER_MARGIN, OUTLIER_RATIO, PROBE_EVERY, PeakEwma};
 

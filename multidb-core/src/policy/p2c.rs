@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{ReplicaPolicy, ReplicaView, SplitMix, random_seed};
+use super::{ReplicaPolicy, ReplicaView, SplitMix, random_seed, stamp_ms};
 
 /// A replica whose typical latency is this many times the other draw's is
 /// an outlier for [`PeakEwma`]: it gets probes only.
@@ -150,8 +150,9 @@ impl ReplicaPolicy for PeakEwma {
     }
 
     fn choose(&self, replicas: &dyn ReplicaView) -> usize {
-        let now = replicas.now();
         two_choices(&self.draws, replicas, |a, b| {
+            // One clock read per choice, however many meters it reads.
+            let now = stamp_ms(replicas.now()) as u32;
             let (a, b) = (replicas.load(a), replicas.load(b));
             // Typical, not peak, latencies: a fast replica's estimate sits
             // near its recent peaks, which would hide a slow one.
@@ -159,13 +160,13 @@ impl ReplicaPolicy for PeakEwma {
                 let margin = OUTLIER_MARGIN.as_nanos() as f64;
                 let outlier = |x: f64, y: f64| x > OUTLIER_RATIO * y && x - y > margin;
                 if outlier(typical_a, typical_b) {
-                    return !a.claim_probe(now, PROBE_EVERY);
+                    return !a.claim_probe_at(now, PROBE_EVERY);
                 }
                 if outlier(typical_b, typical_a) {
-                    return b.claim_probe(now, PROBE_EVERY);
+                    return b.claim_probe_at(now, PROBE_EVERY);
                 }
             }
-            let (latency_a, latency_b) = match (a.estimate_ns(now), b.estimate_ns(now)) {
+            let (latency_a, latency_b) = match (a.estimate_ns_at(now), b.estimate_ns_at(now)) {
                 (Some(x), Some(y)) => (x, y),
                 // No sample yet: as fast as the other, so the statements in
                 // flight decide.
