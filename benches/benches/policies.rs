@@ -6,28 +6,39 @@
 //! slow, the default policy's p99 within 1.2× of its all-healthy p99; its
 //! healthy p50 no worse than round-robin's (ratio ≤ 1.02).
 //!
+//! The readers offer 3,000 reads/s in all by default, paced
+//! (`MULTIDB_BENCH_RATE`; 0 for back to back). At saturation on this
+//! 2-core machine the one replica left when a policy avoids the slow one
+//! queues all 16 readers on the cores the servers and the bench share, and
+//! the tail measures the scheduler; and a policy that leaves readers stuck
+//! on the slow replica lightens the load on the fast one, which flatters
+//! its own tail.
+//!
 //!     MULTIDB_REPLICAS=pg MULTIDB_PG_PORT=27432 MULTIDB_REPLICAS_DIR=/dev/shm/mdb-bench \
 //!       scripts/replicas.sh run -- cargo bench -p multidb-benches --bench policies
 //!
 //! The slow replica is `scripts/replicas.sh`'s `replica` behind its delay
 //! proxy (`MULTIDB_PG_SLOWABLE_REPLICA_URL`, made slow with `replicas.sh
-//! ctl pg replica slow <ms>`); the other is the `spare`, behind a second
-//! delay proxy that this bench starts without delay, so that both replicas
-//! are reached the same way. Side by side: for each slowness, the three
-//! policies take turns in rounds (`MULTIDB_BENCH_SECS` each, default 4 s,
-//! 3 rounds), each round after 0.5 s of warm-up that is not counted. The
-//! replica monitor checks every 2 s (its check times out after 1 s), so the
-//! +100 ms replica stays up: what is measured is the policy, not the
-//! monitor.
+//! ctl pg replica slow <ms>`); the other is the `spare`, reached directly.
+//! Healthy means no proxy at all: both replicas reached directly
+//! (`MULTIDB_PG_REPLICA_URL` and the spare), so the one-slow runs also pay
+//! for the proxy's own work on the slow replica. (Earlier rounds put a
+//! second delay proxy, without delay, in front of the spare: that single
+//! Python process then carried every read a policy moved off the slow
+//! replica, and set the tail it was meant to measure.) Side by side: for
+//! each slowness, the three policies take turns in rounds
+//! (`MULTIDB_BENCH_SECS` each, default 4 s, 3 rounds), each round after
+//! 0.5 s of warm-up that is not counted. The replica monitor checks every
+//! 2 s (its check times out after 1 s), so the +100 ms replica stays up:
+//! what is measured is the policy, not the monitor.
 //!
 //! First, without servers: the cost of the choice itself, `decide` with
 //! each policy's `choose` over 1, 2, 16 and 64 usable replicas as the
 //! router calls it (the policies draw two replicas, never scan): it should
 //! stay flat.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use multidb_benches::stats::{fmt_ns, quantile};
@@ -41,6 +52,11 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Ent
 use tokio::runtime::Runtime;
 
 const READERS: usize = 16;
+/// Reads per second offered by all the readers together, unless
+/// `MULTIDB_BENCH_RATE` says otherwise: about a quarter of what this
+/// machine's two replicas serve at saturation, as a production database
+/// runs, well below its limit.
+const DEFAULT_RATE: u64 = 3_000;
 const SLOWNESS_MS: [u64; 4] = [0, 5, 20, 100];
 const ROUNDS: usize = 3;
 const WARM_UP: Duration = Duration::from_millis(500);
@@ -63,34 +79,39 @@ fn routed(primary: &DatabaseConnection, replicas: &[DatabaseConnection], name: &
 /// The environment this bench needs, from `scripts/replicas.sh`.
 struct Cluster {
     primary: String,
+    /// `replica`, directly.
+    direct: String,
+    /// `replica` behind its delay proxy.
     slowable: String,
-    spare_port: u16,
+    spare: String,
     replicas_sh: PathBuf,
 }
 
 impl Cluster {
     fn from_env() -> Option<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let (Some(primary), Some(slowable), Some(spare)) = (
+        let (Some(primary), Some(direct), Some(slowable), Some(spare)) = (
             var("MULTIDB_PG_PRIMARY_URL"),
+            var("MULTIDB_PG_REPLICA_URL"),
             var("MULTIDB_PG_SLOWABLE_REPLICA_URL"),
             var("MULTIDB_PG_SPARE_REPLICA_URL"),
         ) else {
             eprintln!(
-                "policies: MULTIDB_PG_PRIMARY_URL / MULTIDB_PG_SLOWABLE_REPLICA_URL / \
-                 MULTIDB_PG_SPARE_REPLICA_URL are not set: skipping.\n\
+                "policies: MULTIDB_PG_PRIMARY_URL / MULTIDB_PG_REPLICA_URL / \
+                 MULTIDB_PG_SLOWABLE_REPLICA_URL / MULTIDB_PG_SPARE_REPLICA_URL are not set: \
+                 skipping.\n\
                  Start the servers around the bench, e.g.:\n  \
                  MULTIDB_REPLICAS=pg MULTIDB_PG_PORT=27432 MULTIDB_REPLICAS_DIR=/dev/shm/mdb-bench \\\n    \
                  scripts/replicas.sh run -- cargo bench -p multidb-benches --bench policies"
             );
             return None;
         };
-        let spare_port = port_of(&spare).expect("MULTIDB_PG_SPARE_REPLICA_URL has a port");
         let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts");
         Some(Cluster {
             primary,
+            direct,
             slowable,
-            spare_port,
+            spare,
             replicas_sh: scripts.join("replicas.sh"),
         })
     }
@@ -112,69 +133,6 @@ impl Cluster {
     }
 }
 
-fn port_of(url: &str) -> Option<u16> {
-    let authority = url.split("://").nth(1)?.split('/').next()?;
-    authority.rsplit(':').next()?.parse().ok()
-}
-
-/// A delay proxy without delay in front of the spare, like the one in
-/// front of the slowable replica: the same way to both. Stopped on drop.
-struct SpareProxy {
-    child: Child,
-    url: String,
-    control: PathBuf,
-}
-
-impl SpareProxy {
-    fn start(cluster: &Cluster) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let control =
-            std::env::temp_dir().join(format!("multidb-policies-{}.sock", std::process::id()));
-        let script = cluster.replicas_sh.with_file_name("delay-proxy.py");
-        let child = Command::new("python3")
-            .arg(&script)
-            .args(["serve", "--listen", &port.to_string(), "--upstream"])
-            .arg(cluster.spare_port.to_string())
-            .arg("--control")
-            .arg(&control)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("python3 scripts/delay-proxy.py starts");
-        let proxy = SpareProxy {
-            child,
-            url: cluster.slowable.replace(
-                &format!(":{}/", port_of(&cluster.slowable).expect("a port")),
-                &format!(":{port}/"),
-            ),
-            control,
-        };
-        let ready = (0..200).any(|_| {
-            std::thread::sleep(Duration::from_millis(50));
-            Command::new("python3")
-                .arg(&script)
-                .args(["set", "--control"])
-                .arg(&proxy.control)
-                .arg("0")
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        });
-        assert!(ready, "the spare's delay proxy did not start");
-        proxy
-    }
-}
-
-impl Drop for SpareProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.control);
-    }
-}
-
 async fn pool(url: &str) -> DatabaseConnection {
     let mut options = ConnectOptions::new(url);
     options
@@ -190,18 +148,35 @@ async fn pool(url: &str) -> DatabaseConnection {
         .expect("connect to the PostgreSQL cluster")
 }
 
-/// `READERS` readers reading for `warm_up + span`; the latency of each read
-/// started after the warm-up, in nanoseconds.
-async fn read_for(db: &MultiDb, warm_up: Duration, span: Duration) -> Vec<f64> {
+/// The offered load: `MULTIDB_BENCH_RATE` reads per second over all the
+/// readers (default [`DEFAULT_RATE`]); 0: every reader reads again as soon
+/// as its read returns (saturation).
+fn rate() -> u64 {
+    std::env::var("MULTIDB_BENCH_RATE")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(DEFAULT_RATE)
+}
+
+/// `READERS` readers reading for `warm_up + span`, each at `rate / READERS`
+/// reads per second (0: back to back); the latency of each read started
+/// after the warm-up, in nanoseconds, from its start.
+async fn read_for(db: &MultiDb, warm_up: Duration, span: Duration, rate: u64) -> Vec<f64> {
     let start = Instant::now();
     let (count_from, until) = (start + warm_up, start + warm_up + span);
+    let every = (rate > 0).then(|| Duration::from_secs_f64(READERS as f64 / rate as f64));
     let readers: Vec<_> = (0..READERS)
         .map(|r| {
             let db = db.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut i = r as u64 * 61;
+                // Readers start spread over one period, not all at once.
+                let mut next = every.map(|every| start + every * r as u32 / READERS as u32);
                 loop {
+                    if let Some(at) = next {
+                        tokio::time::sleep_until(at.into()).await;
+                    }
                     let t = Instant::now();
                     if t >= until {
                         return latencies;
@@ -216,6 +191,11 @@ async fn read_for(db: &MultiDb, warm_up: Duration, span: Duration) -> Vec<f64> {
                         latencies.push(t.elapsed().as_nanos() as f64);
                     }
                     i += 1;
+                    // Behind schedule (a slow read): the next one at once,
+                    // then on the period again; no burst to catch up.
+                    next = next
+                        .zip(every)
+                        .map(|(at, every)| (at + every).max(Instant::now()));
                 }
             })
         })
@@ -308,13 +288,13 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     let span = mode.budget();
+    let rate = rate();
     let (rounds, warm_up) = if mode.measure {
         (ROUNDS, WARM_UP)
     } else {
         (1, Duration::from_millis(50))
     };
-    let spare = SpareProxy::start(&cluster);
-    let (primary, replicas) = rt.block_on(async {
+    let (primary, direct, slowable) = rt.block_on(async {
         let primary = pool(&cluster.primary).await;
         primary
             .execute_unprepared(CREATE_KV)
@@ -324,8 +304,10 @@ fn main() {
             .execute_unprepared(&insert_kv_sql())
             .await
             .expect("fill bench_kv");
-        let replicas = vec![pool(&cluster.slowable).await, pool(&spare.url).await];
-        for replica in &replicas {
+        let spare = pool(&cluster.spare).await;
+        let direct = vec![pool(&cluster.direct).await, spare.clone()];
+        let slowable = vec![pool(&cluster.slowable).await, spare];
+        for replica in direct.iter().chain(&slowable) {
             let deadline = Instant::now() + Duration::from_secs(30);
             while kv::Entity::find_by_id(ROWS)
                 .one(replica)
@@ -341,12 +323,16 @@ fn main() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        (primary, replicas)
+        (primary, direct, slowable)
     });
     println!("machine: {}", machine());
+    let offered = match rate {
+        0 => "back to back (saturation)".to_owned(),
+        rate => format!("{rate} reads/s in all"),
+    };
     println!(
-        "policies: {READERS} readers, point reads on 2 PostgreSQL replicas (each behind a delay \
-         proxy), {rounds} round(s) of {span:?} per policy and slowness, after {warm_up:?} of warm-up"
+        "policies: {READERS} readers, {offered}, point reads on 2 PostgreSQL replicas (healthy: both \
+         direct; one slow: `replica` behind its delay proxy, the spare direct), {rounds} round(s) of {span:?} per policy and slowness, after {warm_up:?} of warm-up"
     );
     let mut table: Vec<(u64, Vec<(&str, Cell)>)> = Vec::new();
     for slow_ms in SLOWNESS_MS {
@@ -354,12 +340,13 @@ fn main() {
             continue;
         }
         cluster.slow(slow_ms);
+        let replicas = if slow_ms == 0 { &direct } else { &slowable };
         let dbs: Vec<(&str, MultiDb)> = POLICIES
             .iter()
             .map(|&name| {
                 (
                     name,
-                    rt.block_on(async { routed(&primary, &replicas, name) }),
+                    rt.block_on(async { routed(&primary, replicas, name) }),
                 )
             })
             .collect();
@@ -368,7 +355,7 @@ fn main() {
             for ((_, db), (_, cell)) in dbs.iter().zip(cells.iter_mut()) {
                 let before = db.stats();
                 cell.latencies
-                    .extend(rt.block_on(read_for(db, warm_up, span)));
+                    .extend(rt.block_on(read_for(db, warm_up, span, rate)));
                 let after = db.stats();
                 cell.on_slow += after.replica(0) - before.replica(0);
                 cell.on_replicas += after.total(Target::Replica) - before.total(Target::Replica);
@@ -379,7 +366,29 @@ fn main() {
         table.push((slow_ms, cells));
     }
     cluster.slow(0);
+    // Control: the spare alone takes every read, as it does when a policy
+    // avoids the slow replica: what that costs the tail with no slow
+    // replica and no policy at work.
+    let mut alone = Cell::default();
+    if mode.wants("alone") {
+        let db = rt.block_on(async { routed(&primary, &direct[1..], DEFAULT_POLICY) });
+        for _ in 0..rounds {
+            alone
+                .latencies
+                .extend(rt.block_on(read_for(&db, warm_up, span, rate)));
+        }
+    }
     print_table(&mut table);
+    if !alone.latencies.is_empty() {
+        println!(
+            "\ncontrol, the spare alone (healthy, every read on one replica): {} reads, p50 {}, \
+             p99 {}, p99.9 {}",
+            alone.latencies.len(),
+            fmt_ns(alone.p(0.5)),
+            fmt_ns(alone.p(0.99)),
+            fmt_ns(alone.p(0.999))
+        );
+    }
 }
 
 fn print_table(table: &mut [(u64, Vec<(&str, Cell)>)]) {
