@@ -88,6 +88,8 @@ impl MultiDb {
             // The second clock read; the rest is derived from the two.
             let took = Instant::now().saturating_duration_since(now);
             let ended = stamp + millis(took);
+            // The meter counts on `stamp_ms` itself; a router stamp is one
+            // more (0 means never).
             member.load.finish_took(started, took, ended - 1);
             self.inner
                 .metrics

@@ -66,7 +66,7 @@ pub struct LoadMeter {
     /// an outlier from a fast replica with a few slow answers.
     typical: AtomicU64,
     /// The millisecond (of [`stamp_ms`], wrapping) of the last probe
-    /// [`claim_probe`](Self::claim_probe) granted, plus one; 0: never.
+    /// [`claim_probe_at`](Self::claim_probe_at) granted, plus one; 0: never.
     probed: AtomicU32,
     decay_ms: f64,
 }
