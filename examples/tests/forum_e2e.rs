@@ -63,9 +63,7 @@ impl Served {
             server,
         })
     }
-}
 
-impl Served {
     /// Stop serving and close every pool before the test's runtime ends
     /// (`SqliteForum::close` says why).
     async fn close(mut self) -> TestResult {

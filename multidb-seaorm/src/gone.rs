@@ -61,7 +61,7 @@ impl GoneSignal {
         Watch {
             signal: self,
             epoch: self.epoch.load(Ordering::SeqCst),
-            slot: Slot::Unclaimed,
+            slot: None,
         }
     }
 
@@ -90,12 +90,11 @@ impl GoneSignal {
 pub(crate) struct Watch<'a> {
     signal: &'a GoneSignal,
     epoch: u64,
-    slot: Slot<'a>,
+    /// `None` until the read first waits.
+    slot: Option<Slot<'a>>,
 }
 
 enum Slot<'a> {
-    /// Not waited yet.
-    Unclaimed,
     Held(u32),
     Overflow(Pin<Box<Notified<'a>>>),
 }
@@ -105,20 +104,17 @@ impl Watch<'_> {
     /// `cx` is woken when it is.
     pub(crate) fn gone(&mut self, cx: &mut Context<'_>) -> bool {
         let signal = self.signal;
-        if let Slot::Unclaimed = self.slot {
-            self.slot = match signal.claim() {
-                Some(index) => Slot::Held(index),
-                None => Slot::Overflow(Box::pin(signal.overflow.notified())),
-            };
-        }
-        match &mut self.slot {
+        let slot = self.slot.get_or_insert_with(|| match signal.claim() {
+            Some(index) => Slot::Held(index),
+            None => Slot::Overflow(Box::pin(signal.overflow.notified())),
+        });
+        match slot {
             Slot::Held(index) => signal.slots[*index as usize].register(cx.waker()),
             Slot::Overflow(notified) => {
                 if notified.as_mut().poll(cx).is_ready() {
                     return true;
                 }
             }
-            Slot::Unclaimed => unreachable!("claimed above"),
         }
         signal.epoch.load(Ordering::SeqCst) != self.epoch
     }
@@ -126,7 +122,7 @@ impl Watch<'_> {
 
 impl Drop for Watch<'_> {
     fn drop(&mut self) {
-        if let Slot::Held(index) = self.slot {
+        if let Some(Slot::Held(index)) = self.slot {
             drop(self.signal.slots[index as usize].take());
             self.signal
                 .held

@@ -69,8 +69,8 @@ impl MultiDb {
                 ..self.facts(Op::Statement(access), &task, stamp, &set)
             };
             let route = self.route(&facts, &task, input.sql(), (now, stamp), &set)?;
-            let timer = Timer::at(now);
             let Some(index) = route.replica else {
+                let timer = Timer::at(now);
                 let result = op(&self.inner.primary, input).await;
                 self.inner
                     .metrics
