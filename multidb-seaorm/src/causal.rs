@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use multidb_core::__private::{
     CapturePosition, CausalState, MustSee, ReadNeed, TaskSnapshot, TaskState, comes_after,
@@ -25,8 +25,23 @@ use crate::replica_set::Member;
 /// the round trips of a capture and a probe.
 const CAPTURE_AFTER: Duration = Duration::from_millis(5);
 
+/// What a read must see, or what it must do first to know.
+pub(crate) enum ToSee<'a> {
+    /// This, known at once.
+    Known(MustSee),
+    /// Look for a replica that has these positions (learned at the stamp).
+    Find(MustSee, u64),
+    /// Capture the position of the write done at this instant, if any.
+    Capture(Home<'a>, Option<Instant>),
+}
+
+/// The stamp at which `c` learned the position a read must see (0: none).
+fn learned(inner: &Inner, c: &CausalState) -> u64 {
+    c.learned_at().map_or(0, |at| inner.stamp_of(at))
+}
+
 /// Where the causal facts of a read live.
-enum Home<'a> {
+pub(crate) enum Home<'a> {
     Scope(&'a RequestContext),
     Unscoped,
 }
@@ -41,36 +56,61 @@ impl Home<'_> {
 }
 
 impl MultiDb {
-    /// What a read of `task` must see, capturing the position of its writes
-    /// first when a replica may have it (one round trip to the primary);
-    /// with the stamp at which the position it must see was learned (0:
-    /// none), which `find_replica` compares the replicas' knowledge with.
-    pub(crate) async fn must_see(&self, task: &TaskSnapshot) -> (MustSee, u64) {
+    /// What a read of `task` must see, as far as it is known without
+    /// waiting: `Known`, unless the read must capture its scope's position
+    /// (a round trip to the primary) or look for a replica that has one;
+    /// `must_see_slowly` finishes those, boxed, so that a plain read's
+    /// future stays small.
+    pub(crate) fn must_see_at_once<'t>(&self, task: &'t TaskSnapshot) -> ToSee<'t> {
         let inner = &self.inner;
         if !inner.causal {
             // A position to wait for that this connection cannot check (no
             // monitor, causal reads off, SQLite): the primary has it.
-            let must_see = if task.scope().is_some_and(comes_after) {
+            return ToSee::Known(if task.scope().is_some_and(comes_after) {
                 MustSee::Unknowable
             } else {
                 MustSee::Timed
-            };
-            return (must_see, 0);
+            });
         }
         let home = match task.task() {
-            TaskState::Scoped { pinned: true, .. } => return (MustSee::Timed, 0),
+            TaskState::Scoped { pinned: true, .. } => return ToSee::Known(MustSee::Timed),
             TaskState::Scoped { .. } => match task.scope() {
                 Some(request) => Home::Scope(request),
-                None => return (MustSee::Timed, 0),
+                None => return ToSee::Known(MustSee::Timed),
             },
             TaskState::Unscoped if inner.recent_unscoped_write() => Home::Unscoped,
-            _ => return (MustSee::Nothing, 0),
+            _ => return ToSee::Known(MustSee::Nothing),
         };
-        let learned = |c: &CausalState| c.learned_at().map_or(0, |at| inner.stamp_of(at));
-        let write_done = match home.with(inner, |c| (c.read_need(), learned(c))) {
-            (ReadNeed::Ready(must_see), learned) => return (must_see, learned),
-            (ReadNeed::Capture { write_done }, _) => write_done,
+        match home.with(inner, |c| (c.read_need(), learned(inner, c))) {
+            (ReadNeed::Ready(must_see @ MustSee::Positions(_)), learned) => {
+                ToSee::Find(must_see, learned)
+            }
+            (ReadNeed::Ready(must_see), _) => ToSee::Known(must_see),
+            (ReadNeed::Capture { write_done }, _) => ToSee::Capture(home, write_done),
+        }
+    }
+
+    /// What the read `must_see_at_once` could not settle must see, once its
+    /// scope's position is captured and a replica that has it looked for.
+    pub(crate) async fn must_see_slowly(&self, task: &TaskSnapshot, to_see: ToSee<'_>) -> MustSee {
+        let (must_see, learned) = match to_see {
+            ToSee::Known(must_see) => return must_see,
+            ToSee::Find(must_see, learned) => (must_see, learned),
+            ToSee::Capture(home, write_done) => self.capture_for(home, write_done).await,
         };
+        if matches!(must_see, MustSee::Positions(_)) {
+            self.find_replica(&must_see, learned).await;
+            self.note_pin_everywhere(task);
+        }
+        must_see
+    }
+
+    /// Capture the position of `home`'s write (done at `write_done`) when a
+    /// replica may have it; what the read must see then, and the stamp at
+    /// which it was learned (0: none), which `find_replica` compares the
+    /// replicas' knowledge with.
+    async fn capture_for(&self, home: Home<'_>, write_done: Option<Instant>) -> (MustSee, u64) {
+        let inner = &self.inner;
         // Capture when a replica was checked after the write, or when the
         // write is old enough that a replica may have it by now (asked
         // afresh by `find_replica`), or when the read may wait for one:
@@ -90,7 +130,7 @@ impl MultiDb {
         match self.capture().await {
             Ok(position) => home.with(inner, |c| {
                 c.captured(position);
-                (c.must_see(), learned(c))
+                (c.must_see(), learned(inner, c))
             }),
             // Without the primary's position, wait for nothing we cannot
             // check: read the primary.

@@ -95,7 +95,9 @@ pub(crate) struct Watch<'a> {
 }
 
 enum Slot<'a> {
-    Held(u32),
+    /// The slot, and the waker registered there (its data and vtable
+    /// addresses).
+    Held(u32, Option<(usize, usize)>),
     Overflow(Pin<Box<Notified<'a>>>),
 }
 
@@ -104,12 +106,24 @@ impl Watch<'_> {
     /// `cx` is woken when it is.
     pub(crate) fn gone(&mut self, cx: &mut Context<'_>) -> bool {
         let signal = self.signal;
+        let waker = cx.waker();
+        let seen = (
+            waker.data() as usize,
+            std::ptr::from_ref(waker.vtable()) as usize,
+        );
         let slot = self.slot.get_or_insert_with(|| match signal.claim() {
-            Some(index) => Slot::Held(index),
+            Some(index) => Slot::Held(index, None),
             None => Slot::Overflow(Box::pin(signal.overflow.notified())),
         });
         match slot {
-            Slot::Held(index) => signal.slots[*index as usize].register(cx.waker()),
+            // Registered with this very waker already: the slot still holds
+            // it (so nothing else can have its address), unless a fire took
+            // it, and then the epoch below has moved.
+            Slot::Held(_, Some(registered)) if *registered == seen => {}
+            Slot::Held(index, registered) => {
+                signal.slots[*index as usize].register(waker);
+                *registered = Some(seen);
+            }
             Slot::Overflow(notified) => {
                 if notified.as_mut().poll(cx).is_ready() {
                     return true;
@@ -122,7 +136,7 @@ impl Watch<'_> {
 
 impl Drop for Watch<'_> {
     fn drop(&mut self) {
-        if let Some(Slot::Held(index)) = self.slot {
+        if let Some(Slot::Held(index, _)) = self.slot {
             drop(self.signal.slots[index as usize].take());
             self.signal
                 .held
@@ -178,6 +192,23 @@ mod tests {
         signal.fire();
         assert!(later.gone(&mut cx), "fired before its first wait");
         assert!(watch.gone(&mut cx));
+    }
+
+    #[test]
+    fn a_watch_polled_with_another_waker_wakes_that_one() {
+        // A read moved to another task (or polled by a combinator with its
+        // own waker) must be woken there, not where it first waited.
+        let signal = GoneSignal::default();
+        let (first, one) = waker();
+        let (second, other) = waker();
+        let mut watch = signal.watch();
+        assert!(!watch.gone(&mut Context::from_waker(&one)));
+        assert!(!watch.gone(&mut Context::from_waker(&one)));
+        assert!(!watch.gone(&mut Context::from_waker(&other)));
+        signal.fire();
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+        assert!(watch.gone(&mut Context::from_waker(&one)));
     }
 
     #[test]

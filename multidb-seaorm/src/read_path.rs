@@ -3,6 +3,7 @@
 //! whose replica failed.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -14,7 +15,7 @@ use multidb_core::__private::{
 use multidb_core::Access;
 use sea_orm::{AccessMode, DatabaseConnection, DbErr, RuntimeErr, Statement};
 
-use crate::causal::Capturer;
+use crate::causal::{Capturer, ToSee};
 use crate::failover::{Failure, failure};
 use crate::inner::{Replicas, millis};
 use crate::metrics::Timer;
@@ -34,7 +35,7 @@ impl MultiDb {
     pub(crate) async fn run<I, T, F>(&self, mut input: I, op: F) -> Result<T, DbErr>
     where
         I: HasSql,
-        F: AsyncFn(&DatabaseConnection, I) -> Result<T, DbErr>,
+        F: for<'c> Fn(&'c DatabaseConnection, I) -> Pending<'c, T>,
     {
         let task = snapshot();
         if self.inner.causal {
@@ -42,14 +43,11 @@ impl MultiDb {
         }
         let access = self.inner.classify(input.sql());
         let must_see = match access {
-            Access::Read => {
-                let (must_see, learned) = self.must_see(&task).await;
-                if matches!(must_see, MustSee::Positions(_)) {
-                    self.find_replica(&must_see, learned).await;
-                    self.note_pin_everywhere(&task);
-                }
-                must_see
-            }
+            Access::Read => match self.must_see_at_once(&task) {
+                ToSee::Known(must_see) => must_see,
+                // Round trips, boxed: their state stays out of this future.
+                to_see => Box::pin(self.must_see_slowly(&task, to_see)).await,
+            },
             Access::Write => MustSee::Timed,
         };
         // One snapshot of the replica set for the whole read, retries
@@ -309,6 +307,11 @@ pub(crate) fn transaction(access_mode: Option<AccessMode>) -> Op {
         read_only: access_mode == Some(AccessMode::ReadOnly),
     }
 }
+
+/// A statement running on one connection: what SeaORM's connection
+/// methods return, polled by `run` with no state machine of its own around
+/// it.
+pub(crate) type Pending<'c, T> = Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send + 'c>>;
 
 /// What `MultiDb::run` routes by, and keeps a copy of for a retry.
 pub(crate) trait HasSql: Sized {

@@ -23,27 +23,24 @@ impl ConnectionTrait for MultiDb {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.run(stmt, async |db, stmt| db.execute_raw(stmt).await)
-            .await
+        self.run(stmt, |db, stmt| db.execute_raw(stmt)).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        // Owned: an async closure taking a borrowed `&str` trips rustc's
-        // "not general enough" check on the boxed future's `Send`.
-        self.run(sql.to_owned(), async |db, sql| {
-            db.execute_unprepared(&sql).await
+        // Owned: the future borrows it from its own state, and a retry
+        // needs it again.
+        self.run(sql.to_owned(), |db, sql| {
+            Box::pin(async move { db.execute_unprepared(&sql).await })
         })
         .await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.run(stmt, async |db, stmt| db.query_one_raw(stmt).await)
-            .await
+        self.run(stmt, |db, stmt| db.query_one_raw(stmt)).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.run(stmt, async |db, stmt| db.query_all_raw(stmt).await)
-            .await
+        self.run(stmt, |db, stmt| db.query_all_raw(stmt)).await
     }
 
     fn support_returning(&self) -> bool {
@@ -66,7 +63,7 @@ impl StreamTrait for MultiDb {
         &'a self,
         stmt: Statement,
     ) -> Pin<Box<dyn Future<Output = Result<QueryStream, DbErr>> + 'a + Send>> {
-        Box::pin(self.run(stmt, async |db, stmt| db.stream_raw(stmt).await))
+        Box::pin(self.run(stmt, |db, stmt| db.stream_raw(stmt)))
     }
 }
 
