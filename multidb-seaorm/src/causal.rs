@@ -162,9 +162,10 @@ impl MultiDb {
         }
     }
 
-    /// After a read served by `member`, ended at stamp `at`: stay on it
-    /// (monotonic reads) and remember the position read at.
-    pub(crate) fn served(&self, task: &TaskSnapshot, member: &Member, at: u64) {
+    /// After a read served by `member` of a set of `replicas`, ended at
+    /// stamp `at`: stay on it (monotonic reads) and remember the position
+    /// read at.
+    pub(crate) fn served(&self, task: &TaskSnapshot, member: &Member, replicas: usize, at: u64) {
         let inner = &self.inner;
         let health = &member.health;
         health.served(at);
@@ -173,7 +174,7 @@ impl MultiDb {
         };
         // With one replica there is no other to go back in time on: no
         // affinity (and no affinity cookie) needed.
-        if inner.replicas.load().len() > 1 {
+        if replicas > 1 {
             task.set_sticky(member.id.0);
         }
         // Behind a load balancer the read's server is unknown: it teaches

@@ -94,7 +94,7 @@ impl MultiDb {
                 .operation_took(took, route.target, result.as_ref().err());
             let error = match result {
                 Ok(value) => {
-                    self.served(&task, member, ended);
+                    self.served(&task, member, set.len(), ended);
                     input.give_back();
                     return Ok(value);
                 }
