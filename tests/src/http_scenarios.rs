@@ -282,3 +282,63 @@ pub async fn a_causal_pin_returns_the_client_to_the_replica(c: &Cluster) -> Outc
     assert!(back_after < c.delay * 4, "{back_after:?}");
     Ok(())
 }
+
+/// A genuine but older pin planted ahead of the client's own (a sibling
+/// subdomain can set one, and signing cannot tell it from the client's)
+/// changes nothing under real lag: the read right after the client's write
+/// reads the primary while the replica lags, whichever cookie comes first.
+/// With "the first valid pin wins", the planted one sent it to the replica.
+pub async fn an_older_pin_planted_ahead_of_the_clients_own_changes_nothing(c: &Cluster) -> Outcome {
+    let _table = HTTP_ITEM.lock().await;
+    c.create_table("http_item").await.map_err(boxed)?;
+    let db = MultiDb::builder()
+        .primary(c.primary.as_str())
+        .replica(c.delayed.as_str())
+        .monitor_interval(std::time::Duration::from_millis(100))
+        .connect()
+        .await
+        .map_err(boxed)?;
+    let app = causal_app(db.clone(), true)?;
+
+    // The planted pin: another write's, which the replica has replayed.
+    let (old_location, older) = post_item(&app, "older").await?;
+    wait_until(c.delay * 5, || async {
+        let on_replica = db.stats().replica(0);
+        let answer = get_item(&app, &old_location, Some(&older)).await.ok();
+        answer == Some((StatusCode::OK, "older".to_owned())) && db.stats().replica(0) > on_replica
+    })
+    .await
+    .map_err(|w| format!("the replica never reached the older pin's position ({w:?})"))?;
+
+    // The client's own write, which the replica has not replayed yet.
+    let written = Instant::now();
+    let (location, own) = post_item(&app, "own").await?;
+    let id: i32 = location.trim_start_matches("/items/").parse()?;
+    for header in [format!("{older}; {own}"), format!("{own}; {older}")] {
+        let before = db.stats();
+        assert_eq!(
+            get_item(&app, &location, Some(&header)).await?,
+            (StatusCode::OK, "own".to_owned()),
+            "Cookie: {header}"
+        );
+        assert_eq!(
+            db.stats().count(Target::Primary, Reason::Causal),
+            before.count(Target::Primary, Reason::Causal) + 1,
+            "Cookie: {header}"
+        );
+    }
+    // The premise: the replica still lacks the client's row.
+    let delayed = Database::connect(c.delayed.as_str()).await?;
+    let on_replica = http_item::Entity::find_by_id(id).one(&delayed).await?;
+    let elapsed = written.elapsed();
+    assert!(
+        on_replica.is_none(),
+        "the replica caught up after {elapsed:?}; the test proves nothing"
+    );
+    println!(
+        "{:?}: with an older pin planted ahead of its own, the client read its write on the primary \
+         {elapsed:?} after it, both cookie orders",
+        c.backend
+    );
+    Ok(())
+}

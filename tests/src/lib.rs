@@ -99,6 +99,7 @@ macro_rules! cluster_tests {
             scenarios::a_replica_behind_a_migration_sends_the_read_elsewhere,
             http_scenarios::post_then_get_with_the_cookie_sees_the_row,
             http_scenarios::a_causal_pin_returns_the_client_to_the_replica,
+            http_scenarios::an_older_pin_planted_ahead_of_the_clients_own_changes_nothing,
             actix_scenarios::actix_post_then_get_with_the_cookie_sees_the_row,
             monitor_scenarios::the_monitor_measures_positions_and_lag,
             monitor_scenarios::a_lagging_replica_gets_no_reads_until_it_catches_up,
