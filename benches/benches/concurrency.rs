@@ -14,6 +14,13 @@
 //! Each task sends `SELECT … WHERE id = $1` with `query_one_raw`, outside
 //! any scope (the cheapest and most shared path: the unscoped-write check
 //! reads a process-wide atomic).
+//!
+//! Two more cases, for callgrind only (`benches/callgrind.sh`), give the
+//! floor of any router built on SeaORM's API: `forward` wraps the
+//! connection and forwards each statement (SeaORM's `async_trait` boxes
+//! the wrapper's future), and `forward_copy` also keeps a copy of the
+//! statement, as a wrapper that may retry a read must (SeaORM takes the
+//! statement by value and does not give it back on error).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -22,7 +29,9 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use multidb_benches::{Mode, machine, null_connection, paired};
 use multidb_seaorm::{MultiDb, Reason, Target};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+};
 use tokio::runtime::Runtime;
 
 const SQL: &str =
@@ -38,6 +47,51 @@ async fn one<C: ConnectionTrait>(db: &C, id: i64) {
         .await
         .expect("the null backend answers every query");
     black_box(row);
+}
+
+/// A connection that forwards every statement to `inner`, keeping a copy
+/// of it first when `keep_copy` is set: what any wrapper pays.
+struct Forward {
+    inner: DatabaseConnection,
+    keep_copy: bool,
+}
+
+impl Forward {
+    fn kept(&self, stmt: &Statement) -> Option<Statement> {
+        self.keep_copy.then(|| stmt.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Forward {
+    fn get_database_backend(&self) -> DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let kept = self.kept(&stmt);
+        let result = self.inner.execute_raw(stmt).await;
+        black_box(kept);
+        result
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.inner.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let kept = self.kept(&stmt);
+        let result = self.inner.query_one_raw(stmt).await;
+        black_box(kept);
+        result
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let kept = self.kept(&stmt);
+        let result = self.inner.query_all_raw(stmt).await;
+        black_box(kept);
+        result
+    }
 }
 
 /// `tasks` tasks, spawned at once, each sending `per_task` statements;
@@ -87,10 +141,28 @@ fn main() {
         MultiDb::new(null_connection(DbBackend::Postgres), vec![replica.clone()])
             .expect("MultiDb over the null backend"),
     );
+    let forward = |keep_copy| {
+        Arc::new(Forward {
+            inner: replica.clone(),
+            keep_copy,
+        })
+    };
+    let (forward, forward_copy) = (forward(false), forward(true));
     let bare = Arc::new(replica);
 
     if let Some(profile) = &mode.profile {
         let mut cases = Vec::new();
+        profile.maybe("concurrency/1_task/forward", |n| run(&rt, &forward, 1, n));
+        profile.maybe("concurrency/1_task/forward_copy", |n| {
+            run(&rt, &forward_copy, 1, n)
+        });
+        cases.extend(
+            [
+                "concurrency/1_task/forward",
+                "concurrency/1_task/forward_copy",
+            ]
+            .map(String::from),
+        );
         for (name, tasks) in [
             ("concurrency/1_task", 1),
             ("concurrency/10000_tasks", TASKS),
