@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use multidb_core::__private::{
-    CapturePosition, Facts, MustSee, Op, Route, TaskSnapshot, TaskState, decide, snapshot,
+    CapturePosition, Facts, MustSee, Op, Refused, Route, TaskSnapshot, TaskState, decide, snapshot,
     with_causal,
 };
 use multidb_core::Access;
@@ -66,7 +66,9 @@ impl MultiDb {
                 refused_as_write,
                 ..self.facts(Op::Statement(access), &task, stamp, &set)
             };
-            let route = self.route(&facts, &task, input.sql(), (now, stamp), &set)?;
+            let route = self
+                .route(&facts, &task, input.sql(), (now, stamp), &set)
+                .map_err(|refused| no_replica(refused, input.sql()))?;
             let Some(index) = route.replica else {
                 let timer = Timer::at(now);
                 let result = op(&self.inner.primary, input).await;
@@ -159,7 +161,7 @@ impl MultiDb {
         sql: &str,
         (now, stamp): (Instant, u64),
         set: &ReplicaSet,
-    ) -> Result<Route, DbErr> {
+    ) -> Result<Route, Refused> {
         let clock = self.inner.clock_at(stamp);
         let state_of = |index: usize| {
             self.inner
@@ -171,33 +173,16 @@ impl MultiDb {
             state_of: &state_of,
             now,
         };
-        let decided = decide(
+        let route = decide(
             facts,
             || self.inner.config.policy.choose(&replicas),
             state_of,
-        );
-        match decided {
-            Ok(route) => {
-                if route.writes {
-                    self.note_write(task);
-                }
-                self.record(route, sql, set);
-                Ok(route)
-            }
-            Err(refused) => {
-                tracing::warn!(
-                    target: TARGET,
-                    reason = %refused.reason,
-                    sql,
-                    "no replica can take the read, and fallback to the primary is off"
-                );
-                Err(DbErr::Conn(RuntimeErr::Internal(format!(
-                    "multidb: no replica can take this read ({}) and fallback_to_primary is off: \
-                     check db.replica_status(), or allow the primary",
-                    refused.reason
-                ))))
-            }
+        )?;
+        if route.writes {
+            self.note_write(task);
         }
+        self.record(route, sql, set);
+        Ok(route)
     }
 
     fn record(&self, route: Route, sql: &str, set: &ReplicaSet) {
@@ -299,6 +284,23 @@ impl MultiDb {
         );
         &self.inner.primary
     }
+}
+
+/// The error of a read that no replica can take, with fallback to the
+/// primary off.
+#[cold]
+fn no_replica(refused: Refused, sql: &str) -> DbErr {
+    tracing::warn!(
+        target: TARGET,
+        reason = %refused.reason,
+        sql,
+        "no replica can take the read, and fallback to the primary is off"
+    );
+    DbErr::Conn(RuntimeErr::Internal(format!(
+        "multidb: no replica can take this read ({}) and fallback_to_primary is off: \
+         check db.replica_status(), or allow the primary",
+        refused.reason
+    )))
 }
 
 /// The transaction `access_mode` opens.

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use crate::multidb::MultiDb;
-use crate::read_path::transaction;
+use crate::read_path::{Pending, transaction};
 
 #[async_trait::async_trait]
 impl ConnectionTrait for MultiDb {
@@ -22,25 +22,54 @@ impl ConnectionTrait for MultiDb {
         self.inner.primary.get_database_backend()
     }
 
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.run(stmt, |db, stmt| db.execute_raw(stmt)).await
+    // The statement methods return `run`'s future boxed as it is: written
+    // out, not `async fn`, so that `async_trait` puts no state machine of
+    // its own around it.
+
+    fn execute_raw<'a, 'async_trait>(&'a self, stmt: Statement) -> Pending<'async_trait, ExecResult>
+    where
+        'a: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(self.run(stmt, |db, stmt| db.execute_raw(stmt)))
     }
 
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+    fn execute_unprepared<'a, 'b, 'async_trait>(
+        &'a self,
+        sql: &'b str,
+    ) -> Pending<'async_trait, ExecResult>
+    where
+        'a: 'async_trait,
+        'b: 'async_trait,
+        Self: 'async_trait,
+    {
         // Owned: the future borrows it from its own state, and a retry
         // needs it again.
-        self.run(sql.to_owned(), |db, sql| {
+        Box::pin(self.run(sql.to_owned(), |db, sql| {
             Box::pin(async move { db.execute_unprepared(&sql).await })
-        })
-        .await
+        }))
     }
 
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.run(stmt, |db, stmt| db.query_one_raw(stmt)).await
+    fn query_one_raw<'a, 'async_trait>(
+        &'a self,
+        stmt: Statement,
+    ) -> Pending<'async_trait, Option<QueryResult>>
+    where
+        'a: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(self.run(stmt, |db, stmt| db.query_one_raw(stmt)))
     }
 
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.run(stmt, |db, stmt| db.query_all_raw(stmt)).await
+    fn query_all_raw<'a, 'async_trait>(
+        &'a self,
+        stmt: Statement,
+    ) -> Pending<'async_trait, Vec<QueryResult>>
+    where
+        'a: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(self.run(stmt, |db, stmt| db.query_all_raw(stmt)))
     }
 
     fn support_returning(&self) -> bool {

@@ -14,16 +14,18 @@
 //! about a millisecond.
 
 use std::collections::HashMap;
-use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnAcquireErr, DbBackend, DbErr};
 
+use crate::gone::Watch;
 use crate::inner::{Inner, millis};
+use crate::read_path::Pending;
 use crate::replica_set::{Member, ReplicaId};
 
 /// How often the stall watch looks at the replicas with reads in flight.
@@ -45,32 +47,46 @@ const TCP_CHECK: Duration = Duration::from_millis(150);
 
 /// Run `read` on `member`, or give up on it as soon as `member` is known
 /// gone; the error then says so and counts as unreachable.
-pub(crate) async fn guarded<T>(
-    member: &Member,
-    read: impl Future<Output = Result<T, DbErr>>,
-) -> Result<T, DbErr> {
-    // Made before the read starts, so that a failure from now on counts
-    // even before it is first polled; takes a waker slot only if the read
-    // waits.
-    let mut gone = member.health.watch_gone();
-    let mut read = pin!(read);
-    let answered = poll_fn(|cx| match read.as_mut().poll(cx) {
-        Poll::Ready(result) => Poll::Ready(Some(result)),
-        Poll::Pending if gone.gone(cx) => Poll::Ready(None),
-        Poll::Pending => Poll::Pending,
-    })
-    .await;
-    match answered {
-        Some(result) => result,
-        None => {
-            tracing::debug!(
-                target: "multidb::route",
-                replica = %member.name,
-                "replica known down while a read waited on it: moving the read on"
-            );
-            Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
+pub(crate) fn guarded<'a, T>(member: &'a Member, read: Pending<'a, T>) -> Guarded<'a, T> {
+    Guarded {
+        member,
+        // Made before the read starts, so that a failure from now on counts
+        // even before it is first polled; takes a waker slot only if the
+        // read waits.
+        gone: member.health.watch_gone(),
+        read,
+    }
+}
+
+/// The future of [`guarded`]: the read, then, while it waits, the watch.
+/// A plain `poll` over the boxed read, with no state machine around it.
+pub(crate) struct Guarded<'a, T> {
+    member: &'a Member,
+    gone: Watch<'a>,
+    read: Pending<'a, T>,
+}
+
+impl<T> Future for Guarded<'_, T> {
+    type Output = Result<T, DbErr>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        match this.read.as_mut().poll(cx) {
+            Poll::Pending if this.gone.gone(cx) => Poll::Ready(Err(moved_on(this.member))),
+            answered => answered,
         }
     }
+}
+
+/// The error of a read given up on because its replica is gone.
+#[cold]
+fn moved_on(member: &Member) -> DbErr {
+    tracing::debug!(
+        target: "multidb::route",
+        replica = %member.name,
+        "replica known down while a read waited on it: moving the read on"
+    );
+    DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
 }
 
 /// Start the stall watch of `inner` (with the monitor: replicas that have
@@ -179,7 +195,7 @@ mod tests {
 
     async fn hung_read_ends_when(gone: impl FnOnce(&Member) + Send + 'static) {
         let member = Arc::new(member());
-        let hung = std::future::pending::<Result<(), DbErr>>();
+        let hung = Box::pin(std::future::pending::<Result<(), DbErr>>());
         let other = member.clone();
         let fire = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -211,7 +227,7 @@ mod tests {
     #[tokio::test]
     async fn a_read_that_answers_is_not_disturbed() {
         let member = member();
-        let answer = guarded(&member, async { Ok::<_, DbErr>(7) }).await;
+        let answer = guarded(&member, Box::pin(async { Ok::<_, DbErr>(7) })).await;
         assert_eq!(answer.ok(), Some(7));
         // A failure after the read is over touches nothing.
         member.health.failed(1);
