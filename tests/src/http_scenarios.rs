@@ -181,14 +181,12 @@ fn causal_app(
     Ok(items_app(db, PinningLayer::new(config)?))
 }
 
-/// Causal pins over real lag: the POST's pin carries its position; the
-/// redirected GET reads the primary while the replica lags, and the replica
-/// as soon as it replayed the write (not after 15 s). A POST that wrote
-/// nothing earns no pin. A forged far-ahead position in an unsigned cookie
-/// sends reads to the primary only until the cookie's expiry.
-pub async fn a_causal_pin_returns_the_client_to_the_replica(c: &Cluster) -> Outcome {
-    use multidb_seaorm::{Position, WritePosition};
-    let _table = HTTP_ITEM.lock().await;
+/// On a fresh `http_item` table: a `MultiDb` whose only replica is the
+/// delayed one, its monitor every 100 ms, and [`causal_app`] (signed) over
+/// it.
+async fn causal_on_the_delayed_replica(
+    c: &Cluster,
+) -> Result<(MultiDb, Router), Box<dyn std::error::Error + Send + Sync>> {
     c.create_table("http_item").await.map_err(boxed)?;
     let db = MultiDb::builder()
         .primary(c.primary.as_str())
@@ -198,6 +196,18 @@ pub async fn a_causal_pin_returns_the_client_to_the_replica(c: &Cluster) -> Outc
         .await
         .map_err(boxed)?;
     let app = causal_app(db.clone(), true)?;
+    Ok((db, app))
+}
+
+/// Causal pins over real lag: the POST's pin carries its position; the
+/// redirected GET reads the primary while the replica lags, and the replica
+/// as soon as it replayed the write (not after 15 s). A POST that wrote
+/// nothing earns no pin. A forged far-ahead position in an unsigned cookie
+/// sends reads to the primary only until the cookie's expiry.
+pub async fn a_causal_pin_returns_the_client_to_the_replica(c: &Cluster) -> Outcome {
+    use multidb_seaorm::{Position, WritePosition};
+    let _table = HTTP_ITEM.lock().await;
+    let (db, app) = causal_on_the_delayed_replica(c).await?;
     let written = Instant::now();
     let (location, cookie) = post_item(&app, "causal").await?;
     let token = cookie.split_once('=').map(|(_, v)| v).unwrap_or_default();
@@ -290,15 +300,7 @@ pub async fn a_causal_pin_returns_the_client_to_the_replica(c: &Cluster) -> Outc
 /// With "the first valid pin wins", the planted one sent it to the replica.
 pub async fn an_older_pin_planted_ahead_of_the_clients_own_changes_nothing(c: &Cluster) -> Outcome {
     let _table = HTTP_ITEM.lock().await;
-    c.create_table("http_item").await.map_err(boxed)?;
-    let db = MultiDb::builder()
-        .primary(c.primary.as_str())
-        .replica(c.delayed.as_str())
-        .monitor_interval(std::time::Duration::from_millis(100))
-        .connect()
-        .await
-        .map_err(boxed)?;
-    let app = causal_app(db.clone(), true)?;
+    let (db, app) = causal_on_the_delayed_replica(c).await?;
 
     // The planted pin: another write's, which the replica has replayed.
     let (old_location, older) = post_item(&app, "older").await?;
