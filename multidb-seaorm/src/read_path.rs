@@ -310,9 +310,9 @@ pub(crate) fn transaction(access_mode: Option<AccessMode>) -> Op {
     }
 }
 
-/// A statement running on one connection: what SeaORM's connection
-/// methods return, polled by `run` with no state machine of its own around
-/// it.
+/// A statement's future, boxed as SeaORM's connection trait returns it:
+/// what a connection's methods return (polled by `run` with no state
+/// machine of its own around it), and what `MultiDb`'s return.
 pub(crate) type Pending<'c, T> = Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send + 'c>>;
 
 /// What `MultiDb::run` routes by, and keeps a copy of for a retry.
