@@ -88,10 +88,7 @@ impl StreamTrait for MultiDb {
         self.inner.primary.get_database_backend()
     }
 
-    fn stream_raw<'a>(
-        &'a self,
-        stmt: Statement,
-    ) -> Pin<Box<dyn Future<Output = Result<QueryStream, DbErr>> + 'a + Send>> {
+    fn stream_raw<'a>(&'a self, stmt: Statement) -> Pending<'a, QueryStream> {
         Box::pin(self.run(stmt, |db, stmt| db.stream_raw(stmt)))
     }
 }
