@@ -106,7 +106,7 @@
 #   MULTIDB_MYSQL_DELAYED_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23308/multidb
 #   MULTIDB_MYSQL_SPARE_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23309/multidb
 #   MULTIDB_MYSQL_SLOWABLE_REPLICA_URL=mysql://multidb_app:multidb@127.0.0.1:23310/multidb
-#   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000   (the delayed replica)
+#   MULTIDB_MYSQL_REPLICA_DELAY_MS=2000   (the delayed replica)
 #   MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=0 (the `replica` one)
 #   MULTIDB_MYSQL_ADMIN_PRIMARY_URL, MULTIDB_MYSQL_ADMIN_REPLICA_URL,
 #   MULTIDB_MYSQL_ADMIN_DELAYED_REPLICA_URL,
@@ -129,8 +129,14 @@
 #                                     Keep ports below 32768 (the ephemeral
 #                                     range starts there).
 #   MULTIDB_PG_REPLICA_DELAY_MS=1000  delay of the delayed PostgreSQL replica.
-#   MULTIDB_MYSQL_REPLICA_DELAY_MS=1000  delay of the delayed MariaDB replica;
+#   MULTIDB_MYSQL_REPLICA_DELAY_MS=2000  delay of the delayed MariaDB replica;
 #                                     whole seconds (MASTER_DELAY granularity).
+#                                     MASTER_DELAY counts from the whole second
+#                                     in which a write began: while the replica
+#                                     applies older writes too, a write lags
+#                                     as little as the delay less 1 s (with
+#                                     1000, a write at x.8 s may show at
+#                                     x+1 s). The tests need 2000 or more.
 #   MULTIDB_PG_FAST_REPLICA_DELAY_MS=0     delay of the `replica` instance
 #   MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS=0  (default none; MariaDB: whole
 #                                     seconds), e.g. for a benchmark where
@@ -247,7 +253,7 @@ load_config() {
   PG_PORT=${MULTIDB_PG_PORT:-25432}
   MY_PORT=${MULTIDB_MYSQL_PORT:-23306}
   PG_DELAY_MS=${MULTIDB_PG_REPLICA_DELAY_MS:-1000}
-  MY_DELAY_MS=${MULTIDB_MYSQL_REPLICA_DELAY_MS:-1000}
+  MY_DELAY_MS=${MULTIDB_MYSQL_REPLICA_DELAY_MS:-2000}
   PG_FAST_DELAY_MS=${MULTIDB_PG_FAST_REPLICA_DELAY_MS:-0}
   MY_FAST_DELAY_MS=${MULTIDB_MYSQL_FAST_REPLICA_DELAY_MS:-0}
   TIMEOUT=${MULTIDB_REPLICAS_TIMEOUT:-60}

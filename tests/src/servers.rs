@@ -139,18 +139,16 @@ pub fn skip_requested() -> bool {
 pub struct EnvError {
     /// The variable's name.
     pub variable: String,
-    /// Its value, when it is set but is not a number of milliseconds.
+    /// Its value, when it is set but unusable.
     pub value: Option<String>,
+    /// What the value must be, when it is set but unusable.
+    pub expected: &'static str,
 }
 
 impl std::fmt::Display for EnvError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.value {
-            Some(value) => write!(
-                f,
-                "{}={value:?} is not a number of milliseconds",
-                self.variable
-            ),
+            Some(value) => write!(f, "{}={value:?}: {}", self.variable, self.expected),
             None => write!(
                 f,
                 "{} is not set: this needs the replication clusters. Run it with\n    \
@@ -172,6 +170,7 @@ fn var(name: &str) -> Result<String, EnvError> {
         _ => Err(EnvError {
             variable: name.to_owned(),
             value: None,
+            expected: "",
         }),
     }
 }
@@ -181,6 +180,7 @@ fn delay(name: &str) -> Result<Duration, EnvError> {
     let millis = raw.parse().map_err(|_| EnvError {
         variable: name.to_owned(),
         value: Some(raw),
+        expected: "not a number of milliseconds",
     })?;
     Ok(Duration::from_millis(millis))
 }
@@ -214,7 +214,7 @@ impl Cluster {
             _ => "MYSQL",
         };
         let var = |name: &str| var(&format!("MULTIDB_{stack}_{name}"));
-        Ok(Cluster {
+        let cluster = Cluster {
             backend,
             primary: var("PRIMARY_URL")?,
             replica: var("REPLICA_URL")?,
@@ -233,7 +233,34 @@ impl Cluster {
             },
             fast_delay: delay(&format!("MULTIDB_{stack}_FAST_REPLICA_DELAY_MS"))?,
             state_dir: self::var("MULTIDB_REPLICAS_STATE_DIR")?,
-        })
+        };
+        if backend != DbBackend::Postgres && cluster.least_lag() < Duration::from_secs(1) {
+            return Err(EnvError {
+                variable: format!("MULTIDB_{stack}_REPLICA_DELAY_MS"),
+                value: Some(cluster.delay.as_millis().to_string()),
+                expected: "leaves a write less than 1 s of lag on the delayed replica \
+                           (MariaDB's MASTER_DELAY counts from the whole second the write \
+                           began in: use 2000, the default of scripts/replicas.sh)",
+            });
+        }
+        Ok(cluster)
+    }
+
+    /// The least time any write stays off the delayed replica, which tests
+    /// of "the replica does not have it yet" rely on.
+    ///
+    /// PostgreSQL counts `recovery_min_apply_delay` from the commit's
+    /// timestamp, in microseconds: the whole `delay`. MariaDB counts
+    /// `MASTER_DELAY` from the whole second in which the write began, and
+    /// while the replica also applies older writes (other tests keep the
+    /// primary busy) it applies a write as soon as that second plus the
+    /// delay has passed: 1 s less. Measured with `MASTER_DELAY=1` and a
+    /// write every 50 ms: rows showed 0.5–1.3 s after their write.
+    pub fn least_lag(&self) -> Duration {
+        match self.backend {
+            DbBackend::Postgres => self.delay,
+            _ => self.delay.saturating_sub(Duration::from_secs(1)),
+        }
     }
 
     /// The stack's name for `scripts/replicas.sh ctl`: `pg` or `mariadb`.
