@@ -121,7 +121,7 @@ impl MultiDb {
             !member.is_load_balanced()
                 && member
                     .health
-                    .with_known(|known| known.is_some_and(|(at, _)| *at > done))
+                    .with_known(|known| known.is_some_and(|(at, _)| at > done))
         });
         let old_enough = write_done.is_none_or(|at| at.elapsed() >= CAPTURE_AFTER);
         if !(checked_since || old_enough || !inner.config.causal_wait.is_zero()) {

@@ -78,7 +78,7 @@ impl MultiDb {
         let stale = candidates.iter().find(|member| {
             member
                 .health
-                .with_known(|known| known.is_none_or(|(at, _)| *at < learned))
+                .with_known(|known| known.is_none_or(|(at, _)| at < learned))
         });
         if let Some(member) = stale {
             let _ = tokio::time::timeout(patience, self.probe(member, flavor)).await;
@@ -191,7 +191,9 @@ impl MultiDb {
                 (false, have) => have,
             };
             if let Some(position) = position {
-                member.health.set_known(started, position);
+                member
+                    .health
+                    .set_known(started, inner.now_stamp(), position);
             }
             if reached {
                 return;
@@ -220,7 +222,11 @@ impl MultiDb {
             inner.counters.probed();
             let asked = replica_position(&member.connection, flavor);
             match tokio::time::timeout(PROBE_TIMEOUT, asked).await {
-                Ok(Ok(Some(position))) => member.health.set_known(started, position),
+                Ok(Ok(Some(position))) => {
+                    member
+                        .health
+                        .set_known(started, inner.now_stamp(), position);
+                }
                 Ok(Ok(None)) | Err(_) => {}
                 Ok(Err(error)) => {
                     tracing::debug!(target: TARGET, replica = %member.name, %error, "probing a replica's position failed");

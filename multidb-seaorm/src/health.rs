@@ -147,6 +147,37 @@ pub(crate) struct Details {
     pub(crate) last_error: Option<String>,
 }
 
+/// A replica's position, and the span of the check that found it
+/// (stamps).
+#[derive(Debug)]
+struct Known {
+    checked_at: u64,
+    answered_at: u64,
+    position: Position,
+}
+
+impl Known {
+    /// This and `found`, from a check that did not start after this one
+    /// was answered: dropped if it was answered before this one started,
+    /// else both positions joined.
+    fn merged(self, found: Known) -> Known {
+        if found.answered_at < self.checked_at {
+            return self;
+        }
+        let position = match self.position.join(&found.position) {
+            Some(joined) => joined,
+            // Another kind of position: the newer check's.
+            None if found.checked_at >= self.checked_at => found.position,
+            None => self.position,
+        };
+        Known {
+            checked_at: self.checked_at.max(found.checked_at),
+            answered_at: self.answered_at.max(found.answered_at),
+            position,
+        }
+    }
+}
+
 /// Shared, lock-free for routing: one per replica.
 #[derive(Debug)]
 pub(crate) struct Health {
@@ -159,8 +190,8 @@ pub(crate) struct Health {
     /// Stamp of the last read it served.
     served_at: AtomicU64,
     details: Mutex<Details>,
-    /// (stamp the check that read it started, position): for causal reads.
-    known: RwLock<Option<(u64, Position)>>,
+    /// Its last known position, for causal reads.
+    known: RwLock<Option<Known>>,
     /// Fired when a read fails on it or it is counted down: reads waiting
     /// on it move on (see `watch.rs`).
     gone: GoneSignal,
@@ -225,17 +256,31 @@ impl Health {
         self.served_at.load(Ordering::Relaxed)
     }
 
-    /// What a check that started at `checked_at` found, unless a check
-    /// that started later (the monitor's, or a causal read's probe) already
-    /// said more.
-    pub(crate) fn set_known(&self, checked_at: u64, position: Position) {
+    /// What a check (the monitor's, a causal read's probe or wait) that
+    /// started at stamp `checked_at` and was answered at `answered_at`
+    /// found. A check that started after the known one was answered
+    /// replaces it, even with an older position: the server behind the URL
+    /// may have changed. One that was answered before the known one
+    /// started changes nothing. Checks that overlapped cannot be ordered
+    /// (each saw the position at some moment of its own span), and a
+    /// replica's position only grows: both hold, joined. Without that, a
+    /// monitor check that read the position just before a causal read's
+    /// wait saw it reached, but was answered after, sent that read to the
+    /// primary.
+    pub(crate) fn set_known(&self, checked_at: u64, answered_at: u64, position: Position) {
+        let found = Known {
+            checked_at,
+            answered_at,
+            position,
+        };
         let mut known = self
             .known
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if known.as_ref().is_none_or(|(at, _)| *at <= checked_at) {
-            *known = Some((checked_at, position));
-        }
+        *known = Some(match known.take() {
+            Some(had) if found.checked_at <= had.answered_at => had.merged(found),
+            _ => found,
+        });
     }
 
     /// Forget the known position (no read may rely on it).
@@ -247,12 +292,14 @@ impl Health {
     }
 
     /// Run `f` on the last known position and when its check started.
-    pub(crate) fn with_known<R>(&self, f: impl FnOnce(Option<&(u64, Position)>) -> R) -> R {
+    pub(crate) fn with_known<R>(&self, f: impl FnOnce(Option<(u64, &Position)>) -> R) -> R {
         let known = self
             .known
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(known.as_ref())
+        f(known
+            .as_ref()
+            .map(|known| (known.checked_at, &known.position)))
     }
 
     pub(crate) fn update(&self, f: impl FnOnce(&mut Details)) {
@@ -268,5 +315,45 @@ impl Health {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lsn(n: u64) -> Position {
+        Position::Lsn(n)
+    }
+
+    fn known(health: &Health) -> Option<(u64, Position)> {
+        health.with_known(|known| known.map(|(at, position)| (at, position.clone())))
+    }
+
+    #[test]
+    fn a_check_that_overlapped_the_known_one_adds_to_it() {
+        let health = Health::new(ReplicaHealth::Up);
+        // A monitor check over 110..130 that read 5, answered first; then a
+        // causal read's wait over 100..140 that saw 9 reached.
+        health.set_known(110, 130, lsn(5));
+        health.set_known(100, 140, lsn(9));
+        assert_eq!(known(&health), Some((110, lsn(9))));
+        // The other order: the older position does not undo the newer.
+        health.set_known(135, 150, lsn(7));
+        assert_eq!(known(&health), Some((135, lsn(9))));
+    }
+
+    #[test]
+    fn a_check_after_the_known_one_replaces_it_and_one_before_is_dropped() {
+        let health = Health::new(ReplicaHealth::Up);
+        health.set_known(100, 110, lsn(9));
+        // Started after 110: the server behind the URL went back.
+        health.set_known(120, 125, lsn(4));
+        assert_eq!(known(&health), Some((120, lsn(4))));
+        // Answered before 120 began, and late to report: nothing.
+        health.set_known(90, 115, lsn(20));
+        assert_eq!(known(&health), Some((120, lsn(4))));
+        health.clear_known();
+        assert_eq!(known(&health), None);
     }
 }

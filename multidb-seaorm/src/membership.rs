@@ -174,7 +174,9 @@ impl MultiDb {
                     replica: member.name.clone(),
                 });
             }
-            member.health.set_known(started, position.clone());
+            member
+                .health
+                .set_known(started, inner.now_stamp(), position.clone());
         }
         member.health.answered(started);
         Ok(())

@@ -499,7 +499,7 @@ impl Monitor {
         if let Some(position) = &probe.position
             && !member.is_load_balanced()
         {
-            health.set_known(started, position.clone());
+            health.set_known(started, inner.now_stamp(), position.clone());
         }
         health.update(|details| {
             details.lag = lag;

@@ -443,10 +443,12 @@ impl Drop for SpareResumed {
 
 /// The spare paused and left behind by a write, long enough that it lags
 /// more than the delayed replica: of the two, only the delayed one can
-/// catch up with a new write. A `MultiDb` over both, with `causal_wait`.
+/// catch up with a new write. A `MultiDb` over both, with `causal_wait`
+/// and the monitor checking every `monitor`.
 async fn only_the_delayed_can_catch_up(
     c: &Cluster,
     budget: Duration,
+    monitor: Duration,
 ) -> Result<(MultiDb, SpareResumed), Box<dyn std::error::Error + Send + Sync>> {
     c.ctl_async(Instance::Spare, CtlAction::Pause).await?;
     let resumed = SpareResumed(c.clone());
@@ -458,6 +460,7 @@ async fn only_the_delayed_can_catch_up(
         .execute_unprepared("CREATE TABLE wait_mark (id INT)")
         .await?;
     let db = MultiDb::builder()
+        .monitor_interval(monitor)
         .causal_wait(budget)
         .primary(c.primary.as_str())
         .replica(c.spare.as_str())
@@ -465,17 +468,27 @@ async fn only_the_delayed_can_catch_up(
         .connect()
         .await
         .map_err(boxed)?;
-    // The delayed replica has the table again (MariaDB: up to its delay
-    // and a second), and the monitor has seen it; the spare lags since.
+    // The delayed replica has the new table (MariaDB: within its delay and
+    // a second; the old table, which an earlier test left there, has no
+    // mark), and the monitor saw it catch up; the spare lags since.
+    primary
+        .execute_unprepared("INSERT INTO wait_mark (id) VALUES (-1)")
+        .await?;
     let delayed = Database::connect(c.delayed.as_str()).await?;
-    let probe = Statement::from_string(c.backend, "SELECT COUNT(*) AS n FROM wait_mark");
+    let mark = Statement::from_string(c.backend, "SELECT id FROM wait_mark WHERE id = -1");
     wait_until(c.delay * 10, || async {
-        delayed.query_one_raw(probe.clone()).await.is_ok()
+        matches!(delayed.query_one_raw(mark.clone()).await, Ok(Some(_)))
     })
     .await
-    .map_err(|waited| format!("the delayed replica lacks wait_mark after {waited:?}"))?;
+    .map_err(|waited| format!("the delayed replica lacks the new wait_mark after {waited:?}"))?;
     delayed.close().await?;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    wait_until(c.delay * 10, || async {
+        db.replica_status()[1].lag == Some(Duration::ZERO)
+    })
+    .await
+    .map_err(|waited| {
+        format!("the monitor did not see the delayed replica catch up in {waited:?}")
+    })?;
     Ok((db, resumed))
 }
 
@@ -495,9 +508,12 @@ async fn write_then_read(c: &Cluster, db: &MultiDb) -> Result<(i64, Duration), s
 /// `causal_wait(4 s)`, the spare paused: every read right after a write
 /// waits for the delayed replica (about its delay), within the budget,
 /// and is served there. A read whose request is dropped stops waiting.
+/// The monitor checks every 5 ms, so that one of its checks is in flight
+/// when the wait sees the position: that check's older answer must not
+/// undo what the wait saw (it did, and the read went to the primary).
 pub async fn a_causal_wait_is_served_by_the_replica_that_catches_up(c: &Cluster) -> Outcome {
     const BUDGET: Duration = Duration::from_secs(4);
-    let (db, _resumed) = only_the_delayed_can_catch_up(c, BUDGET).await?;
+    let (db, _resumed) = only_the_delayed_can_catch_up(c, BUDGET, Duration::from_millis(5)).await?;
     let delayed = c.port(Instance::Delayed);
     let mut waits = Vec::new();
     for n in 0..3 {
@@ -537,7 +553,8 @@ pub async fn a_causal_wait_is_served_by_the_replica_that_catches_up(c: &Cluster)
 /// the primary.
 pub async fn a_short_causal_wait_falls_back_to_the_primary_in_time(c: &Cluster) -> Outcome {
     const BUDGET: Duration = Duration::from_millis(200);
-    let (db, _resumed) = only_the_delayed_can_catch_up(c, BUDGET).await?;
+    let (db, _resumed) =
+        only_the_delayed_can_catch_up(c, BUDGET, Duration::from_millis(500)).await?;
     let primary = port_of_url(&c.primary).ok_or("no port in the primary's URL")?;
     for n in 0..3 {
         let (port, took) = write_then_read(c, &db).await?;
