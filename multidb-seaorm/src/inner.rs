@@ -315,6 +315,10 @@ impl<S: Fn(usize) -> ReplicaState> ReplicaView for Replicas<'_, S> {
         &self.set.members[index].load
     }
 
+    fn id(&self, index: usize) -> usize {
+        self.set.members[index].id.0
+    }
+
     fn now(&self) -> Instant {
         self.now
     }

@@ -157,3 +157,36 @@ async fn backend_and_returning_support_follow_the_primary() {
     assert!(DbBackend::Postgres.support_returning());
     assert!(!DbBackend::MySql.support_returning());
 }
+
+#[tokio::test]
+async fn weighted_weights_stay_with_their_replicas_when_one_is_removed() {
+    use multidb_seaorm::policy::Weighted;
+    let sqlite = || sea_orm::Database::connect("sqlite::memory:");
+    let db = MultiDb::builder()
+        .policy(Weighted::new([1, 0, 3]))
+        .build(
+            sqlite().await.expect("primary"),
+            vec![
+                sqlite().await.expect("r0"),
+                sqlite().await.expect("r1"),
+                sqlite().await.expect("r2"),
+            ],
+        )
+        .expect("one backend");
+    let first = db.replica_status()[0].id;
+    db.remove_replica(first).await.expect("r0 removed");
+    let ids: Vec<String> = db
+        .replica_status()
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect();
+    assert_eq!(ids, ["r1", "r2"]);
+    for _ in 0..40 {
+        db.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT 1"))
+            .await
+            .expect("read");
+    }
+    // r1 weighs 0 and r2 weighs 3: every read on r2. By position, the
+    // survivors would have weighed 1 and 0, and r1 had them all.
+    assert_eq!((db.stats().replica(0), db.stats().replica(1)), (0, 40));
+}

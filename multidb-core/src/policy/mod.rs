@@ -113,6 +113,22 @@ pub trait ReplicaView {
     /// The load meter of replica `index`.
     fn load(&self, index: usize) -> &LoadMeter;
 
+    /// Replica `index`'s identity, which stays while other replicas come
+    /// and go and its index shifts: for a routed connection the number of
+    /// its `ReplicaId` (the replicas it was built with are `0..` in order,
+    /// added ones come after). Policies that keep something per replica,
+    /// like [`Weighted`]'s weights, key it by this. The default is `index`.
+    ///
+    /// ```
+    /// use multidb_core::policy::{LoadMeter, ReplicaView};
+    ///
+    /// let meters = vec![LoadMeter::new(), LoadMeter::new()];
+    /// assert_eq!(meters.id(1), 1);
+    /// ```
+    fn id(&self, index: usize) -> usize {
+        index
+    }
+
     /// Now, on the clock of the meters (a test's view may stop time).
     fn now(&self) -> Instant {
         Instant::now()
@@ -229,7 +245,10 @@ impl ReplicaPolicy for Random {
 /// interleaved (not in runs), lock-free.
 ///
 /// A weight of 0 takes a replica out of the rotation (it still serves reads
-/// when the others cannot); replicas beyond the list weigh 1.
+/// when the others cannot); replicas beyond the list weigh 1. A weight
+/// belongs to its replica ([`ReplicaView::id`]), not to a position: when a
+/// replica is removed at runtime the others keep theirs, and a replica
+/// added later weighs 1.
 ///
 /// ```
 /// use multidb_core::policy::{ReplicaPolicy, Weighted};
@@ -248,8 +267,8 @@ pub struct Weighted {
 }
 
 impl Weighted {
-    /// Weights in the order the replicas were given. If every weight is 0,
-    /// all count as 1.
+    /// Weights in the order the replicas were given (replica ids `0..`).
+    /// If every weight is 0, all count as 1.
     pub fn new(weights: impl IntoIterator<Item = u32>) -> Self {
         let mut weights: Vec<u32> = weights.into_iter().collect();
         if weights.iter().all(|&w| w == 0) {
@@ -267,14 +286,15 @@ impl Weighted {
         self
     }
 
-    fn weight(&self, index: usize) -> u64 {
-        u64::from(self.weights.get(index).copied().unwrap_or(1))
+    fn weight(&self, id: usize) -> u64 {
+        u64::from(self.weights.get(id).copied().unwrap_or(1))
     }
-}
 
-impl ReplicaPolicy for Weighted {
-    fn pick(&self, replicas: usize) -> usize {
-        let total: u64 = (0..replicas).map(|i| self.weight(i)).sum();
+    /// The next of `replicas`, replica `index` weighing the weight of
+    /// `id(index)`.
+    fn next_of(&self, replicas: usize, id: impl Fn(usize) -> usize) -> usize {
+        let weight = |index| self.weight(id(index));
+        let total: u64 = (0..replicas).map(weight).sum();
         if total == 0 {
             return 0;
         }
@@ -286,13 +306,23 @@ impl ReplicaPolicy for Weighted {
         let n = self.next.fetch_add(1, Ordering::Relaxed) % total;
         let mut slot = (n * stride) % total;
         for index in 0..replicas {
-            let weight = self.weight(index);
+            let weight = weight(index);
             if slot < weight {
                 return index;
             }
             slot -= weight;
         }
         0
+    }
+}
+
+impl ReplicaPolicy for Weighted {
+    fn pick(&self, replicas: usize) -> usize {
+        self.next_of(replicas, |index| index)
+    }
+
+    fn choose(&self, replicas: &dyn ReplicaView) -> usize {
+        self.next_of(replicas.len(), |index| replicas.id(index))
     }
 }
 
@@ -408,5 +438,35 @@ mod tests {
             counts[even.pick(2)] += 1;
         }
         assert_eq!(counts, [5, 5]);
+    }
+
+    /// Replicas 0 and 2 of three, as after replica 1 was removed.
+    struct WithoutTheSecond(Vec<LoadMeter>);
+
+    impl ReplicaView for WithoutTheSecond {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn usable(&self, _index: usize) -> bool {
+            true
+        }
+        fn load(&self, index: usize) -> &LoadMeter {
+            &self.0[index]
+        }
+        fn id(&self, index: usize) -> usize {
+            [0, 2][index]
+        }
+    }
+
+    #[test]
+    fn weighted_weights_stay_with_their_replicas_when_one_is_removed() {
+        let policy = Weighted::new([1, 0, 3]);
+        let view = WithoutTheSecond(vec![LoadMeter::new(), LoadMeter::new()]);
+        let mut counts = [0usize; 2];
+        for _ in 0..400 {
+            counts[policy.choose(&view)] += 1;
+        }
+        // By position, the survivors would weigh 1 and 0: [400, 0].
+        assert_eq!(counts, [100, 300]);
     }
 }
