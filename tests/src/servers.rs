@@ -141,14 +141,14 @@ pub struct EnvError {
     pub variable: String,
     /// Its value, when it is set but unusable.
     pub value: Option<String>,
-    /// What the value must be, when it is set but unusable.
-    pub expected: &'static str,
+    /// What is wrong with the value, when it is set but unusable.
+    pub problem: &'static str,
 }
 
 impl std::fmt::Display for EnvError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.value {
-            Some(value) => write!(f, "{}={value:?}: {}", self.variable, self.expected),
+            Some(value) => write!(f, "{}={value:?}: {}", self.variable, self.problem),
             None => write!(
                 f,
                 "{} is not set: this needs the replication clusters. Run it with\n    \
@@ -170,7 +170,7 @@ fn var(name: &str) -> Result<String, EnvError> {
         _ => Err(EnvError {
             variable: name.to_owned(),
             value: None,
-            expected: "",
+            problem: "",
         }),
     }
 }
@@ -180,7 +180,7 @@ fn delay(name: &str) -> Result<Duration, EnvError> {
     let millis = raw.parse().map_err(|_| EnvError {
         variable: name.to_owned(),
         value: Some(raw),
-        expected: "not a number of milliseconds",
+        problem: "not a number of milliseconds",
     })?;
     Ok(Duration::from_millis(millis))
 }
@@ -238,7 +238,7 @@ impl Cluster {
             return Err(EnvError {
                 variable: format!("MULTIDB_{stack}_REPLICA_DELAY_MS"),
                 value: Some(cluster.delay.as_millis().to_string()),
-                expected: "leaves a write less than 1 s of lag on the delayed replica \
+                problem: "leaves a write less than 1 s of lag on the delayed replica \
                            (MariaDB's MASTER_DELAY counts from the whole second the write \
                            began in: use 2000, the default of scripts/replicas.sh)",
             });
