@@ -157,13 +157,9 @@ struct Known {
 }
 
 impl Known {
-    /// This and `found`, from a check that did not start after this one
-    /// was answered: dropped if it was answered before this one started,
-    /// else both positions joined.
-    fn merged(self, found: Known) -> Known {
-        if found.answered_at < self.checked_at {
-            return self;
-        }
+    /// This and `found`, from a check that overlapped this one's: both
+    /// positions joined.
+    fn joined(self, found: Known) -> Known {
         let position = match self.position.join(&found.position) {
             Some(joined) => joined,
             // Another kind of position: the newer check's.
@@ -278,8 +274,10 @@ impl Health {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *known = Some(match known.take() {
-            Some(had) if found.checked_at <= had.answered_at => had.merged(found),
-            _ => found,
+            None => found,
+            Some(had) if found.checked_at > had.answered_at => found,
+            Some(had) if found.answered_at < had.checked_at => had,
+            Some(had) => had.joined(found),
         });
     }
 
